@@ -1,0 +1,1 @@
+"""wqrm.benchmarks: model-vs-reference benchmarks (a later issue); speed scripts: benchmarks/perf/."""

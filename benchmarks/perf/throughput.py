@@ -1,0 +1,104 @@
+"""Throughput of wqrm's metrics against the floor set by the models they need.
+
+Prints, over the same texts in the same run:
+  * words/s of bare spaCy parsing (`nlp.pipe`, the same pipeline wqrm uses);
+  * words/s of `wqrm.metrics.compute_batch` (every metric that needs only the parse);
+  * their ratio (acceptance: ≥ 0.85);
+  * words/s of the sentence encoder alone (all sentences, one batched call), of
+    `compute_batch(models=True)` (parse + embeddings + every metric), and its ratio to the
+    sequential floor parse-then-encode.
+Each timing is the best of --rounds runs. Words follow DESIGN.md (non-punctuation, non-space tokens).
+
+    python benchmarks/perf/throughput.py [--n 400] [--file texts.jsonl|texts.txt] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
+
+
+def load_texts(path: Path, n: int) -> list[str]:
+    if path.suffix == ".jsonl":
+        texts = []
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                if isinstance(row.get("text"), str) and row["text"].strip():
+                    texts.append(row["text"])
+                if len(texts) >= n:
+                    break
+        return texts
+    paras = [p.strip() for p in path.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+    return paras[:n]
+
+
+def best_of(rounds: int, fn) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--file", type=Path, default=DEFAULT_DATA / "scored" / "lamp_R_train.jsonl")
+    ap.add_argument("--n", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--skip-models", action="store_true", help="Skip the sentence-encoder measurements.")
+    args = ap.parse_args(argv)
+    if not args.file.exists():
+        print(f"no input at {args.file}: pass --file or set WQRM_DATA_DIR", file=sys.stderr)
+        return 2
+
+    import wqrm.metrics as M
+
+    from wqrm import resources
+    from wqrm.analysis import analyze_batch, is_word
+
+    texts = load_texts(args.file, args.n)
+    nlp = resources.get("spacy")
+    list(nlp.pipe(texts[:8]))  # warm-up
+    M.compute_batch(texts[:8])
+
+    t_parse, docs = best_of(args.rounds, lambda: list(nlp.pipe(texts, batch_size=64)))
+    words = sum(1 for d in docs for t in d if is_word(t))
+    t_metrics, _ = best_of(args.rounds, lambda: M.compute_batch(texts))
+    rigid = [n for n, s in M.specs().items() if not s.needs_models]
+    print(f"texts: {len(texts)} from {args.file.name}; words: {words}; rounds: {args.rounds}")
+    print(f"bare spaCy parse          {words / t_parse:9.0f} words/s  ({t_parse:.2f} s)")
+    n_rigid = len(rigid)
+    print(
+        f"metrics.compute (rigid)   {words / t_metrics:9.0f} words/s  ({t_metrics:.2f} s, {n_rigid} metrics)"
+    )
+    print(f"ratio compute / parse     {t_parse / t_metrics:9.3f}")
+
+    if not args.skip_models:
+        enc = resources.get("sentence_encoder")
+        analyses = analyze_batch(texts)
+        sentences = [s.text for a in analyses for s in a.sentences]
+        enc.encode(sentences[:16])  # warm-up
+        t_enc, _ = best_of(
+            args.rounds,
+            lambda: enc.encode(sentences, batch_size=64, normalize_embeddings=True, show_progress_bar=False),
+        )
+        t_all, _ = best_of(args.rounds, lambda: M.compute_batch(texts, models=True))
+        floor = t_parse + t_enc
+        n_sent, n_all = len(sentences), len(M.specs())
+        print(f"sentence encoder alone    {words / t_enc:9.0f} words/s  ({t_enc:.2f} s, {n_sent} sentences)")
+        print(f"metrics.compute (all)     {words / t_all:9.0f} words/s  ({t_all:.2f} s, {n_all} metrics)")
+        print(f"ratio all / (parse+embed) {floor / t_all:9.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Lexical diversity: type-token ratio, MTLD and word entropy (component S7, creativity)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from lexicalrichness import LexicalRichness
+from wqrm.metrics.registry import MetricUndefined, metric
+
+from wqrm.analysis import Analysis
+
+__all__ = ["mtld", "ttr", "word_entropy"]
+
+MTLD_THRESHOLD = 0.72
+
+
+def _words(a: Analysis) -> list[str]:
+    if not a.words:
+        raise MetricUndefined("no words (the text holds only punctuation or symbols)")
+    return a.words
+
+
+@metric(
+    "ttr",
+    component="S7",
+    direction="higher",
+    reference="Templin 1957; Chiru 2013 (creativity m1)",
+    valid_range=(0.0, 1.0),
+)
+def ttr(a: Analysis) -> float:
+    """Type-token ratio: distinct words / words.
+
+    TTR = |V| / N over DESIGN.md's words (lower-cased, punctuation and spaces dropped).
+    Range (0, 1]; 1 when no word repeats. Falls with length, so compare texts of similar length.
+    """
+    words = _words(a)
+    return len(set(words)) / len(words)
+
+
+@metric(
+    "mtld",
+    component="S7",
+    direction="higher",
+    reference="McCarthy & Jarvis 2010 (MTLD); lexicalrichness implementation",
+    valid_range=(0.0, float("inf")),
+)
+def mtld(a: Analysis) -> float:
+    """Measure of Textual Lexical Diversity, threshold 0.72, via `lexicalrichness` on our words.
+
+    MTLD = mean of the forward and backward N / factors, where a factor is a run of words whose
+    running TTR stays above 0.72 (the remainder counts as a partial factor). Range (0, ∞); about
+    50-120 for edited English prose. Undefined when no run ever drops below the threshold (every
+    word distinct), since the factor count is then 0.
+    """
+    words = _words(a)
+    if len(set(words)) == len(words):
+        raise MetricUndefined("every word is distinct: MTLD's factor count is 0, so MTLD is undefined")
+    return LexicalRichness(words, preprocessor=None, tokenizer=None).mtld(threshold=MTLD_THRESHOLD)
+
+
+@metric(
+    "word_entropy",
+    component="S7",
+    direction="higher",
+    reference="Shannon 1948; WQRM guide §3.2.2 (entropy-based lexical richness)",
+    valid_range=(0.0, float("inf")),
+)
+def word_entropy(a: Analysis) -> float:
+    """Shannon entropy of the word distribution, in bits.
+
+    H = −Σ_w p(w) log₂ p(w), p(w) = count(w) / N. Range [0, log₂ |V|]; 0 for a single repeated word.
+    """
+    counts = np.fromiter(Counter(_words(a)).values(), dtype=np.float64)
+    p = counts / counts.sum()
+    return float(-(p * np.log2(p)).sum())

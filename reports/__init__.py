@@ -1,0 +1,1 @@
+"""wqrm.reports: self-contained HTML evaluation reports (a later issue builds them)."""

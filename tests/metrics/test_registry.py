@@ -1,0 +1,112 @@
+import math
+
+import pytest
+import wqrm.metrics as M
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from wqrm.metrics.registry import MetricUndefined, metric, specs
+
+import wqrm
+
+FIRST_METRICS = {
+    "ttr",
+    "mtld",
+    "word_entropy",
+    "nns",
+    "cbq",
+    "w2",
+    "formality",
+    "sc",
+    "syn",
+    "parse_validity",
+    "sentence_length_mean",
+    "sentence_length_std",
+}
+
+
+def test_catalogue_lists_every_metric_with_metadata():
+    df = M.catalogue()
+    assert set(df.index) >= FIRST_METRICS
+    assert set(df.index) == set(specs())
+    for name, row in df.iterrows():
+        assert row["direction"] in ("higher", "lower", "band"), name
+        assert row["reference"], name
+        assert row["component"] in (*M.COMPONENTS, "-"), name
+        assert row["description"], name
+
+
+def test_default_compute_needs_no_model():
+    values = M.compute("The cat sat. The dog ran home.")
+    assert "sc" not in values  # needs the sentence encoder: only with models=True or by name
+    assert set(values) == {n for n, s in specs().items() if not s.needs_models}
+
+
+def test_unknown_metric_name():
+    with pytest.raises(KeyError, match="unknown metric"):
+        M.compute("Text.", names=["nope"])
+
+
+def test_metric_error_is_contained(monkeypatch):
+    @metric("_broken", component=None, direction="higher", reference="test", valid_range=(0, 1))
+    def _broken(a):
+        raise ZeroDivisionError("boom")
+
+    @metric("_nan", component=None, direction="higher", reference="test", valid_range=(0, 1))
+    def _nan(a):
+        return float("nan")
+
+    try:
+        mv = M.compute("Some text here.", names=["_broken", "_nan", "ttr"])
+        assert mv["_broken"] is None and "ZeroDivisionError" in mv.reasons["_broken"]
+        assert mv["_nan"] is None and "non-finite" in mv.reasons["_nan"]
+        assert mv["ttr"] == 1.0
+    finally:
+        M.registry._SPECS.pop("_broken")
+        M.registry._SPECS.pop("_nan")
+
+
+def test_metric_undefined_carries_reason():
+    assert MetricUndefined("why").reason == "why"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "word",
+        "no punctuation at all in this line of text",
+        "🙂🙂 🎉",
+        "東京は雨でした。私は家にいました。",
+        "...",
+        "A" * 5000,
+        "line one\nline two\n\n\n\nparagraph two",
+    ],
+)
+def test_odd_inputs_give_values_or_reasons(text):
+    mv = M.compute(text, models=True)
+    for name, value in mv.items():
+        if value is None:
+            assert mv.reasons[name], name
+        else:
+            assert math.isfinite(value), name
+            lo, hi = specs()[name].valid_range
+            assert lo - 1e-9 <= value <= hi + 1e-9, (name, value)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=200)
+)
+def test_deterministic_and_total(text):
+    if not text.strip():
+        return
+    first = M.compute(text)
+    second = M.compute(text)
+    assert first == second
+    assert all(v is None or math.isfinite(v) for v in first.values())
+
+
+def test_compute_accepts_analysis_and_batch():
+    a = wqrm.analyze("The cat sat. The dog ran home.")
+    assert M.compute(a, names=["ttr"]) == M.compute("The cat sat. The dog ran home.", names=["ttr"])
+    batch = M.compute_batch(["One two three.", "Four five."], names=["ttr"])
+    assert [b["ttr"] for b in batch] == [1.0, 1.0]

@@ -1,0 +1,104 @@
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from wqrm import __version__
+from wqrm.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "lighthouse.txt"
+runner = CliRunner()
+
+
+def test_help_for_every_command():
+    for cmd in ([], ["score"], ["metrics"], ["build-profile"], ["catalogue"]):
+        result = runner.invoke(app, [*cmd, "--help"])
+        assert result.exit_code == 0, cmd
+        assert "Usage" in result.output
+
+
+def test_score_json_contract():
+    result = runner.invoke(app, ["score", "--json", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["file"] == str(EXAMPLE)
+    assert isinstance(d["score"], float) and 0 <= d["score"] <= 1
+    assert set(d["components"]) == {f"S{i}" for i in range(1, 9)}
+    assert all(v is None or isinstance(v, float) for v in d["components"].values())
+    assert all(v is None or isinstance(v, float) for v in d["metrics"].values())
+    assert d["used_components"] and d["version"] == __version__ and d["weights"] == "uniform"
+
+
+def test_score_table_for_people():
+    result = runner.invoke(app, ["score", str(EXAMPLE)])
+    assert result.exit_code == 0
+    assert "score" in result.output and "S4 coherence" in result.output and "mtld" in result.output
+
+
+def test_metrics_csv_two_files(tmp_path):
+    other = tmp_path / "b.txt"
+    other.write_text("A second file. It is short.", encoding="utf-8")
+    result = runner.invoke(app, ["metrics", "--csv", str(EXAMPLE), str(other)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2 and rows[1]["file"] == str(other)
+    assert float(rows[1]["ttr"]) == 1.0
+
+
+def test_metrics_stdin_and_names():
+    result = runner.invoke(
+        app, ["metrics", "--json", "--names", "ttr,nns", "-"], input="Go stop go stop go stop."
+    )
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["metrics"]["ttr"] == pytest.approx(2 / 6)
+    assert set(d["metrics"]) == {"ttr", "nns"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"   \n\n ", "empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "binary"),
+        ("caf\u00e9 au lait".encode("latin-1"), "--encoding"),
+    ],
+)
+def test_bad_input_exit_1_with_message(tmp_path, content, message):
+    f = tmp_path / "bad.txt"
+    f.write_bytes(content)
+    result = runner.invoke(app, ["score", "--json", str(f)])
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert json.loads(result.stdout)["error"]
+
+
+def test_encoding_option(tmp_path):
+    f = tmp_path / "latin.txt"
+    f.write_bytes("Le café était fermé. Il pleuvait.".encode("latin-1"))
+    result = runner.invoke(app, ["metrics", "--json", "--encoding", "latin-1", str(f)])
+    assert result.exit_code == 0, result.output
+
+
+def test_one_bad_file_does_not_hide_good_ones(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    result = runner.invoke(app, ["score", "--json", str(EXAMPLE), str(bad)])
+    assert result.exit_code == 1
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert lines[0]["score"] is not None and lines[1]["error"]
+
+
+def test_unknown_metric_name_is_usage_error():
+    result = runner.invoke(app, ["metrics", "--names", "nope", str(EXAMPLE)])
+    assert result.exit_code == 2 and "unknown metric" in result.stderr
+
+
+def test_catalogue_json():
+    result = runner.invoke(app, ["catalogue", "--json"])
+    rows = json.loads(result.stdout)
+    assert {"ttr", "sc"} <= {r["name"] for r in rows}

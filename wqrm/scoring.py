@@ -1,0 +1,235 @@
+"""Components S1..S8, the composite score, and the `Scorer` API.
+
+    metric value ──(profile goodness, [0,1])──► S_i = mean goodness of its available metrics
+    WQRM = Σ α_i S_i / Σ α_i   over the components available for this text
+
+Until learned weights ship (a later issue), α is uniform and results say `"weights": "uniform"`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from wqrm import __version__
+from wqrm.analysis import Analysis, analyze_batch, embed_sentences
+from wqrm.profile import Profile
+from wqrm.textio import InvalidTextError, validate_text
+
+__all__ = ["ScoreBatch", "ScoreResult", "Scorer", "UniformWeights", "load"]
+
+log = logging.getLogger(__name__)
+
+COMPONENT_NAMES = {
+    "S1": "edit quality",
+    "S2": "style / persona",
+    "S3": "anti-slop",
+    "S4": "coherence",
+    "S5": "task",
+    "S6": "linguistic patterns",
+    "S7": "creativity & aesthetics",
+    "S8": "diversity",
+}
+
+
+@dataclass(frozen=True)
+class UniformWeights:
+    """α_i = 1/8 for every component; renormalised over the components a text has."""
+
+    name: str = "uniform"
+
+    def alpha(self) -> dict[str, float]:
+        return dict.fromkeys(COMPONENT_NAMES, 1 / len(COMPONENT_NAMES))
+
+
+@dataclass
+class ScoreResult:
+    """The score of one text, its components, every metric, and why anything is missing."""
+
+    score: float | None
+    components: dict[str, float | None]
+    metrics: dict[str, float | None]
+    used_components: list[str]
+    reasons: dict[str, str] = field(default_factory=dict)
+    component_reasons: dict[str, str] = field(default_factory=dict)
+    goodness: dict[str, float | None] = field(default_factory=dict)
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    weights: str = "uniform"
+    error: str | None = None
+    id: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self, **extra: Any) -> dict[str, Any]:
+        """The stable JSON shape of DESIGN.md's contract (plus any `extra` leading keys)."""
+        return {
+            **extra,
+            "score": self.score,
+            "components": self.components,
+            "metrics": self.metrics,
+            "used_components": self.used_components,
+            "reasons": {**self.component_reasons, **self.reasons},
+            "weights": self.weights,
+            "version": __version__,
+            "error": self.error,
+        }
+
+    @classmethod
+    def failed(cls, error: str, id: Any = None) -> ScoreResult:
+        return cls(
+            score=None,
+            components=dict.fromkeys(COMPONENT_NAMES),
+            metrics={},
+            used_components=[],
+            error=error,
+            id=id,
+        )
+
+
+class ScoreBatch(list):
+    """A list of `ScoreResult`s, one per input text, in input order."""
+
+    def to_frame(self):
+        """A pandas DataFrame: score, S1..S8, every metric, and the error column."""
+        import pandas as pd
+
+        rows = []
+        for r in self:
+            row = {"id": r.id, "score": r.score, **r.components, **r.metrics, "error": r.error}
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+class Scorer:
+    """Scores texts: metrics → components → composite.
+
+    `profile` maps metric values to goodness (default: the shipped profile); `weights` combine
+    components (default: uniform until learned weights ship); `metric_names` restricts the metrics.
+    """
+
+    def __init__(
+        self,
+        profile: Profile | None = None,
+        weights: UniformWeights | None = None,
+        metric_names: Sequence[str] | None = None,
+    ):
+        from wqrm.metrics.registry import specs
+
+        self.profile = profile or Profile.default()
+        self.weights = weights or UniformWeights()
+        self.metric_names = list(metric_names) if metric_names is not None else list(specs())
+        self._specs = specs()
+
+    # ---- components ---------------------------------------------------------------------------
+
+    def components(
+        self, metrics: dict[str, float | None]
+    ) -> tuple[dict[str, float | None], dict[str, float | None], dict[str, str]]:
+        """(goodness per metric, S1..S8, reason per missing component)."""
+        goodness: dict[str, float | None] = {}
+        per_component: dict[str, list[float]] = {c: [] for c in COMPONENT_NAMES}
+        for name, value in metrics.items():
+            spec = self._specs[name]
+            if spec.component is None:
+                continue
+            g = self.profile.goodness(name, value)
+            goodness[name] = g
+            if g is not None:
+                per_component[spec.component].append(g)
+        comps: dict[str, float | None] = {}
+        reasons: dict[str, str] = {}
+        for c, values in per_component.items():
+            if values:
+                comps[c] = float(np.mean(values))
+            else:
+                comps[c] = None
+                reasons[c] = self._missing_reason(c, metrics)
+        return goodness, comps, reasons
+
+    def _missing_reason(self, component: str, metrics: dict[str, float | None]) -> str:
+        members = [n for n, s in self._specs.items() if s.component == component]
+        if not members:
+            return f"{component} ({COMPONENT_NAMES[component]}): no metric of this component is available yet"
+        computed = [n for n in members if n in metrics]
+        if not computed:
+            return f"{component}: none of its metrics ({', '.join(members)}) was requested"
+        return f"{component}: every metric is undefined for this text ({', '.join(computed)})"
+
+    def composite(self, comps: dict[str, float | None]) -> tuple[float | None, list[str]]:
+        alpha = self.weights.alpha()
+        used = [c for c, v in comps.items() if v is not None and alpha.get(c, 0.0) > 0]
+        if not used:
+            return None, []
+        total = sum(alpha[c] for c in used)
+        return float(sum(alpha[c] * comps[c] for c in used) / total), used
+
+    # ---- scoring ------------------------------------------------------------------------------
+
+    def _result(self, a: Analysis, id: Any = None) -> ScoreResult:
+        from wqrm.metrics.registry import compute_analysis
+
+        mv = compute_analysis(a, self.metric_names)
+        goodness, comps, comp_reasons = self.components(mv)
+        score, used = self.composite(comps)
+        return ScoreResult(
+            score=score,
+            components=comps,
+            metrics=dict(mv),
+            used_components=used,
+            reasons=dict(mv.reasons),
+            component_reasons=comp_reasons,
+            goodness=goodness,
+            weights=self.weights.name,
+            id=id,
+        )
+
+    def score(self, text: str | Analysis) -> ScoreResult:
+        """Score one text. Raises `wqrm.InvalidTextError` for text that cannot be scored."""
+        a = text if isinstance(text, Analysis) else analyze_batch([text])[0]
+        if self._needs_embeddings():
+            embed_sentences([a])
+        return self._result(a)
+
+    def _needs_embeddings(self) -> bool:
+        return any("sentence_encoder" in self._specs[n].resources for n in self.metric_names)
+
+    def score_batch(self, texts: Sequence[str], ids: Sequence[Any] | None = None) -> ScoreBatch:
+        """Score many texts in input order: one batched parse and one batched encoder call.
+
+        A text that cannot be scored gets a result with `.error` set; the others are unaffected.
+        """
+        ids = list(ids) if ids is not None else list(range(len(texts)))
+        results: list[ScoreResult | None] = [None] * len(texts)
+        good: list[int] = []
+        for i, t in enumerate(texts):
+            try:
+                validate_text(t)
+                good.append(i)
+            except InvalidTextError as exc:
+                results[i] = ScoreResult.failed(str(exc), ids[i])
+        analyses: dict[int, Analysis] = {}
+        try:
+            analyses = dict(zip(good, analyze_batch([texts[i] for i in good]), strict=True))
+        except Exception:  # isolate the culprit: parse one by one
+            log.exception("batched parse failed; retrying text by text")
+            for i in good:
+                try:
+                    analyses[i] = analyze_batch([texts[i]])[0]
+                except Exception as exc:
+                    results[i] = ScoreResult.failed(f"parse failed: {type(exc).__name__}: {exc}", ids[i])
+        if self._needs_embeddings() and analyses:
+            embed_sentences(list(analyses.values()))
+        for i, a in analyses.items():
+            results[i] = self._result(a, ids[i])
+        return ScoreBatch(results)
+
+
+def load(profile: str | None = None) -> Scorer:
+    """The default scorer: shipped profile (or the profile at `profile`) and default weights."""
+    return Scorer(profile=Profile.load(profile) if profile else None)
