@@ -29,6 +29,8 @@ __all__ = [
     "compute_batch",
     "get_spec",
     "metric",
+    "prepare",
+    "register_preparer",
     "resolve_names",
     "specs",
 ]
@@ -83,6 +85,24 @@ class MetricSpec:
 
 
 _SPECS: dict[str, MetricSpec] = {}
+#: Batch preparers by resource: fill per-analysis caches for many texts with one model call.
+_PREPARERS: dict[str, Callable[[Sequence[Analysis]], None]] = {"sentence_encoder": embed_sentences}
+
+
+def register_preparer(resource: str, prepare: Callable[[Sequence[Analysis]], None]) -> None:
+    """Register `prepare(analyses)`, run once per batch before metrics needing `resource`."""
+    _PREPARERS[resource] = prepare
+
+
+def prepare(analyses: Sequence[Analysis], names: Sequence[str]) -> None:
+    """Run the batch preparers of every resource the named metrics need (one model call each)."""
+    needed = dict.fromkeys(r for n in names for r in _SPECS[n].resources)
+    for resource in needed:
+        if resource in _PREPARERS and analyses:
+            try:
+                _PREPARERS[resource](analyses)
+            except Exception as exc:  # the metrics needing it report the failure as their reason
+                log.warning("preparing %s failed: %s", resource, exc)
 
 
 def metric(
@@ -214,8 +234,7 @@ def compute_batch(
     raw = [t for t in texts if not isinstance(t, Analysis)]
     parsed = iter(analyze_batch(raw)) if raw else iter(())
     analyses = [t if isinstance(t, Analysis) else next(parsed) for t in texts]
-    if any("sentence_encoder" in _SPECS[n].resources for n in names):
-        embed_sentences(analyses)
+    prepare(analyses, names)
     return [compute_analysis(a, names, context) for a in analyses]
 
 

@@ -53,3 +53,44 @@ def tree(nlp):
         return from_doc(doc)
 
     return build
+
+
+TOY_SENTENCES = [
+    "the rain fell on the quiet town and the river rose",
+    "she wrote a short letter to her brother in the city",
+    "a very very very bland and generic and boring sentence",
+    "the old man mended the net while gulls circled the harbour",
+    "it is important to note that the journey is a tapestry",
+    "he counted the boats twice and then he went home",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_deberta_dir(tmp_path_factory) -> Path:
+    """A tiny randomly initialised DeBERTa-v2 classifier with a locally trained sentencepiece
+    tokenizer, saved like a hub checkpoint (the DeBERTa-v3 code path, nothing downloaded)."""
+    import sentencepiece as spm
+    import torch
+    from transformers import AutoModelForSequenceClassification, DebertaV2Config, DebertaV2Tokenizer
+
+    d = tmp_path_factory.mktemp("tiny_deberta")
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(TOY_SENTENCES * 10), model_prefix=str(d / "spm"), vocab_size=120,
+        model_type="unigram", pad_id=0, unk_id=1, bos_id=2, eos_id=3, pad_piece="[PAD]", unk_piece="[UNK]",
+        bos_piece="[CLS]", eos_piece="[SEP]", user_defined_symbols=["[MASK]"], hard_vocab_limit=False,
+        minloglevel=2,
+    )
+    sp = spm.SentencePieceProcessor(model_file=str(d / "spm.model"))
+    vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
+    tok = DebertaV2Tokenizer(vocab=vocab, unk_id=1)
+    torch.manual_seed(0)
+    cfg = DebertaV2Config(
+        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=128, num_labels=1, pad_token_id=0, relative_attention=True,
+        pos_att_type=["p2c", "c2p"], position_biased_input=False, max_relative_positions=64,
+    )
+    model = AutoModelForSequenceClassification.from_config(cfg)
+    out = d / "model"
+    model.save_pretrained(str(out), safe_serialization=True)
+    tok.save_pretrained(str(out))
+    return out

@@ -30,7 +30,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -322,6 +322,10 @@ def catalogue(
     for name, row in df.iterrows():
         t.add_row(name, str(row["component"]), row["direction"], str(row["valid_range"]), row["reference"])
     out.print(t)
+
+
+# Commands defined in other modules register themselves on `app` when imported.
+from wqrm.edit import cli as _edit_cli  # noqa: E402, F401
 
 
 def main() -> None:

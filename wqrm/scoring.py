@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from wqrm import __version__
-from wqrm.analysis import Analysis, analyze_batch, embed_sentences
+from wqrm.analysis import Analysis, analyze_batch
 from wqrm.profile import Profile
 from wqrm.textio import InvalidTextError, validate_text
 
@@ -191,13 +191,11 @@ class Scorer:
 
     def score(self, text: str | Analysis) -> ScoreResult:
         """Score one text. Raises `wqrm.InvalidTextError` for text that cannot be scored."""
-        a = text if isinstance(text, Analysis) else analyze_batch([text])[0]
-        if self._needs_embeddings():
-            embed_sentences([a])
-        return self._result(a)
+        from wqrm.metrics.registry import prepare
 
-    def _needs_embeddings(self) -> bool:
-        return any("sentence_encoder" in self._specs[n].resources for n in self.metric_names)
+        a = text if isinstance(text, Analysis) else analyze_batch([text])[0]
+        prepare([a], self.metric_names)
+        return self._result(a)
 
     def score_batch(self, texts: Sequence[str], ids: Sequence[Any] | None = None) -> ScoreBatch:
         """Score many texts in input order: one batched parse and one batched encoder call.
@@ -223,8 +221,9 @@ class Scorer:
                     analyses[i] = analyze_batch([texts[i]])[0]
                 except Exception as exc:
                     results[i] = ScoreResult.failed(f"parse failed: {type(exc).__name__}: {exc}", ids[i])
-        if self._needs_embeddings() and analyses:
-            embed_sentences(list(analyses.values()))
+        from wqrm.metrics.registry import prepare
+
+        prepare(list(analyses.values()), self.metric_names)
         for i, a in analyses.items():
             results[i] = self._result(a, ids[i])
         return ScoreBatch(results)

@@ -1,0 +1,101 @@
+import json
+
+from wqrm.edit.data import (
+    Scored,
+    assign_groups,
+    is_dev,
+    link_scored_pairs,
+    load_pairs,
+    load_scored,
+    normalise,
+)
+
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_load_pairs_filters_content_edits(tmp_path):
+    f = _jsonl(
+        tmp_path / "e.jsonl",
+        [
+            {
+                "id": "1",
+                "source": "iterater_sent",
+                "original": "A b.",
+                "edited": "A c.",
+                "meta": {"intent": "clarity"},
+            },
+            {
+                "id": "2",
+                "source": "iterater_sent",
+                "original": "A b.",
+                "edited": "X y.",
+                "meta": {"intent": "meaning-changed"},
+            },
+            {
+                "id": "3",
+                "source": "arxivedits",
+                "original": "P q.",
+                "edited": "P r.",
+                "meta": {"intentions": ["Content"]},
+            },
+            {
+                "id": "4",
+                "source": "arxivedits",
+                "original": "P q.",
+                "edited": "P s.",
+                "meta": {"intentions": ["Content", "Improve-grammar-Typo"]},
+            },
+            {"id": "5", "source": "lamp", "original": "Same.", "edited": "Same.", "meta": {}},
+            {
+                "id": "6",
+                "source": "iterater_doc",
+                "original": "D.",
+                "edited": "E.",
+                "meta": {"intent_counts": {"meaning-changed": 2}, "only_meaning_changed": True},
+            },
+        ],
+    )
+    g = _jsonl(tmp_path / "p.jsonl", [{"id": "7", "source": "silver", "chosen": "Good.", "rejected": "Bad."}])
+    pairs = load_pairs([f, g], weights={"silver": 0.5})
+    assert [p.id for p in pairs] == ["1", "4", "7"]
+    assert pairs[0].better == "A c." and pairs[0].worse == "A b."
+    assert pairs[2].weight == 0.5 and pairs[0].weight == 1.0
+
+
+def test_load_scored_parses_string_scores(tmp_path):
+    f = _jsonl(
+        tmp_path / "s.jsonl",
+        [{"id": "a", "text": "T.", "score": "7"}, {"id": "b", "text": "U.", "score": "x"}],
+    )
+    assert [(s.id, s.score) for s in load_scored([f])] == [("a", 7.0)]
+
+
+def test_link_scored_pairs_links_pre_and_post():
+    pre = "The morning light spilled across the kitchen table as Mara poured coffee into two chipped cups"
+    post = "The morning light spilled across the kitchen table as Mara poured coffee into one chipped cup"
+    other = "Quarterly revenue rose by four percent while operating costs fell sharply in the northern region"
+    items = [Scored(pre, 3, "r", "0"), Scored(other, 5, "r", "1"), Scored(post, 8, "r", "2")]
+    pairs = link_scored_pairs(items)
+    assert len(pairs) == 1
+    assert pairs[0].better == post and pairs[0].worse == pre
+
+
+def test_groups_join_shared_texts_and_split_is_deterministic(tmp_path):
+    f = _jsonl(
+        tmp_path / "e.jsonl",
+        [
+            {"id": "1", "source": "a", "original": "Shared draft text.", "edited": "Edit one."},
+            {"id": "2", "source": "b", "original": "shared  DRAFT text!", "edited": "Edit two."},
+            {"id": "3", "source": "c", "original": "Unrelated.", "edited": "Other."},
+        ],
+    )
+    pairs = load_pairs([f])
+    assign_groups(pairs)
+    assert pairs[0].group == pairs[1].group != pairs[2].group
+    assert normalise("shared  DRAFT text!") == "shared draft text"
+    assert is_dev("g", 20, 0) == is_dev("g", 20, 0)
+    share = sum(is_dev(str(i)) for i in range(2000)) / 2000
+    assert 0.17 < share < 0.23
