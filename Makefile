@@ -30,7 +30,7 @@ lint: install
 # Rebuild the shipped default profile from the human reference corpora (about 5 minutes).
 profile: install
 	$(BIN)/wqrm build-profile $(DATA)/reference/books/en/*.txt $(DATA)/reference/lamp_human_written.jsonl \
-	  --out wqrm/data/profiles/default --name default --passage-words 150 --max-passages-per-file 100 --seed 0
+	  --out wqrm/data/profiles/default --name default --passage-words 150 --max-passages-per-file 60 --seed 0
 
 bench: install
 	$(BIN)/python benchmarks/perf/throughput.py

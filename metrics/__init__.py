@@ -6,7 +6,18 @@
 >>> M.catalogue()   # pandas DataFrame of every metric's component, direction and reference
 """
 
-from wqrm.metrics import aesthetics, coherence, lexical, slop, style  # noqa: F401  (registration)
+from wqrm.metrics import (  # noqa: F401  (registration)
+    aesthetics,
+    coherence,
+    creativity,
+    diversity,
+    edit,
+    lexical,
+    linguistic,
+    slop,
+    style,
+    task,
+)
 from wqrm.metrics.registry import (
     COMPONENTS,
     MetricContext,

@@ -5,12 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from spacy.attrs import HEAD, IS_PUNCT, IS_SPACE
+from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, LEMMA, POS
+from spacy.parts_of_speech import IDS as POS_IDS
 from wqrm.metrics.registry import MetricUndefined, metric
 
 from wqrm.analysis import Analysis, Sentence
 
-__all__ = ["branching_mean", "dep_depth_mean", "parse_validity", "sc", "syn", "tree_shape"]
+__all__ = [
+    "branching_mean",
+    "dep_depth_mean",
+    "ec",
+    "entity_relations",
+    "mi_segments",
+    "parse_validity",
+    "sc",
+    "syn",
+    "tree_shape",
+]
 
 SYN_ALPHA = 0.6
 SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
@@ -168,3 +179,278 @@ def parse_validity(a: Analysis) -> float:
     if not sentences:
         raise MetricUndefined("no sentence holds a word")
     return sum(is_complete_clause(s) for s in sentences) / len(sentences)
+
+
+# --------------------------------------------------------------------------------------------
+# ec: entity consistency
+# --------------------------------------------------------------------------------------------
+
+#: Named-entity types that name a character, place or thing whose attributes should persist.
+ENTITY_TYPES = frozenset(
+    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LANGUAGE"}
+)
+#: Colour words (one slot: two different colours for the same thing conflict); variants → canonical.
+_BASIC_COLOURS = "red blue green yellow brown black white grey purple pink orange violet silver"
+COLOURS = {
+    **{c: c for c in _BASIC_COLOURS.split()},
+    **{"gray": "grey", "blonde": "blond", "blond": "blond", "auburn": "auburn", "hazel": "hazel"},
+    **{"golden": "gold", "gold": "gold", "ginger": "ginger"},
+}
+#: Stable attributes with antonymous values: adjective → (scale, polarity). Values of one scale
+#: with different polarity conflict. Passing states (happy/sad, tired, angry) are left out.
+SCALES = {
+    **dict.fromkeys(("tall", "long"), ("length", 1)),
+    "short": ("length", -1),
+    **dict.fromkeys(("old", "elderly", "aged"), ("age", 1)),
+    **dict.fromkeys(("young", "youthful", "new"), ("age", -1)),
+    **dict.fromkeys(("alive", "living"), ("life", 1)),
+    **dict.fromkeys(("dead", "deceased"), ("life", -1)),
+    "married": ("marriage", 1),
+    **dict.fromkeys(("single", "unmarried"), ("marriage", -1)),
+    **dict.fromkeys(("rich", "wealthy"), ("wealth", 1)),
+    **dict.fromkeys(("poor", "penniless"), ("wealth", -1)),
+    **dict.fromkeys(("fat", "stout", "plump", "heavy", "overweight"), ("build", 1)),
+    **dict.fromkeys(("thin", "slim", "skinny", "slender", "lean"), ("build", -1)),
+    **dict.fromkeys(("big", "large", "huge", "enormous"), ("size", 1)),
+    **dict.fromkeys(("small", "tiny", "little"), ("size", -1)),
+}
+#: Occupations (one slot: two different occupations for the same entity conflict).
+PROFESSIONS = frozenset(
+    """
+    accountant actor actress architect artist astronaut baker banker barber blacksmith butcher
+    captain carpenter cashier chef clerk cook dancer dentist detective doctor driver editor
+    engineer farmer firefighter fisherman gardener guard hunter janitor journalist judge lawyer
+    librarian maid mechanic merchant midwife miner musician nurse painter pharmacist photographer
+    physician pilot plumber poet police policeman policewoman politician priest professor
+    programmer sailor salesman scientist secretary senator sheriff shepherd singer soldier surgeon
+    tailor teacher thief veterinarian waiter waitress writer
+    """.split()  # noqa: SIM905
+)
+_NUMBERS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty"
+)
+NUMBER_WORDS = {w: i for i, w in enumerate(_NUMBERS.split())} | {
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
+_NOUN, _PROPN = POS_IDS["NOUN"], POS_IDS["PROPN"]
+
+
+def _number(token) -> str:
+    text = token.lower_.replace(",", "")
+    if text in NUMBER_WORDS:
+        return str(NUMBER_WORDS[text])
+    try:
+        return str(float(text)).removesuffix(".0")
+    except ValueError:
+        return text
+
+
+def _age_of(token) -> str | None:
+    """'twelve years old' → '12': an `old` with a `year(s)` child that has a number."""
+    for child in token.children:
+        if child.lemma_.lower() in ("year", "years"):
+            for num in child.children:
+                if num.dep_ == "nummod":
+                    return _number(num)
+    return None
+
+
+def _values(token, numbers_are_ages: bool) -> list[tuple[str, str]]:
+    """(slot, value) pairs a predicate or modifier token states, for itself and its conjuncts."""
+    out = []
+    for t in (token, *(c for c in token.children if c.dep_ == "conj")):
+        lower = t.lower_
+        if t.pos_ == "NUM" or t.like_num:
+            if numbers_are_ages:
+                out.append(("age", _number(t)))
+            continue
+        if lower == "old" and (age := _age_of(t)) is not None:
+            out.append(("age", age))
+        elif lower in COLOURS:
+            out.append(("colour", COLOURS[lower]))
+        elif lower in SCALES:
+            scale, polarity = SCALES[lower]
+            out.append((scale, str(polarity)))
+        elif t.pos_ == "NOUN" and t.lemma_.lower() in PROFESSIONS:
+            out.append(("profession", t.lemma_.lower()))
+    return out
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One stated attribute: entity, the part of it described ('' for itself), slot and value."""
+
+    entity: str
+    target: str
+    slot: str
+    value: str
+
+
+class _EntityKeys:
+    """Token → entity key, computed on demand: named entities (whole span), proper nouns (with
+    their compound proper nouns) and common nouns whose lemma recurs in the doc. Pronouns are not
+    resolved."""
+
+    def __init__(self, doc, pos: np.ndarray, lemma: np.ndarray):
+        self.doc = doc
+        values, counts = np.unique(lemma[pos == _NOUN], return_counts=True)
+        self.recurring = set(values[counts >= 2].tolist())
+        self.lemma = lemma
+        self._ents: dict[int, str] | None = None
+
+    def __call__(self, t) -> str | None:
+        if t.ent_type_:
+            if self._ents is None:
+                self._ents = {
+                    i: ent.text.lower()
+                    for ent in self.doc.ents
+                    if ent.label_ in ENTITY_TYPES
+                    for i in range(ent.start, ent.end)
+                }
+            if t.i in self._ents:
+                return self._ents[t.i]
+        if t.pos == _PROPN:
+            parts = [c.lower_ for c in t.lefts if c.dep_ == "compound" and c.pos == _PROPN]
+            return " ".join([*parts, t.lower_])
+        if t.pos == _NOUN and int(self.lemma[t.i]) in self.recurring:
+            return t.lemma_.lower()
+        return None
+
+
+def _doc_relations(doc) -> list[Relation]:
+    arr = doc.to_array([HEAD, DEP, POS, LEMMA])
+    idx = np.arange(len(arr))
+    heads = idx + arr[:, 0].astype(np.int64)
+    dep, pos, lemma = arr[:, 1], arr[:, 2], arr[:, 3]
+    strings = doc.vocab.strings
+    subject = (dep == strings["nsubj"]) | (dep == strings["nsubjpass"])
+    # only the tokens that can state an attribute are visited (no Python loop over every token)
+    candidates = np.flatnonzero(
+        (subject & (lemma[heads] == strings["be"]))
+        | ((dep == strings["poss"]) & (pos[heads] == _NOUN))
+        | (dep == strings["appos"])
+        | ((dep == strings["dobj"]) & (lemma[heads] == strings["have"]))
+    )
+    if candidates.size == 0:
+        return []
+    key = _EntityKeys(doc, pos, lemma)
+    out: list[Relation] = []
+
+    def add(entity_token, target: str, pairs: list[tuple[str, str]]) -> None:
+        if not pairs:
+            return
+        entity = key(entity_token)
+        if entity is not None:
+            out.extend(Relation(entity, target, slot, value) for slot, value in pairs)
+
+    for i in candidates.tolist():
+        t = doc[i]
+        d = t.dep_
+        if d in _SUBJECTS:
+            # copula: "Anna was tall", "Anna was a nurse", "Anna was 12", "Anna's eyes were blue"
+            possessor = next((c for c in t.children if c.dep_ == "poss"), None)
+            for pred in t.head.children:
+                if pred.dep_ in ("acomp", "attr"):
+                    pairs = _values(pred, numbers_are_ages=True)
+                    if possessor is not None and key(possessor) is not None:
+                        add(possessor, t.lemma_.lower(), [p for p in pairs if p[0] != "age"])
+                    else:
+                        add(t, "", pairs)
+        elif d == "poss":
+            # possessive with modifiers: "Anna's blue eyes", "Tom's two dogs"
+            owned = t.head
+            pairs = [p for c in owned.children if c.dep_ == "amod" for p in _values(c, False)]
+            pairs += [("count", _number(c)) for c in owned.children if c.dep_ == "nummod"]
+            add(t, owned.lemma_.lower(), pairs)
+        elif d == "appos":
+            # apposition: "Anna, a nurse,", "Anna, 12,", "Tom, a tall man,"
+            pairs = _values(t, numbers_are_ages=True)
+            pairs += [p for c in t.children if c.dep_ == "amod" for p in _values(c, False)]
+            add(t.head, "", pairs)
+        else:
+            # counts: "Tom had three sisters"
+            subject_token = next((c for c in t.head.children if c.dep_ in _SUBJECTS), None)
+            nums = [c for c in t.children if c.dep_ == "nummod"]
+            if subject_token is not None and nums:
+                add(subject_token, t.lemma_.lower(), [("count", _number(nums[0]))])
+    return out
+
+
+def entity_relations(a: Analysis) -> list[Relation]:
+    """Every (entity, target, slot, value) the text states, in text order (cached)."""
+    return a.cached("entity_relations", lambda: [r for doc in a.docs for r in _doc_relations(doc)])
+
+
+@metric(
+    "ec",
+    component="S4",
+    direction="higher",
+    reference="WQRM guide §2.3.5 (EC, entity consistency)",
+    valid_range=(0.0, 1.0),
+)
+def ec(a: Analysis) -> float:
+    """Entity consistency: EC = consistent relations / relations.
+
+    Relations (entity, target, slot, value) are read off the parse: copular predicates ("Anna
+    was tall", "Anna was a nurse", "Anna was twelve years old", "Anna's eyes were blue"),
+    possessives and their modifiers ("Anna's blue eyes", "Tom's two dogs"), appositions ("Anna, a
+    nurse,", "Anna, 12,") and counted possessions ("Tom had three sisters"). Entities are named
+    entities, proper nouns and common nouns whose lemma recurs in the paragraph; pronouns are not
+    resolved. Slots: colour, a stable antonym scale (length, age, life, marriage, wealth, build,
+    size; see `SCALES`), profession (`PROFESSIONS`), age and count. A relation is consistent
+    when no other relation of the same entity, target and slot states a different value (both
+    sides of a contradiction count as inconsistent). Range [0, 1]; undefined when the text
+    states no such attribute.
+    """
+    relations = entity_relations(a)
+    if not relations:
+        raise MetricUndefined("no entity attribute (copula, possessive, apposition, count) found")
+    values: dict[tuple[str, str, str], set[str]] = {}
+    for r in relations:
+        values.setdefault((r.entity, r.target, r.slot), set()).add(r.value)
+    consistent = sum(len(values[(r.entity, r.target, r.slot)]) == 1 for r in relations)
+    return consistent / len(relations)
+
+
+# --------------------------------------------------------------------------------------------
+# mi_segments: information each sentence adds
+# --------------------------------------------------------------------------------------------
+
+#: Preceding sentences a sentence is compared with.
+MI_WINDOW = 3
+
+
+@metric(
+    "mi_segments",
+    component="S4",
+    direction="band",
+    reference="WQRM guide §3.2.2 (mutual information between text segments); embedding estimate",
+    valid_range=(0.0, 2.0),
+    resources=("spacy", "sentence_encoder"),
+)
+def mi_segments(a: Analysis) -> float:
+    """Information each sentence adds given its preceding context, estimated with embeddings.
+
+    novelty_i = 1 − max_{i−3 ≤ j < i} cos(e_i, e_j) for every sentence i after the first (e the
+    unit all-MiniLM-L6-v2 sentence embeddings), averaged: MI = (1/(n−1)) Σ_{i≥1} novelty_i. A
+    sentence that restates one of the three before it adds ~0; an unrelated one adds ~1. This is
+    an embedding proxy for the guide's "mutual information between segments", not an
+    information-theoretic estimate. Range [0, 2]; `band`: too low reads repetitive, too high
+    disconnected. Undefined for a single sentence.
+    """
+    if len(a.sentences) < 2:
+        raise MetricUndefined("one sentence: no preceding context")
+    e = a.sentence_embeddings
+    best = np.full(e.shape[0] - 1, -np.inf)
+    for lag in range(1, min(MI_WINDOW, e.shape[0] - 1) + 1):
+        sims = np.einsum("ij,ij->i", e[lag:], e[:-lag])
+        best[lag - 1 :] = np.maximum(best[lag - 1 :], sims)
+    return float(np.clip(1.0 - best, 0.0, 2.0).mean())

@@ -82,10 +82,12 @@ def prepare_rewards(analyses: Sequence[Analysis]) -> None:
 
 
 def prepare_spans(analyses: Sequence[Analysis]) -> None:
+    todo = [a for a in analyses if "edit_spans" not in a._cache]
+    if not todo:
+        return
     tagger = resources.get("edit_tagger")
-    for a in analyses:
-        if "edit_spans" not in a._cache:
-            a._cache["edit_spans"] = tagger.predict(a.text)
+    for a in todo:
+        a._cache["edit_spans"] = tagger.predict(a.text)
 
 
 register_preparer("edit_model", prepare_rewards)

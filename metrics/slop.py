@@ -1,14 +1,31 @@
-"""Anti-"AI slop" measures (component S3): n-gram novelty and compression ratio."""
+"""Anti-"AI slop" measures (component S3): n-gram novelty, compression ratio, generic phrases,
+perplexity burstiness and template constructions."""
 
 from __future__ import annotations
 
 import lzma
+import threading
+from typing import Any
 
+import numpy as np
 from wqrm.metrics.registry import MetricUndefined, metric
 
+from wqrm import resources
 from wqrm.analysis import Analysis
+from wqrm.corpus import clause_segments, phrase_form
 
-__all__ = ["cbq", "lzma_raw_size", "nns"]
+__all__ = [
+    "SLOP_PATTERNS",
+    "cbq",
+    "generic_phrase_matches",
+    "gpp",
+    "lzma_raw_size",
+    "nns",
+    "ppl_div",
+    "sentence_perplexities",
+    "slop_pattern_matches",
+    "slop_pattern_rate",
+]
 
 NNS_ORDERS = (2, 3, 4, 5)
 
@@ -66,3 +83,324 @@ def cbq(a: Analysis) -> float:
     """
     data = a.text.encode("utf-8")
     return len(data) / lzma_raw_size(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Generic phrases
+# --------------------------------------------------------------------------------------------
+
+
+def _segment_tokens(a: Analysis) -> list[list[Any]]:
+    """Clause segments as spaCy tokens (runs of words between punctuation/space tokens)."""
+    segments: list[list[Any]] = []
+    for doc in a.docs:
+        current: list[Any] = []
+        for t in doc:
+            if t.is_punct or t.is_space:
+                if current:
+                    segments.append(current)
+                    current = []
+            else:
+                current.append(t)
+        if current:
+            segments.append(current)
+    return segments
+
+
+def generic_phrase_matches(a: Analysis) -> list[dict[str, Any]]:
+    """The generic phrases found in the text: {start, end (character offsets), phrase, weight}.
+
+    Leftmost-longest, non-overlapping matches of the corpus resources' phrase database inside
+    clause segments (`wqrm.corpus.clause_segments`: words between punctuation marks).
+    """
+    db = resources.get("corpus").phrases
+    seg_tokens = _segment_tokens(a)
+    out = []
+    segments = [[phrase_form(t.lower_) for t in seg] for seg in seg_tokens]
+    for si, start, k, pi in db.match(segments):
+        toks = seg_tokens[si][start : start + k]
+        offset = _doc_offset(a, toks[0].doc)
+        out.append(
+            {
+                "start": offset + toks[0].idx,
+                "end": offset + toks[-1].idx + len(toks[-1]),
+                "phrase": " ".join(db.rows[pi]["tokens"]),
+                "weight": float(db.rows[pi]["weight"]),
+            }
+        )
+    return out
+
+
+def _doc_offset(a: Analysis, doc) -> int:
+    """Character offset of `doc` (a paragraph piece) in the full text."""
+    offsets = a.cached(
+        "doc_offsets", lambda: {id(s.span.doc): s.start_char - s.span.start_char for s in a.sentences}
+    )
+    return offsets.get(id(doc), 0)
+
+
+@metric(
+    "gpp",
+    component="S3",
+    direction="lower",
+    reference="WQRM guide §2.3.5 (GPP); phrases by weighted log-odds (Monroe et al. 2008) + LAMP edits",
+    valid_range=(0.0, float("inf")),
+    resources=("spacy", "corpus"),
+)
+def gpp(a: Analysis) -> float:
+    """Generic phrase penalty: weighted generic-phrase matches per 100 words.
+
+    GPP = 100 · Σ_matches w_i / N. The phrase database is built from data by `wqrm build-corpus`
+    (`wqrm.corpus.build_phrase_db`): word n-grams (2-5, stop words kept) over-represented in AI
+    text relative to human text of the human_vs_ai development data (weighted log-odds with an
+    informative Dirichlet prior, Monroe et al. 2008), without character names or phrases common
+    in human fiction, weighted by their log-odds and raised for phrases professional editors
+    deleted or replaced in LAMP. Matches are leftmost-longest and non-overlapping inside clauses
+    (never across punctuation). Range [0, ∞); 0 when no phrase occurs.
+    """
+    n = len(a.words)
+    if n == 0:
+        raise MetricUndefined("no words (the text holds only punctuation or symbols)")
+    db = resources.get("corpus").phrases
+    segments = [clause_segments(doc) for doc in a.docs]
+    weight, _ = db.weighted_count([seg for segs in segments for seg in segs])
+    return 100.0 * weight / n
+
+
+# --------------------------------------------------------------------------------------------
+# Perplexity burstiness
+# --------------------------------------------------------------------------------------------
+
+_LM_LOCK = threading.Lock()
+CAUSAL_LM_BATCH = 16
+CAUSAL_LM_MAX_TOKENS = 256
+
+
+def _causal_lm_perplexities(sentences: list[str], tokenizer, model) -> np.ndarray:
+    """exp(mean token NLL) of each sentence under a causal LM, batched by length (padding masked).
+
+    Each sentence is scored after the model's BOS token (EOS when it has none, as GPT-2 does), so
+    every token of the sentence is predicted; sentences are cut at CAUSAL_LM_MAX_TOKENS tokens.
+    """
+    import torch
+
+    start = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else tokenizer.eos_token_id
+    if start is None:
+        raise MetricUndefined("the causal LM's tokenizer has neither a BOS nor an EOS token")
+    encoded = [
+        tokenizer(s, add_special_tokens=False)["input_ids"][: CAUSAL_LM_MAX_TOKENS - 1] for s in sentences
+    ]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
+    out = np.full(len(encoded), np.nan)
+    device = next(model.parameters()).device
+    for b in range(0, len(order), CAUSAL_LM_BATCH):
+        idx = [i for i in order[b : b + CAUSAL_LM_BATCH] if encoded[i]]
+        if not idx:
+            continue
+        width = 1 + max(len(encoded[i]) for i in idx)
+        ids = torch.full((len(idx), width), start, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for r, i in enumerate(idx):
+            seq = [start, *encoded[i]]
+            ids[r, : len(seq)] = torch.tensor(seq)
+            mask[r, : len(seq)] = 1
+        with torch.no_grad():
+            logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()
+        logp = torch.log_softmax(logits[:, :-1], dim=-1)
+        target = ids[:, 1:].to(device)
+        nll = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
+        tmask = mask[:, 1:].to(device).float()
+        mean_nll = (nll * tmask).sum(dim=1) / tmask.sum(dim=1)
+        out[idx] = torch.exp(mean_nll).cpu().numpy().astype(np.float64)
+    return out
+
+
+def sentence_perplexities(a: Analysis) -> np.ndarray:
+    """Per-sentence perplexity of the sentences holding words: under the causal LM in
+    $WQRM_CAUSAL_LM when set, else under the corpus resources' Kneser-Ney n-gram model."""
+
+    def build() -> np.ndarray:
+        sentences = [s for s in a.sentences if s.words]
+        lm = resources.get("causal_lm")
+        if lm is not None:
+            tokenizer, model = lm
+            with _LM_LOCK:
+                return _causal_lm_perplexities([s.text for s in sentences], tokenizer, model)
+        return resources.get("corpus").lm.sentence_perplexities([s.words for s in sentences])
+
+    return a.cached("sentence_perplexities", build)
+
+
+@metric(
+    "ppl_div",
+    component="S3",
+    direction="higher",
+    reference="WQRM guide §2.3.5 (perplexity diversity / burstiness); Kneser-Ney (nltk.lm) fallback",
+    valid_range=(0.0, float("inf")),
+    resources=("spacy", "corpus"),
+)
+def ppl_div(a: Analysis) -> float:
+    """Perplexity burstiness: std / mean of the per-sentence perplexities (population std).
+
+    Per-sentence perplexity 2^(−mean log₂ P) of the sentence's words padded with <s>/</s>, under
+    a configurable causal LM (a local transformers directory in $WQRM_CAUSAL_LM) or, by default,
+    the corpus resources' interpolated Kneser-Ney trigram model of human reference prose (nltk.lm's
+    estimator; `wqrm.corpus.KneserNeyLM`). Range [0, ∞); machine text tends to be uniformly
+    predictable (low), human text bursty (high). Undefined for fewer than two sentences.
+    """
+    ppl = sentence_perplexities(a)
+    if ppl.size < 2:
+        raise MetricUndefined("fewer than two sentences with words")
+    if not np.all(np.isfinite(ppl)):
+        raise MetricUndefined("a sentence has zero probability under the language model")
+    return float(ppl.std() / ppl.mean())
+
+
+# --------------------------------------------------------------------------------------------
+# Template constructions
+# --------------------------------------------------------------------------------------------
+
+_BE = ["is", "was", "are", "were", "'s", "’s", "'re", "’re", "am", "'m", "’m"]
+_NOT = ["not", "n't", "n’t"]
+_SUBJECT = ["it", "this", "that", "he", "she", "they", "we", "you", "i", "there"]
+_NON_PUNCT = {"IS_PUNCT": False, "IS_SPACE": False}
+
+#: Template constructions common in machine prose, as spaCy Matcher patterns.
+SLOP_PATTERNS: dict[str, list[list[dict[str, Any]]]] = {
+    # "not X but Y", "not X, but (rather) Y": parallel heads checked in `_parallel_not_but`
+    "not_x_but_y": [
+        [
+            {"LOWER": {"IN": _NOT}},
+            {"LOWER": {"IN": ["just", "only", "merely", "simply"]}, "OP": "?"},
+            {**_NON_PUNCT, "LOWER": {"NOT_IN": ["but"]}, "OP": "{1,5}"},
+            {"TEXT": {"IN": [",", ";", "—", "–", "-"]}, "OP": "?"},
+            {"LOWER": "but"},
+        ]
+    ],
+    # "It's not (just) X, it's Y", "This isn't X. It's Y.", "wasn't just old — it was ancient"
+    "not_just_x_its_y": [
+        [
+            {"LOWER": {"IN": _BE}},
+            {"LOWER": {"IN": _NOT}},
+            {"LOWER": {"IN": ["just", "only", "merely", "simply", "about"]}, "OP": "?"},
+            {**_NON_PUNCT, "OP": "{1,8}"},
+            {"IS_PUNCT": True},
+            {"LOWER": {"IN": _SUBJECT}},
+            {"LOWER": {"IN": _BE}},
+        ]
+    ],
+    # "cold, dark, and silent"; "slow, steady, deliberate"
+    "adjective_triad": [
+        [
+            {"POS": "ADJ"},
+            {"TEXT": ","},
+            {"POS": "ADJ"},
+            {"TEXT": ",", "OP": "?"},
+            {"LOWER": {"IN": ["and", "or"]}},
+            {"POS": "ADJ"},
+        ],
+        [{"POS": "ADJ"}, {"TEXT": ","}, {"POS": "ADJ"}, {"TEXT": ","}, {"POS": "ADJ"}],
+    ],
+    # "No warning, no sound, just silence."; "No X. No Y. Only Z."
+    "no_x_no_y_just_z": [
+        [
+            {"LOWER": "no"},
+            {**_NON_PUNCT, "OP": "{1,3}"},
+            {"IS_PUNCT": True},
+            {"LOWER": "no"},
+            {**_NON_PUNCT, "OP": "{1,3}"},
+            {"IS_PUNCT": True},
+            {"LOWER": {"IN": ["just", "only", "no", "nothing"]}},
+        ]
+    ],
+}
+
+_MATCHERS: dict[int, Any] = {}
+_MATCHER_LOCK = threading.Lock()
+
+
+def _matcher(vocab):
+    with _MATCHER_LOCK:
+        m = _MATCHERS.get(id(vocab))
+        if m is None:
+            from spacy.matcher import Matcher
+
+            m = Matcher(vocab)
+            for name, patterns in SLOP_PATTERNS.items():
+                m.add(name, patterns, greedy="LONGEST")
+            _MATCHERS[id(vocab)] = m
+        return m
+
+
+_SKIP_AFTER_NOT = {"just", "only", "merely", "simply", "even"}
+_SKIP_AFTER_BUT = {"rather", "also", "instead"}
+
+
+def _parallel_not_but(doc, start: int, end: int) -> bool:
+    """ "not X but Y" is a template only when X and Y open alike: the first token after "not"
+    (past just/only/merely/simply/even) and the first after "but" (past rather/also/instead)
+    share their lower-case form or their fine-grained tag (e.g. "not a …, but a …", "not to …
+    but to …", "not tall but strong")."""
+    i = start + 1
+    while i < end and doc[i].lower_ in _SKIP_AFTER_NOT:
+        i += 1
+    j = end
+    while j < len(doc) and doc[j].lower_ in _SKIP_AFTER_BUT:
+        j += 1
+    if i >= end - 1 or j >= len(doc):
+        return False
+    x, y = doc[i], doc[j]
+    if y.is_punct or y.is_space:
+        return False
+    return x.lower_ == y.lower_ or (bool(x.tag_) and x.tag_ == y.tag_)
+
+
+def slop_pattern_matches(a: Analysis) -> list[dict[str, Any]]:
+    """Template constructions in the text: {pattern, start, end (character offsets), text}.
+
+    Matches of every pattern in `SLOP_PATTERNS` (spaCy Matcher, longest per start), filtered to
+    non-overlapping spans (`spacy.util.filter_spans`); "not X but Y" must be parallel.
+    """
+    from spacy.util import filter_spans
+
+    out = []
+    for p in a.paragraphs:
+        for doc in p.docs:
+            matcher = _matcher(doc.vocab)
+            spans = []
+            for match_id, start, end in matcher(doc):
+                label = doc.vocab.strings[match_id]
+                if label == "not_x_but_y" and not _parallel_not_but(doc, start, end):
+                    continue
+                spans.append(doc[start:end])
+                spans[-1].label_ = label
+            offset = _doc_offset(a, doc)
+            for span in filter_spans(spans):
+                out.append(
+                    {
+                        "pattern": span.label_,
+                        "start": offset + span.start_char,
+                        "end": offset + span.end_char,
+                        "text": span.text,
+                    }
+                )
+    return out
+
+
+@metric(
+    "slop_pattern_rate",
+    component="S3",
+    direction="lower",
+    reference="WQRM guide §3.2.3 (repetitive template constructions); spaCy Matcher patterns",
+    valid_range=(0.0, float("inf")),
+)
+def slop_pattern_rate(a: Analysis) -> float:
+    """Template constructions per 100 words: 100 · matches / N.
+
+    Patterns (`SLOP_PATTERNS`): parallel "not X but Y"; "it's not (just) X, it's Y"; adjective
+    triads ("cold, dark, and silent"); "no X, no Y, just Z". Range [0, ∞); 0 for most human prose.
+    """
+    n = len(a.words)
+    if n == 0:
+        raise MetricUndefined("no words (the text holds only punctuation or symbols)")
+    return 100.0 * len(slop_pattern_matches(a)) / n

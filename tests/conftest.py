@@ -75,9 +75,20 @@ def tiny_deberta_dir(tmp_path_factory) -> Path:
 
     d = tmp_path_factory.mktemp("tiny_deberta")
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(TOY_SENTENCES * 10), model_prefix=str(d / "spm"), vocab_size=120,
-        model_type="unigram", pad_id=0, unk_id=1, bos_id=2, eos_id=3, pad_piece="[PAD]", unk_piece="[UNK]",
-        bos_piece="[CLS]", eos_piece="[SEP]", user_defined_symbols=["[MASK]"], hard_vocab_limit=False,
+        sentence_iterator=iter(TOY_SENTENCES * 10),
+        model_prefix=str(d / "spm"),
+        vocab_size=120,
+        model_type="unigram",
+        pad_id=0,
+        unk_id=1,
+        bos_id=2,
+        eos_id=3,
+        pad_piece="[PAD]",
+        unk_piece="[UNK]",
+        bos_piece="[CLS]",
+        eos_piece="[SEP]",
+        user_defined_symbols=["[MASK]"],
+        hard_vocab_limit=False,
         minloglevel=2,
     )
     sp = spm.SentencePieceProcessor(model_file=str(d / "spm.model"))
@@ -85,9 +96,18 @@ def tiny_deberta_dir(tmp_path_factory) -> Path:
     tok = DebertaV2Tokenizer(vocab=vocab, unk_id=1)
     torch.manual_seed(0)
     cfg = DebertaV2Config(
-        vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-        max_position_embeddings=128, num_labels=1, pad_token_id=0, relative_attention=True,
-        pos_att_type=["p2c", "c2p"], position_biased_input=False, max_relative_positions=64,
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_labels=1,
+        pad_token_id=0,
+        relative_attention=True,
+        pos_att_type=["p2c", "c2p"],
+        position_biased_input=False,
+        max_relative_positions=64,
     )
     model = AutoModelForSequenceClassification.from_config(cfg)
     out = d / "model"

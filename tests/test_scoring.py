@@ -28,7 +28,7 @@ def test_components_are_mean_goodness_of_members():
     assert goodness == {"ttr": 0.5, "mtld": pytest.approx(0.95), "nns": None}  # nns: not in profile
     assert comps["S7"] == pytest.approx((0.5 + 0.95) / 2)
     assert comps["S3"] is None and "undefined" in reasons["S3"]
-    assert comps["S1"] is None and "no metric" in reasons["S1"]
+    assert comps["S1"] is None and "was requested" in reasons["S1"]  # S1's metrics not in metric_names
 
 
 def test_score_result_contract(scorer):
@@ -72,3 +72,22 @@ def test_failed_result_shape():
 def test_score_raises_on_invalid_text(scorer):
     with pytest.raises(wqrm.InvalidTextError):
         scorer.score("   ")
+
+
+def test_group_scoring_adds_diversity(scorer):
+    prompt = "Write about a lighthouse keeper during a storm."
+    candidates = [
+        "The keeper climbed the stairs as the storm hit the glass. He trimmed the wick and waited.",
+        "The keeper climbed the stairs as the storm hit the glass. He trimmed the wick and waited!",
+        "Quarterly earnings rose by four percent, the board said on Tuesday, citing lower costs.",
+    ]
+    grouped = scorer.score_batch(candidates, prompt=prompt, group=True)
+    for r in grouped:
+        assert r.metrics["deviation"] is not None and r.metrics["prompt_adherence"] is not None
+        assert r.components["S8"] is not None and "S8" in r.used_components
+        assert 0 <= r.metrics["qd_balance"] <= 1
+    # the off-topic candidate deviates most from its siblings and adheres least to the prompt
+    assert grouped[2].metrics["deviation"] > grouped[0].metrics["deviation"]
+    assert grouped[2].metrics["prompt_adherence"] < grouped[0].metrics["prompt_adherence"]
+    single = scorer.score_batch(candidates[:1], prompt=prompt, group=True)[0]
+    assert single.metrics["deviation"] is None and "candidate" in single.reasons["deviation"]

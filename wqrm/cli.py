@@ -1,6 +1,7 @@
 """The `wqrm` command line.
 
 wqrm score FILE… [--json]                       score, components S1..S8, every metric
+wqrm score FILE… --persona DIR --task T --prompt-file P --references R   in context (S2, S5)
 wqrm score --input texts.jsonl --output out.jsonl   streaming, resumable batch scoring
 wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
 wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
@@ -116,25 +117,58 @@ def score(
         bool | None,
         typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: if a tty)."),
     ] = None,
+    persona: Annotated[
+        Path | None,
+        typer.Option(
+            "--persona", help="Persona: a directory of the user's .txt/.md files (or a saved persona)."
+        ),
+    ] = None,
+    task: Annotated[
+        str | None, typer.Option("--task", help="Task context for S5: continue, rephrase or storygen.")
+    ] = None,
+    prompt_file: Annotated[
+        Path | None,
+        typer.Option("--prompt-file", help="The text being continued, or the source being rephrased."),
+    ] = None,
+    references: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--references", help="Reference text file (repeatable); a .jsonl gives one reference per row."
+        ),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Edit-model directory for S1 (default: the shipped one).")
+    ] = None,
+    spans: Annotated[
+        bool, typer.Option("--spans", help="Also print the text with the edit-trace tagger's flagged spans.")
+    ] = False,
 ) -> None:
     """Score texts: the composite score, components S1..S8 and every metric."""
+    from wqrm import resources
     from wqrm.scoring import load
 
+    if model is not None:
+        if not model.exists():
+            err.print(f"[red]error:[/red] --model {model}: no such directory")
+            raise typer.Exit(2)
+        resources.set_override("edit_model", str(model))
+
+    context = _score_context(persona, task, prompt_file, references, encoding)
     if input is not None or output is not None:
         if input is None or output is None or files:
             err.print("[red]error:[/red] batch mode needs both --input and --output, and no FILE arguments")
             raise typer.Exit(2)
-        _score_jsonl(input, output, profile, encoding, batch_size, progress)
+        _score_jsonl(input, output, profile, encoding, batch_size, progress, context)
         return
     if not files:
         err.print("[red]error:[/red] give FILE arguments ('-' for stdin) or --input/--output")
         raise typer.Exit(2)
     items = _read_all(files, encoding, max_chars)
-    scorer = load(str(profile) if profile else None)
+    scorer = _InContext(load(str(profile) if profile else None), context)
     good = [(f, t) for f, t, e in items if e is None]
     results = dict(zip([f for f, _ in good], scorer.score_batch([t for _, t in good]), strict=True))
     failed = False
-    for f, _t, e in items:
+    for f, text, e in items:
         r = results.get(f)
         error = e or (r.error if r is not None else None)
         if error:
@@ -149,11 +183,61 @@ def score(
             print(json.dumps(r.to_dict(file=f), ensure_ascii=False))
         else:
             _print_table(f, r)
+            if spans:
+                from wqrm.edit.cli import render_spans
+
+                out.print(render_spans(text, r.spans))
     if failed:
         raise typer.Exit(1)
 
 
-def _score_jsonl(input: Path, output: Path, profile, encoding: str, batch_size: int, progress) -> None:
+class _InContext:
+    """A scorer whose `score_batch` always scores in one context (persona, task, prompt, references)."""
+
+    def __init__(self, scorer, context: dict[str, Any]):
+        self.scorer = scorer
+        self.context = context
+
+    def score_batch(self, texts, ids=None):
+        return self.scorer.score_batch(texts, ids=ids, **self.context)
+
+
+def _score_context(persona, task, prompt_file, references, encoding: str) -> dict[str, Any]:
+    """`Scorer.score_batch` context keywords from the `score` options (errors exit with status 2)."""
+    from wqrm.metrics.task import TASKS
+
+    if task is not None and task not in TASKS:
+        err.print(f"[red]error:[/red] --task must be one of {', '.join(TASKS)}, not {task!r}")
+        raise typer.Exit(2)
+    if (prompt_file is not None or references) and task is None:
+        err.print("[red]error:[/red] --prompt-file and --references need --task")
+        raise typer.Exit(2)
+    context: dict[str, Any] = {"task": task}
+    try:
+        if persona is not None:
+            from wqrm.persona import resolve
+
+            context["persona"] = resolve(persona)
+        if prompt_file is not None:
+            context["prompt"] = read_text(prompt_file, encoding=encoding)
+        if references:
+            refs: list[str] = []
+            for ref in references:
+                if ref.suffix == ".jsonl":
+                    with ref.open(encoding=encoding) as fh:
+                        refs.extend(json.loads(line)["text"] for line in fh if line.strip())
+                else:
+                    refs.append(read_text(ref, encoding=encoding))
+            context["references"] = refs
+    except (OSError, ValueError, KeyError, InvalidTextError) as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    return context
+
+
+def _score_jsonl(
+    input: Path, output: Path, profile, encoding: str, batch_size: int, progress, context=None
+) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from wqrm.batch import count_rows, score_jsonl
@@ -162,7 +246,7 @@ def _score_jsonl(input: Path, output: Path, profile, encoding: str, batch_size: 
     if not input.exists():
         err.print(f"[red]error:[/red] {input}: no such file")
         raise typer.Exit(1)
-    scorer = load(str(profile) if profile else None)
+    scorer = _InContext(load(str(profile) if profile else None), context or {})
     show = sys.stderr.isatty() if progress is None else progress
     total = count_rows(input)
     with Progress(
@@ -325,7 +409,8 @@ def catalogue(
 
 
 # Commands defined in other modules register themselves on `app` when imported.
-from wqrm.edit import cli as _edit_cli  # noqa: E402, F401
+from wqrm import cli_corpus as _corpus_cli  # noqa: E402, F401  (wqrm build-corpus)
+from wqrm.edit import cli as _edit_cli  # noqa: E402, F401  (train-edit, train-tagger, eval-pairs)
 
 
 def main() -> None:

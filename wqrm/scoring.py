@@ -9,9 +9,11 @@ Until learned weights ship (a later issue), α is uniform and results say `"weig
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +21,9 @@ from wqrm import __version__
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.profile import Profile
 from wqrm.textio import InvalidTextError, validate_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wqrm.metrics.registry import MetricContext
 
 __all__ = ["ScoreBatch", "ScoreResult", "Scorer", "UniformWeights", "load"]
 
@@ -75,6 +80,7 @@ class ScoreResult:
             "metrics": self.metrics,
             "used_components": self.used_components,
             "reasons": {**self.component_reasons, **self.reasons},
+            "spans": self.spans,
             "weights": self.weights,
             "version": __version__,
             "error": self.error,
@@ -171,10 +177,45 @@ class Scorer:
 
     # ---- scoring ------------------------------------------------------------------------------
 
-    def _result(self, a: Analysis, id: Any = None) -> ScoreResult:
+    def context(
+        self,
+        persona: Any = None,
+        task: str | None = None,
+        prompt: str | None = None,
+        references: Sequence[str] | str | None = None,
+    ) -> MetricContext:
+        """The `MetricContext` of one scoring call: persona (a `Persona`, a saved persona directory
+        or a directory of .txt/.md files), task ("continue", "rephrase", "storygen"), prompt or
+        source text, references; the scorer's profile is the reference the metrics compare with."""
+        from wqrm.metrics.registry import MetricContext
+        from wqrm.metrics.task import TASKS
+        from wqrm.persona import resolve
+
+        if task is not None and task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+        if isinstance(references, str):
+            references = [references]
+        if isinstance(persona, (str, os.PathLike)):  # built once per scorer and directory
+            cache = self.__dict__.setdefault("_personas", {})
+            key = str(Path(persona).resolve())
+            if key not in cache:
+                cache[key] = resolve(persona)
+            persona = cache[key]
+        return MetricContext(
+            persona=resolve(persona),
+            task=task,
+            prompt=prompt,
+            references=list(references) if references is not None else None,
+            extra={"profile": self.profile},
+        )
+
+    def _result(self, a: Analysis, id: Any = None, ctx: MetricContext | None = None) -> ScoreResult:
         from wqrm.metrics.registry import compute_analysis
 
-        mv = compute_analysis(a, self.metric_names)
+        mv = compute_analysis(a, self.metric_names, ctx if ctx is not None else self.context())
+        return self._assemble(a, mv, id)
+
+    def _assemble(self, a: Analysis, mv, id: Any = None) -> ScoreResult:
         goodness, comps, comp_reasons = self.components(mv)
         score, used = self.composite(comps)
         return ScoreResult(
@@ -185,23 +226,49 @@ class Scorer:
             reasons=dict(mv.reasons),
             component_reasons=comp_reasons,
             goodness=goodness,
+            spans=[sp.as_dict() for sp in a._cache.get("edit_spans", [])],
             weights=self.weights.name,
             id=id,
         )
 
-    def score(self, text: str | Analysis) -> ScoreResult:
-        """Score one text. Raises `wqrm.InvalidTextError` for text that cannot be scored."""
+    def score(
+        self,
+        text: str | Analysis,
+        persona: Any = None,
+        task: str | None = None,
+        prompt: str | None = None,
+        references: Sequence[str] | str | None = None,
+    ) -> ScoreResult:
+        """Score one text, optionally in context (see `context`; S2 persona metrics need `persona`,
+        S5 needs `task` with its prompt / references). Raises `wqrm.InvalidTextError` for text that
+        cannot be scored."""
         from wqrm.metrics.registry import prepare
 
+        ctx = self.context(persona, task, prompt, references)
         a = text if isinstance(text, Analysis) else analyze_batch([text])[0]
         prepare([a], self.metric_names)
-        return self._result(a)
+        return self._result(a, ctx=ctx)
 
-    def score_batch(self, texts: Sequence[str], ids: Sequence[Any] | None = None) -> ScoreBatch:
+    def score_batch(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[Any] | None = None,
+        *,
+        persona: Any = None,
+        task: str | None = None,
+        prompt: str | None = None,
+        references: Sequence[str] | str | None = None,
+        group: bool = False,
+    ) -> ScoreBatch:
         """Score many texts in input order: one batched parse and one batched encoder call.
 
-        A text that cannot be scored gets a result with `.error` set; the others are unaffected.
+        The context (persona, task, prompt, references; see `context`) is shared by every text.
+        With `group=True` the texts are candidates for one prompt and S8 (diversity) is computed
+        among them: each candidate's siblings are the other valid candidates, and `qd_balance`
+        uses its composite without S8. A text that cannot be scored gets a result with `.error`
+        set; the others are unaffected.
         """
+        ctx = self.context(persona, task, prompt, references)
         ids = list(ids) if ids is not None else list(range(len(texts)))
         results: list[ScoreResult | None] = [None] * len(texts)
         good: list[int] = []
@@ -225,8 +292,26 @@ class Scorer:
 
         prepare(list(analyses.values()), self.metric_names)
         for i, a in analyses.items():
-            results[i] = self._result(a, ids[i])
+            results[i] = self._result(a, ids[i], ctx)
+        if group and len(analyses) > 1:
+            self._add_diversity(analyses, results, ctx)
         return ScoreBatch(results)
+
+    def _add_diversity(self, analyses: dict[int, Analysis], results: list, ctx: MetricContext) -> None:
+        """Second pass for a group of candidates: S8 metrics with siblings and quality = composite."""
+        from wqrm.metrics.registry import MetricValues, compute_analysis
+
+        s8 = [n for n in self.metric_names if self._specs[n].component == "S8"]
+        if not s8:
+            return
+        siblings = list(analyses.values())
+        for i, a in analyses.items():
+            r = results[i]
+            gctx = replace(ctx, siblings=siblings, extra={**ctx.extra, "quality": r.score})
+            extra = compute_analysis(a, s8, gctx)
+            mv = MetricValues({**r.metrics, **extra})
+            mv.reasons = {k: v for k, v in r.reasons.items() if k not in extra} | extra.reasons
+            results[i] = self._assemble(a, mv, r.id)
 
 
 def load(profile: str | None = None) -> Scorer:

@@ -1,7 +1,16 @@
 import numpy as np
 import pytest
 from wqrm.metrics import compute
-from wqrm.metrics.coherence import branching_mean, dep_depth_mean, parse_validity, sc, syn
+from wqrm.metrics.coherence import (
+    branching_mean,
+    dep_depth_mean,
+    ec,
+    entity_relations,
+    mi_segments,
+    parse_validity,
+    sc,
+    syn,
+)
 
 import wqrm
 
@@ -49,3 +58,107 @@ def test_sc_real_encoder_bounds(encoder):
 def test_sc_single_sentence_is_none():
     mv = compute("Only one sentence here.", names=["sc"])
     assert mv["sc"] is None and "one sentence" in mv.reasons["sc"]
+
+
+# ---- ec: entity consistency ------------------------------------------------------------------
+
+
+def lemma_tree(nlp, words, heads, deps, pos, lemmas):
+    from spacy.tokens import Doc
+
+    from wqrm.analysis import from_doc
+
+    return from_doc(Doc(nlp.vocab, words=words, heads=heads, deps=deps, pos=pos, lemmas=lemmas))
+
+
+def test_ec_golden_hand_parsed(nlp):
+    # "Anna was tall . Anna was short . Anna was a nurse ."
+    a = lemma_tree(
+        nlp,
+        ["Anna", "was", "tall", ".", "Anna", "was", "short", ".", "Anna", "was", "a", "nurse", "."],
+        [1, 1, 1, 1, 5, 5, 5, 5, 9, 9, 11, 9, 9],
+        ["nsubj", "ROOT", "acomp", "punct"] * 2 + ["nsubj", "ROOT", "det", "attr", "punct"],
+        ["PROPN", "AUX", "ADJ", "PUNCT"] * 2 + ["PROPN", "AUX", "DET", "NOUN", "PUNCT"],
+        ["Anna", "be", "tall", ".", "Anna", "be", "short", ".", "Anna", "be", "a", "nurse", "."],
+    )
+    rel = [(r.entity, r.target, r.slot, r.value) for r in entity_relations(a)]
+    assert rel == [
+        ("anna", "", "length", "1"),
+        ("anna", "", "length", "-1"),
+        ("anna", "", "profession", "nurse"),
+    ]
+    # tall vs short contradict each other (both count as inconsistent); nurse stands alone → 1/3
+    assert ec(a) == pytest.approx(1 / 3)
+
+
+CONSISTENT = (
+    "Anna was tall. Anna's eyes were blue. Anna, a nurse, worked at night. Years later, Anna was still "
+    "tall and Anna's blue eyes had not changed. Tom had three sisters."
+)
+CONTRADICTORY = (
+    "Anna was tall. Anna's eyes were blue. Anna, a nurse, worked at night. Years later, Anna was short "
+    "and Anna's green eyes shone. Anna was a doctor."
+)
+
+
+def test_ec_consistent_story():
+    a = wqrm.analyze(CONSISTENT)
+    rel = {(r.entity, r.target, r.slot, r.value) for r in entity_relations(a)}
+    assert rel == {
+        ("anna", "", "length", "1"),
+        ("anna", "eye", "colour", "blue"),
+        ("anna", "", "profession", "nurse"),
+        ("tom", "sister", "count", "3"),
+    }
+    assert ec(a) == 1.0
+
+
+def test_ec_contradictory_story():
+    # tall/short, blue/green eyes, nurse/doctor: all six statements are in a contradiction
+    a = wqrm.analyze(CONTRADICTORY)
+    assert len(entity_relations(a)) == 6
+    assert ec(a) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tom was twelve years old. Tom, 14, ran to school.", 0.0),  # age 12 vs 14
+        ("Tom was twelve years old. Tom, 12, ran to school.", 1.0),
+        ("Tom had three sisters. Later Tom had two sisters.", 0.0),  # count 3 vs 2
+        ("The house was red. The house was red. The house was blue.", 0.0),
+        ("The house was red. The barn was blue. The house was big. The barn was big.", 1.0),
+    ],
+)
+def test_ec_ages_counts_and_recurring_nouns(text, expected):
+    assert ec(wqrm.analyze(text)) == expected
+
+
+def test_ec_undefined_without_attributes():
+    mv = compute("She walked to the shop and bought bread.", names=["ec"])
+    assert mv["ec"] is None and "no entity attribute" in mv.reasons["ec"]
+
+
+# ---- mi_segments -----------------------------------------------------------------------------
+
+
+def test_mi_segments_golden_with_known_embeddings():
+    a = wqrm.analyze("One. Two. Three. Four.")
+    assert len(a.sentences) == 4
+    a._embeddings = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0], [1.0, 0.0]])
+    # novelty: 1 − 0.6 = 0.4; 1 − max(0.8, 0) = 0.2; 1 − max(0, 0.6, 1) = 0 → mean 0.6/3
+    assert mi_segments(a) == pytest.approx(0.2)
+
+
+def test_mi_segments_window_is_three_sentences():
+    a = wqrm.analyze("One. Two. Three. Four. Five.")
+    a._embeddings = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
+    # the fifth repeats the first, which is 4 sentences back (outside the window): novelty 1
+    # novelty: 1, 0, 0, 1 → 0.5
+    assert mi_segments(a) == pytest.approx(0.5)
+
+
+def test_mi_segments_real_encoder(encoder):
+    repeated = compute("The harbour was quiet. The harbour was quiet.", names=["mi_segments"])["mi_segments"]
+    assert repeated == pytest.approx(0.0, abs=1e-5)
+    assert compute("Only one sentence here.", names=["mi_segments"])["mi_segments"] is None

@@ -127,21 +127,19 @@ def train_tagger(
     dev_percent: Annotated[int, typer.Option(help="Share of texts held out for dev.")] = 20,
 ) -> None:
     """Train the edit-trace span tagger on span annotations (+ diffs of edit pairs)."""
-    from wqrm.edit.data import assign_groups, is_dev, load_pairs
+    from wqrm.edit.data import is_dev, load_pairs, normalise
     from wqrm.edit.tagger import EditTagger, load_span_file, tagged_from_pairs, token_prf
 
     items = [t for f in spans for t in load_span_file(f)]
-    from wqrm.edit.data import normalise
-
     for it in items:
         it.group = normalise(it.text)
-    extra = []
-    if pairs:
-        ps = load_pairs(pairs)
-        assign_groups(ps)
-        extra = [t for t in tagged_from_pairs(ps) if t.spans]
-    train = [t for t in items + extra if not is_dev(t.group, dev_percent, seed)]
     dev = [t for t in items if is_dev(t.group, dev_percent, seed)]  # dev: human span annotations only
+    dev_texts = {t.group for t in dev}
+    extra = [t for t in tagged_from_pairs(load_pairs(pairs)) if t.spans] if pairs else []
+    # an edit-pair original that is also a dev annotation never enters training
+    train = [t for t in items if t.group not in dev_texts] + [
+        t for t in extra if normalise(t.text) not in dev_texts
+    ]
     categories = sorted({s.label for t in items for s in t.spans})
     tagger = EditTagger.new(categories, base=base, max_length=max_length, seed=seed)
     err.print(
@@ -245,3 +243,26 @@ def _analyses(texts):
     from wqrm.analysis import analyze_batch
 
     return analyze_batch(texts)
+
+
+def render_spans(text: str, spans: list[dict]):
+    """A rich `Text` of `text` with each flagged span highlighted and numbered, plus a legend."""
+    from rich.text import Text
+
+    out = Text()
+    pos = 0
+    legend = []
+    for i, s in enumerate(sorted(spans, key=lambda s: s["start"]), 1):
+        if s["start"] < pos:
+            continue
+        out.append(text[pos : s["start"]])
+        out.append(text[s["start"] : s["end"]], style="bold black on yellow")
+        out.append(f"[{i}]", style="dim")
+        legend.append(f"[{i}] {s['label']} (p={s['probability']:.2f})")
+        pos = s["end"]
+    out.append(text[pos:])
+    if legend:
+        out.append("\n\n" + "\n".join(legend), style="dim")
+    else:
+        out.append("\n\n(no span flagged)", style="dim")
+    return out

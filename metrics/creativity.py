@@ -1,0 +1,634 @@
+"""Creativity measures m1-m9 of Chiru (2013) and the creativity classifier (component S7).
+
+Chiru, C.-G. (2013), "Creativity detection in texts". Its nine measures and their offline
+stand-ins (DESIGN.md):
+
+* m1 TTR: `wqrm.metrics.lexical.ttr`.
+* m2 WNF (word norms fraction): free-association norms are not available offline; a word pair is
+  a *conventional association* when the corpus resources' passage co-occurrence PMI is high or
+  its GloVe cosine is high (`wnf`).
+* m3 GSD (Google similarity distance): web page counts are not available offline; the
+  normalised distance is computed over the corpus resources' passage (document) frequencies
+  (`gsd`).
+* m4 ESA: Wikipedia is not available offline; the concepts are reference passages of the
+  corpus resources (`esa`).
+* m5, m6 named entities (`ne_count`, `ne_diversity`), m7 WordNet similarity (`wordnet_sim`),
+  m8 coherence (`coherence_tau`), m9 LSA similarities (`lsa_m9a`..`lsa_m9d`).
+* `creativity_prob`: logistic regression over m1-m9 with forward sequential feature selection,
+  trained by `wqrm build-corpus` (`fit_creativity_model`) and shipped as JSON coefficients.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from wqrm.metrics.aesthetics import glove_vectors, paragraph_blocks
+from wqrm.metrics.registry import MetricUndefined, metric
+
+from wqrm import resources
+from wqrm.analysis import Analysis
+from wqrm.corpus import is_content_word
+
+__all__ = [
+    "COHERENCE_TAU",
+    "FEATURES",
+    "NAMED_ENTITY_LABELS",
+    "WNF_COSINE",
+    "WNF_MIN_PAIR_DF",
+    "WNF_PMI",
+    "coherence_tau",
+    "creativity_features",
+    "creativity_prob",
+    "esa",
+    "fit_creativity_model",
+    "gsd",
+    "lsa_m9a",
+    "lsa_m9b",
+    "lsa_m9c",
+    "lsa_m9d",
+    "lsa_similarities",
+    "ne_count",
+    "ne_diversity",
+    "wnf",
+    "wordnet_sim",
+]
+
+#: A pair is a conventional association when its windowed PMI(x, y) >= WNF_PMI nats (x and y meet
+#: within 5 content words at least e^2 ≈ 7.4 times as often as independence predicts in the
+#: reference passages) in at least WNF_MIN_PAIR_DF passages, or when cos(GloVe x, GloVe y) >=
+#: WNF_COSINE. About 3 % of adjacent pairs of human prose pass the PMI test, 10 % the cosine test.
+WNF_PMI = 2.0
+WNF_MIN_PAIR_DF = 3
+WNF_COSINE = 0.7
+#: Chiru's coherence threshold on sentence TF-IDF cosines.
+COHERENCE_TAU = 0.05
+#: Dimensions kept by the LSA (TruncatedSVD) of the sentence-term matrix.
+LSA_COMPONENTS = 10
+#: spaCy entity labels counted as named entities (numeric types such as DATE or CARDINAL are not).
+NAMED_ENTITY_LABELS = frozenset(
+    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+#: The classifier's candidate features, Chiru's m1-m9.
+FEATURES = (
+    "ttr",
+    "wnf",
+    "gsd",
+    "esa",
+    "ne_count",
+    "ne_diversity",
+    "wordnet_sim",
+    "coherence_tau",
+    "lsa_m9a",
+    "lsa_m9b",
+    "lsa_m9c",
+    "lsa_m9d",
+)
+
+
+def _memoized(func: Callable[[Analysis], float]) -> Callable[[Analysis], float]:
+    """Compute a feature once per analysis (the scorer and `creativity_prob` both ask for it)."""
+    key = f"creativity:{func.__name__}"
+
+    def compute(a: Analysis) -> float | str:
+        try:
+            return func(a)
+        except MetricUndefined as exc:
+            return exc.reason
+
+    @functools.wraps(func)
+    def wrapper(a: Analysis) -> float:
+        result = a.cached(key, lambda: compute(a))
+        if isinstance(result, str):
+            raise MetricUndefined(result)
+        return result
+
+    return wrapper
+
+
+def _content_ids(a: Analysis, corpus) -> list[np.ndarray]:
+    """Corpus-vocabulary ids (-1 outside it) of each paragraph's content words, in order."""
+
+    def build() -> list[np.ndarray]:
+        out = []
+        for lo, hi in paragraph_blocks(a):
+            words = [w for w in a.words[lo:hi] if is_content_word(w)]
+            out.append(corpus.ids(words))
+        return out
+
+    return a.cached("corpus_content_ids", build)
+
+
+# --------------------------------------------------------------------------------------------
+# m2 WNF, m3 GSD, m4 ESA
+# --------------------------------------------------------------------------------------------
+
+
+@metric(
+    "wnf",
+    component="S7",
+    direction="band",
+    reference="Chiru 2013 (m2, word norms fraction); corpus PMI / GloVe for free-association norms",
+    valid_range=(0.0, 1.0),
+    resources=("spacy", "corpus", "glove"),
+)
+@_memoized
+def wnf(a: Analysis) -> float:
+    """Word norms fraction: share of adjacent content-word pairs that are conventional associations.
+
+    WNF = C_norm / n over the n pairs of consecutive content words of each paragraph that are both
+    in the corpus vocabulary and differ. Free-association norms are not available offline: a pair
+    counts as conventional when its windowed PMI in the corpus resources (`CorpusResources.pmi`)
+    is at least `WNF_PMI` (2 nats, the pair seen in >= 3 passages) or its GloVe 6B 50d cosine is at
+    least `WNF_COSINE` (0.7). Range [0, 1]; about 0.05-0.15 for prose; high for usual, predictable
+    word combinations.
+    """
+    corpus = resources.get("corpus")
+    left_all, right_all = [], []
+    for ids in _content_ids(a, corpus):
+        if ids.size < 2:
+            continue
+        left, right = ids[:-1], ids[1:]
+        ok = (left >= 0) & (right >= 0) & (left != right)
+        left_all.append(left[ok])
+        right_all.append(right[ok])
+    left = np.concatenate(left_all) if left_all else np.zeros(0, dtype=np.int64)
+    right = np.concatenate(right_all) if right_all else np.zeros(0, dtype=np.int64)
+    if left.size == 0:
+        raise MetricUndefined("no pair of adjacent content words in the corpus vocabulary")
+    pmi = corpus.pmi(left, right)
+    conventional = (pmi >= WNF_PMI) & (corpus.pair_df(left, right) >= WNF_MIN_PAIR_DF)
+    glove = glove_vectors()
+    vocab = corpus.vocab
+    vl, fl = glove.lookup([vocab[i] for i in left])
+    vr, fr = glove.lookup([vocab[i] for i in right])
+    both = fl & fr
+    cos = np.zeros(left.size)
+    if both.any():
+        # rows of vl/vr follow the found words of each side; align them on the pairs found on both
+        il = np.cumsum(fl) - 1
+        ir = np.cumsum(fr) - 1
+        x, y = vl[il[both]], vr[ir[both]]
+        norms = np.linalg.norm(x, axis=1) * np.linalg.norm(y, axis=1)
+        cos[both] = np.divide(np.sum(x * y, axis=1), norms, out=np.zeros(len(x)), where=norms > 0)
+    conventional |= cos >= WNF_COSINE
+    return float(conventional.mean())
+
+
+@metric(
+    "gsd",
+    component="S7",
+    direction="band",
+    reference="Chiru 2013 (m3, Google similarity distance, Cilibrasi & Vitanyi 2007); corpus passage counts",
+    valid_range=(0.0, float("inf")),
+    resources=("spacy", "corpus"),
+)
+@_memoized
+def gsd(a: Analysis) -> float:
+    """Mean normalised co-occurrence distance of content-word pairs within the corpus window.
+
+    GSD(x, y) = (max(log f(x), log f(y)) - log f(x,y)) / (log M - min(log f(x), log f(y))) with
+    f the number of reference passages holding the word(s) (f(x, y): within 5 content words of
+    each other; 1/2 when never seen together) and M the number of passages, from the corpus
+    resources: web page counts are not available offline. Averaged over the pairs of distinct
+    in-vocabulary content words at most 5 content words apart in a paragraph. Range [0, ∞); about
+    0.9-1.3 for prose with the shipped corpus (most pairs were never seen together in it); higher
+    means less usual combinations.
+    """
+    corpus = resources.get("corpus")
+    values = []
+    for ids in _content_ids(a, corpus):
+        for k in range(1, corpus.window + 1):
+            if k >= ids.size:
+                break
+            left, right = ids[:-k], ids[k:]
+            ok = (left >= 0) & (right >= 0) & (left != right)
+            if ok.any():
+                values.append(corpus.ngd(left[ok], right[ok]))
+    if not values:
+        raise MetricUndefined("no pair of nearby content words in the corpus vocabulary")
+    return float(np.concatenate(values).mean())
+
+
+def _mean_pairwise_cosine(unit_rows: np.ndarray) -> float:
+    """Mean over i<j of u_i . u_j for unit rows: (|sum u|^2 - sum |u|^2) / (n (n - 1))."""
+    n = unit_rows.shape[0]
+    s = unit_rows.sum(axis=0)
+    return float((s @ s - np.sum(unit_rows * unit_rows)) / (n * (n - 1)))
+
+
+@metric(
+    "esa",
+    component="S7",
+    direction="band",
+    reference="Chiru 2013 (m4, ESA, Gabrilovich & Markovitch 2007); reference passages as concepts",
+    valid_range=(0.0, 1.0),
+    resources=("spacy", "corpus"),
+)
+@_memoized
+def esa(a: Analysis) -> float:
+    """Mean ESA relatedness of sentence pairs: mean over i<j of cos(c_i, c_j).
+
+    c_i = sum_w tfidf(w) C[:, w], the sentence's interpretation vector over the corpus resources'
+    concept space (reference passages as concepts, TF-IDF, capped; Wikipedia is not available
+    offline). Sentences without an in-vocabulary content word are left out. Range [0, 1]; high
+    when every sentence evokes the same concepts. Undefined with fewer than two such sentences.
+    """
+    corpus = resources.get("corpus")
+    sentences = [[w for w in s.words if is_content_word(w)] for s in a.sentences]
+    vectors = corpus.esa_vectors(sentences)
+    norms = np.sqrt(np.asarray(vectors.multiply(vectors).sum(axis=1)).ravel())
+    keep = norms > 0
+    if keep.sum() < 2:
+        raise MetricUndefined("fewer than two sentences with a word in the concept space")
+    from scipy import sparse
+
+    unit = sparse.diags(1.0 / norms[keep]) @ vectors[np.nonzero(keep)[0]]
+    n = unit.shape[0]
+    s = np.asarray(unit.sum(axis=0)).ravel()
+    return float(np.clip((s @ s - n) / (n * (n - 1)), 0.0, 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# m5, m6 named entities; m7 WordNet
+# --------------------------------------------------------------------------------------------
+
+
+def _entities(a: Analysis) -> list[str]:
+    def build() -> list[str]:
+        return [
+            " ".join(e.text.lower().split())
+            for d in a.docs
+            for e in d.ents
+            if e.label_ in NAMED_ENTITY_LABELS
+        ]
+
+    return a.cached("named_entities", build)
+
+
+@metric(
+    "ne_count",
+    component="S7",
+    direction="band",
+    reference="Chiru 2013 (m5, number of named entities); spaCy NER",
+    valid_range=(0.0, float("inf")),
+)
+def ne_count(a: Analysis) -> float:
+    """Number of named entities (spaCy NER; people, places, organisations, works, … — numeric
+    types such as DATE, CARDINAL or MONEY are not counted). Chiru's raw count: it grows with
+    length, so compare texts of similar length. Range [0, ∞)."""
+    if not a.words:
+        raise MetricUndefined("no words (the text holds only punctuation or symbols)")
+    return float(len(_entities(a)))
+
+
+@metric(
+    "ne_diversity",
+    component="S7",
+    direction="higher",
+    reference="Chiru 2013 (m6, named-entity diversity); spaCy NER",
+    valid_range=(0.0, 1.0),
+)
+def ne_diversity(a: Analysis) -> float:
+    """Distinct named entities / named entities (lower-cased surface forms, `ne_count`'s labels).
+
+    Range (0, 1]; 1 when no entity repeats. Undefined for a text without named entities.
+    """
+    ents = _entities(a)
+    if not ents:
+        raise MetricUndefined("no named entities")
+    return len(set(ents)) / len(ents)
+
+
+@lru_cache(maxsize=65536)
+def _first_synset(lemma: str, pos: str):
+    wn = resources.get("wordnet")
+    synsets = wn.synsets(lemma, pos=pos)
+    return synsets[0] if synsets else None
+
+
+@lru_cache(maxsize=262144)
+def _wup(a_name: str, b_name: str) -> float | None:
+    wn = resources.get("wordnet")
+    return wn.synset(a_name).wup_similarity(wn.synset(b_name))
+
+
+@metric(
+    "wordnet_sim",
+    component="S7",
+    direction="band",
+    reference="Chiru 2013 (m7, WordNet similarity); Wu & Palmer 1994 via NLTK WordNet 3.0",
+    valid_range=(0.0, 1.0),
+    resources=("spacy", "wordnet"),
+)
+@_memoized
+def wordnet_sim(a: Analysis) -> float:
+    """Mean Wu-Palmer similarity of adjacent content nouns and of adjacent content verbs.
+
+    Nouns and verbs (spaCy POS, lemmas, content words) form two sequences; each pair of
+    consecutive, different lemmas in a sequence is compared by the Wu-Palmer similarity of their
+    first (most frequent) WordNet senses, 2 depth(lcs) / (depth(s1) + depth(s2)). Range (0, 1];
+    lower means semantically distant neighbours (Chiru: more creative). Undefined when no pair has
+    WordNet senses.
+    """
+    pos_map = {"NOUN": "n", "VERB": "v"}
+    sequences: dict[str, list[str]] = {"n": [], "v": []}
+    for t in a.word_tokens:
+        p = pos_map.get(t.pos_)
+        if p is not None:
+            lemma = t.lemma_.lower()
+            if is_content_word(lemma):
+                sequences[p].append(lemma)
+    sims = []
+    for p, lemmas in sequences.items():
+        for x, y in pairwise(lemmas):
+            if x == y:
+                continue
+            sx, sy = _first_synset(x, p), _first_synset(y, p)
+            if sx is None or sy is None:
+                continue
+            sim = _wup(sx.name(), sy.name())
+            if sim is not None:
+                sims.append(sim)
+    if not sims:
+        raise MetricUndefined("no pair of adjacent nouns or verbs with WordNet senses")
+    return float(np.mean(sims))
+
+
+# --------------------------------------------------------------------------------------------
+# m8 coherence, m9 LSA
+# --------------------------------------------------------------------------------------------
+
+
+def _sentence_tfidf(a: Analysis):
+    """TF-IDF rows (l2-normalised, sklearn defaults) of the sentences holding a content word,
+    with the text's own sentences as the document collection; None when fewer than two."""
+
+    def build():
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        docs = [[w for w in s.words if is_content_word(w)] for s in a.sentences]
+        docs = [d for d in docs if d]
+        if len(docs) < 2:
+            return None
+        vec = TfidfVectorizer(analyzer=_identity, lowercase=False)
+        return vec.fit_transform(docs).tocsr()
+
+    return a.cached("sentence_tfidf", build)
+
+
+def _identity(doc: Sequence[str]) -> Sequence[str]:
+    return doc
+
+
+@metric(
+    "coherence_tau",
+    component="S7",
+    direction="band",
+    reference="Chiru 2013 (m8, coherence: share of sentence pairs with TF-IDF cosine >= 0.05)",
+    valid_range=(0.0, 1.0),
+)
+@_memoized
+def coherence_tau(a: Analysis) -> float:
+    """Share of sentence pairs i<j whose TF-IDF cosine is at least τ = 0.05.
+
+    Sentences are the text's sentences holding a content word, as TF-IDF vectors over content
+    words with the text's own sentences as documents (sklearn defaults). Chiru divides by |D|^2
+    (ordered pairs, self-pairs included); we count each unordered pair of distinct sentences once.
+    Range [0, 1]; "creative texts show a coherence balance": `band`.
+    """
+    x = _sentence_tfidf(a)
+    if x is None:
+        raise MetricUndefined("fewer than two sentences with a content word")
+    n = x.shape[0]
+    hits = 0
+    block = 1024
+    xt = x.T.tocsc()
+    for start in range(0, n, block):
+        sims = (x[start : start + block] @ xt).tocoo()
+        upper = sims.col > sims.row + start
+        hits += int(np.count_nonzero(sims.data[upper] >= COHERENCE_TAU - 1e-12))
+    return hits / (n * (n - 1) / 2)
+
+
+def lsa_similarities(a: Analysis) -> dict[str, float]:
+    """Chiru's m9a-m9d from a TruncatedSVD (arpack, seed 0) of the sentence TF-IDF matrix.
+
+    k = min(10, n - 1, terms - 1) dimensions (k >= 2 needed), v_i = the sentence's reduced vector
+    (U_k Σ_k). m9a: mean v_i . v_{i+1}; m9b: mean over i<j of v_i . v_j; m9c, m9d: the same with
+    cosines. Dot products and cosines do not depend on the SVD's sign choices.
+    """
+
+    def build() -> dict[str, float] | str:
+        from sklearn.decomposition import TruncatedSVD
+
+        x = _sentence_tfidf(a)
+        if x is None:
+            return "fewer than two sentences with a content word"
+        n, terms = x.shape
+        k = min(LSA_COMPONENTS, n - 1, terms - 1)
+        if k < 2:
+            return "fewer than three sentences (or terms) for a two-dimensional LSA"
+        v = TruncatedSVD(n_components=k, algorithm="arpack", random_state=0).fit_transform(x)
+        norms = np.linalg.norm(v, axis=1)
+        u = np.divide(v, norms[:, None], out=np.zeros_like(v), where=norms[:, None] > 0)
+        return {
+            "lsa_m9a": float(np.mean(np.sum(v[:-1] * v[1:], axis=1))),
+            "lsa_m9b": _mean_pairwise_cosine(v),
+            "lsa_m9c": float(np.mean(np.sum(u[:-1] * u[1:], axis=1))),
+            "lsa_m9d": _mean_pairwise_cosine(u),
+        }
+
+    result = a.cached("lsa_similarities", build)
+    if isinstance(result, str):
+        raise MetricUndefined(result)
+    return result
+
+
+_LSA_REF = "Chiru 2013 (m9, LSA sentence similarity); sklearn TruncatedSVD"
+
+
+@metric("lsa_m9a", component="S7", direction="band", reference=_LSA_REF, valid_range=(-math.inf, math.inf))
+def lsa_m9a(a: Analysis) -> float:
+    """Mean LSA similarity (dot product of reduced vectors) of adjacent sentences, (1/(n-1)) Σ v_i·v_{i+1}.
+
+    See `lsa_similarities`. Range: real; about 0-0.3 for prose.
+    """
+    return lsa_similarities(a)["lsa_m9a"]
+
+
+@metric("lsa_m9b", component="S7", direction="band", reference=_LSA_REF, valid_range=(-math.inf, math.inf))
+def lsa_m9b(a: Analysis) -> float:
+    """Mean LSA similarity (dot product) over all sentence pairs, 2/(n(n-1)) Σ_{i<j} v_i·v_j.
+
+    See `lsa_similarities`. Range: real.
+    """
+    return lsa_similarities(a)["lsa_m9b"]
+
+
+@metric("lsa_m9c", component="S7", direction="band", reference=_LSA_REF, valid_range=(-1.0, 1.0))
+def lsa_m9c(a: Analysis) -> float:
+    """Mean LSA cosine of adjacent sentences, (1/(n-1)) Σ cos(v_i, v_{i+1}). Range [-1, 1]."""
+    return lsa_similarities(a)["lsa_m9c"]
+
+
+@metric("lsa_m9d", component="S7", direction="band", reference=_LSA_REF, valid_range=(-1.0, 1.0))
+def lsa_m9d(a: Analysis) -> float:
+    """Mean LSA cosine over all sentence pairs, 2/(n(n-1)) Σ_{i<j} cos(v_i, v_j). Range [-1, 1]."""
+    return lsa_similarities(a)["lsa_m9d"]
+
+
+# --------------------------------------------------------------------------------------------
+# The classifier
+# --------------------------------------------------------------------------------------------
+
+
+def creativity_features(a: Analysis, names: Sequence[str] = FEATURES) -> dict[str, float | None]:
+    """The named m1-m9 features of a text (None where undefined)."""
+    from wqrm.metrics.registry import get_spec
+
+    out: dict[str, float | None] = {}
+    for name in names:
+        try:
+            value = float(get_spec(name).func(a))
+            out[name] = value if math.isfinite(value) else None
+        except MetricUndefined:
+            out[name] = None
+    return out
+
+
+def fit_creativity_model(
+    rows: Sequence[dict[str, float | None]],
+    labels: Sequence[int],
+    *,
+    seed: int = 0,
+    folds: int = 5,
+    sources: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Logistic regression with forward sequential feature selection over m1-m9 (scikit-learn).
+
+    Pipeline: mean imputation of undefined features → standardisation → forward
+    `SequentialFeatureSelector` (L2 logistic regression, liblinear, `folds`-fold CV accuracy,
+    adding features while accuracy rises by more than 0.005) → logistic regression on the
+    selected features.
+    The accuracy is estimated by nested cross-validation (selection redone inside every outer
+    fold), overall and, when `sources` names each row's origin, per source; the shipped model is
+    the pipeline refitted on all rows. Returns the JSON-able model.
+    """
+    from sklearn.feature_selection import SequentialFeatureSelector
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.array([[np.nan if r.get(f) is None else r[f] for f in FEATURES] for r in rows], dtype=np.float64)
+    y = np.asarray(labels, dtype=np.int64)
+    # a feature undefined on every row cannot be imputed: give it a constant 0 (never selected)
+    x[:, np.all(np.isnan(x), axis=0)] = 0.0
+    folds = max(2, min(folds, int(np.bincount(y).min())))
+
+    def pipeline(random_state: int) -> Pipeline:
+        inner = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+        return Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="mean")),
+                ("scale", StandardScaler()),
+                (
+                    "select",
+                    SequentialFeatureSelector(
+                        LogisticRegression(solver="liblinear"),
+                        n_features_to_select="auto",
+                        tol=0.005,
+                        direction="forward",
+                        scoring="accuracy",
+                        cv=inner,
+                    ),
+                ),
+                ("lr", LogisticRegression(solver="liblinear")),
+            ]
+        )
+
+    outer = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + 1)
+    predicted = np.zeros_like(y)
+    nested = []
+    for train, test in outer.split(x, y):
+        predicted[test] = pipeline(seed).fit(x[train], y[train]).predict(x[test])
+        nested.append(float(np.mean(predicted[test] == y[test])))
+    nested = np.asarray(nested)
+    by_source = {}
+    if sources is not None:
+        src = np.asarray(sources)
+        for name in sorted(set(src.tolist())):
+            sel = src == name
+            by_source[name] = {"accuracy": float(np.mean(predicted[sel] == y[sel])), "n": int(sel.sum())}
+    model = pipeline(seed).fit(x, y)
+    mask = model.named_steps["select"].get_support()
+    scale = model.named_steps["scale"]
+    lr = model.named_steps["lr"]
+    selected = [f for f, m in zip(FEATURES, mask, strict=True) if m]
+    return {
+        "format": "wqrm-creativity-lr/1",
+        "features": list(FEATURES),
+        "selected": selected,
+        "impute_mean": {
+            f: float(v) for f, v in zip(FEATURES, model.named_steps["impute"].statistics_, strict=True)
+        },
+        "scale_mean": {f: float(scale.mean_[i]) for i, f in enumerate(FEATURES) if mask[i]},
+        "scale_std": {f: float(scale.scale_[i]) for i, f in enumerate(FEATURES) if mask[i]},
+        "coef": {f: float(c) for f, c in zip(selected, lr.coef_[0], strict=True)},
+        "intercept": float(lr.intercept_[0]),
+        "cv_accuracy": {
+            "nested_mean": float(nested.mean()),
+            "nested_std": float(nested.std()),
+            "folds": folds,
+            "per_fold": [float(v) for v in nested],
+            "by_source": by_source,
+        },
+        "n_rows": len(y),
+        "n_creative": int(y.sum()),
+        "chiru_reported_accuracy": 0.80,
+    }
+
+
+def creativity_probability(features: dict[str, float | None], model: dict[str, Any]) -> float:
+    """P(creative) = σ(b + Σ_f c_f (x_f − μ_f) / σ_f) over the model's selected features; an
+    undefined feature takes its training mean (so contributes 0)."""
+    logit = model["intercept"]
+    for f in model["selected"]:
+        x = features.get(f)
+        if x is None:
+            x = model["impute_mean"][f]
+        logit += model["coef"][f] * (x - model["scale_mean"][f]) / model["scale_std"][f]
+    return float(1.0 / (1.0 + math.exp(-logit)))
+
+
+@metric(
+    "creativity_prob",
+    component="S7",
+    direction="higher",
+    reference="Chiru 2013 (stepwise logistic regression over m1-m9); trained by wqrm build-corpus",
+    valid_range=(0.0, 1.0),
+    resources=("spacy", "corpus", "glove", "wordnet"),
+)
+def creativity_prob(a: Analysis) -> float:
+    """Probability that the text is creative prose rather than conventional prose.
+
+    A logistic regression over the m1-m9 features its forward selection kept (the coefficients
+    ship in the corpus resources' creativity_lr.json; see `fit_creativity_model`), trained on
+    reference book passages and human creative-writing texts against human news, Wikipedia and
+    QA texts. Range (0, 1). Undefined when the corpus resources have no classifier or none of the
+    selected features is defined for the text.
+    """
+    model = resources.get("corpus").creativity_model
+    if model is None:
+        raise MetricUndefined("the corpus resources hold no creativity classifier (creativity_lr.json)")
+    features = creativity_features(a, model["selected"])
+    if all(v is None for v in features.values()):
+        raise MetricUndefined("none of the classifier's features is defined for this text")
+    return creativity_probability(features, model)

@@ -1,0 +1,72 @@
+"""`wqrm build-corpus`: build the corpus resources (`wqrm.corpus`) into a directory.
+
+Importing this module registers the command on `wqrm.cli.app`.
+
+    wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus --seed 0
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wqrm.cli import app, err
+
+__all__ = ["build_corpus_cmd"]
+
+
+def _default_data() -> Path:
+    return Path(
+        os.environ.get("WQRM_DATA_DIR", Path(__file__).resolve().parent.parent.parent / "shared" / "data")
+    )
+
+
+@app.command("build-corpus")
+def build_corpus_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the corpus resources to.")],
+    data: Annotated[
+        Path | None,
+        typer.Option(help="Development-data directory (reference/, human_vs_ai/, edit_pairs/, spans/)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every sample, split and model.")] = 0,
+    classifier: Annotated[
+        bool, typer.Option("--classifier/--no-classifier", help="Also train the creativity classifier.")
+    ] = True,
+    lda_topics: Annotated[int, typer.Option(help="LDA topics.")] = 40,
+    vocab_size: Annotated[int, typer.Option(help="Content-word vocabulary cap.")] = 20_000,
+    lm_order: Annotated[int, typer.Option(help="Order of the Kneser-Ney n-gram model.")] = 3,
+) -> None:
+    """Build the corpus resources: co-occurrence, LDA, ESA, n-gram LM, generic phrases, classifier."""
+    import time
+
+    from wqrm.corpus import BuildOptions, CorpusSources, build_corpus_resources
+
+    data_dir = data or _default_data()
+    if not data_dir.is_dir():
+        err.print(f"[red]error:[/red] no data directory at {data_dir} (give --data or set WQRM_DATA_DIR)")
+        raise typer.Exit(1)
+    sources = CorpusSources.from_data_dir(data_dir)
+    if not (sources.reference_books or sources.reference_rows):
+        err.print(f"[red]error:[/red] {data_dir} holds no reference prose (reference/books/en/*.txt)")
+        raise typer.Exit(1)
+    options = BuildOptions(lda_topics=lda_topics, vocab_size=vocab_size, lm_order=lm_order)
+    command = "wqrm build-corpus " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    t0 = time.perf_counter()
+    manifest = build_corpus_resources(
+        sources,
+        out_dir,
+        seed=seed,
+        options=options,
+        command=command,
+        classifier=classifier,
+        progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+    )
+    err.print(
+        f"wrote {out_dir}: {manifest['total_bytes'] / 1e6:.2f} MB in {time.perf_counter() - t0:.0f} s; "
+        f"{manifest['gpp']['phrases']} generic phrases, vocabulary {manifest['vocab_size']}"
+    )
