@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt tools/install_wordnet.py
 	@touch $(STAMP)
 
 demo: install
-	$(BIN)/wqrm score examples/lighthouse.txt
+	$(BIN)/wqrm score --spans examples/lighthouse.txt
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -26,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("models", nargs="*", type=Path)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--no-baselines", action="store_true", help="Only the given models.")
     args = ap.parse_args(argv)
 
     from wqrm.analysis import analyze_batch
@@ -46,10 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
     import wqrm.metrics as M
 
-    scorers = {
-        "shorter wins": analyses_scores(lambda a: -len(a.words)),
-        "TTR": analyses_scores(lambda a: M.compute_analysis(a, ["ttr"])["ttr"]),
-    }
+    scorers = {}
+    if not args.no_baselines:
+        scorers["shorter wins"] = analyses_scores(lambda a: -len(a.words))
+        scorers["TTR"] = analyses_scores(lambda a: M.compute_analysis(a, ["ttr"])["ttr"])
     for path in args.models:
         rm = load_reward_model(path)
         scorers[f"{rm.config.get('kind', '?')}: {path.name}"] = lambda texts, rm=rm: list(rm.score(texts))

@@ -90,9 +90,12 @@ def _print_table(name: str, result) -> None:
     if descriptive:
         t.add_row("descriptive", "", "; ".join(f"{n} {_fmt(result.metrics[n])}" for n in descriptive))
     out.print(t)
-    undefined = {n: r for n, r in result.reasons.items() if result.metrics.get(n) is None}
-    for n, r in undefined.items():
-        out.print(f"  [dim]{n}: {r}[/dim]")
+    by_reason: dict[str, list[str]] = {}
+    for n, r in result.reasons.items():
+        if n in result.metrics and result.metrics[n] is None:
+            by_reason.setdefault(r, []).append(n)
+    for r, names in by_reason.items():
+        out.print(f"  [dim]{', '.join(names)}: {r}[/dim]")
 
 
 @app.command()

@@ -66,6 +66,8 @@ from typing import Any
 
 import numpy as np
 
+from wqrm.profile import file_sha256
+
 __all__ = [
     "FORMAT",
     "BuildOptions",
@@ -744,14 +746,6 @@ class BuildOptions:
     clf_books_share: float = 0.5
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _hash_percent(key: str) -> int:
     return int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % 100
 
@@ -1046,7 +1040,7 @@ def build_corpus_resources(
         "wqrm_version": __version__,
         "seed": seed,
         "options": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(opts).items()},
-        "sources": [{"file": str(p.name), "sha256": _sha256(p)} for p in sources.all_files()],
+        "sources": [{"file": str(p.name), "sha256": file_sha256(p)} for p in sources.all_files()],
         "n_passages": len(passages),
         "vocab_size": V,
         "n_pairs": int(pkeys.size),

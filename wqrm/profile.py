@@ -269,7 +269,8 @@ def passages_from_file(
     return passages
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -309,7 +310,7 @@ def build_profile(
             seed=seed,
             jsonl_where=jsonl_where,
         )
-        corpora.append({"file": fp.name, "sha256": _sha256(fp), "passages": len(got)})
+        corpora.append({"file": fp.name, "sha256": file_sha256(fp), "passages": len(got)})
         passages.extend(got)
     if not passages:
         raise ValueError("no passages found in the corpus files")

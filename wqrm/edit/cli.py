@@ -245,6 +245,37 @@ def _analyses(texts):
     return analyze_batch(texts)
 
 
+def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) to whole words."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
+def display_spans(text: str, spans: list[dict]) -> list[dict]:
+    """Spans for people: widened to whole words, and neighbours separated only by spaces or
+    punctuation merged (label of the longest piece, mean probability)."""
+    merged: list[dict] = []
+    for s in sorted(spans, key=lambda s: s["start"]):
+        start, end = _word_bounds(text, s["start"], s["end"])
+        piece = {**s, "start": start, "end": end, "_len": end - start}
+        if merged and (start <= merged[-1]["end"] or not text[merged[-1]["end"] : start].strip(" ,;:.!?\"'")):
+            m = merged[-1]
+            longest = m if m["_len"] >= piece["_len"] else piece
+            merged[-1] = {
+                "start": m["start"],
+                "end": max(m["end"], end),
+                "label": longest["label"],
+                "probability": (m["probability"] + s["probability"]) / 2,
+                "_len": max(m["_len"], piece["_len"]),
+            }
+        else:
+            merged.append(piece)
+    return [{k: v for k, v in m.items() if k != "_len"} for m in merged]
+
+
 def render_spans(text: str, spans: list[dict]):
     """A rich `Text` of `text` with each flagged span highlighted and numbered, plus a legend."""
     from rich.text import Text
@@ -252,17 +283,16 @@ def render_spans(text: str, spans: list[dict]):
     out = Text()
     pos = 0
     legend = []
-    for i, s in enumerate(sorted(spans, key=lambda s: s["start"]), 1):
-        if s["start"] < pos:
-            continue
+    for i, s in enumerate(display_spans(text, spans), 1):
         out.append(text[pos : s["start"]])
         out.append(text[s["start"] : s["end"]], style="bold black on yellow")
         out.append(f"[{i}]", style="dim")
         legend.append(f"[{i}] {s['label']} (p={s['probability']:.2f})")
         pos = s["end"]
     out.append(text[pos:])
-    if legend:
-        out.append("\n\n" + "\n".join(legend), style="dim")
-    else:
-        out.append("\n\n(no span flagged)", style="dim")
+    out.append(
+        "\n\nFlagged by the edit-trace tagger (hints: token AUC 0.61 on held-out LAMP annotations)",
+        style="dim",
+    )
+    out.append("\n" + ("\n".join(legend) if legend else "(no span flagged)"), style="dim")
     return out

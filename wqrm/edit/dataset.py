@@ -79,7 +79,7 @@ class FeatureCache:
         self.featurise = featurise
         self.table: dict[str, np.ndarray] = {}
         if self.path and self.path.exists():
-            with np.load(self.path) as z:
+            with np.load(self.path, allow_pickle=False) as z:
                 self.table = dict(zip(z["keys"].tolist(), z["values"], strict=True))
 
     @staticmethod
