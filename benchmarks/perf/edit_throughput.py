@@ -35,7 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     from wqrm import resources
     from wqrm.edit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
     from wqrm.edit.evaluate import score_pairs
-    from wqrm.edit.model import load_reward_model
 
     texts = []
     for line in (DATA / "scored" / "lamp_R_train.jsonl").open(encoding="utf-8"):
@@ -60,12 +59,10 @@ def main(argv: list[str] | None = None) -> int:
 
     quant = copy.copy(rm)
     if rm.kind == "frozen":
-        enc = copy.deepcopy(rm.encoder)
-        enc[0].auto_model = torch.ao.quantization.quantize_dynamic(
-            enc[0].auto_model, {torch.nn.Linear}, dtype=torch.qint8
+        # quantise every Linear of a copy of the whole SentenceTransformer module, in place
+        quant._encoder = torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(rm.encoder), {torch.nn.Linear}, dtype=torch.qint8, inplace=True
         )
-        quant = load_reward_model(args.model) if args.model else copy.copy(rm)
-        quant._encoder = enc
     else:
         quant.model = torch.ao.quantization.quantize_dynamic(rm.model, {torch.nn.Linear}, dtype=torch.qint8)
     quant.score(texts[:4])
