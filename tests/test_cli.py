@@ -102,3 +102,19 @@ def test_catalogue_json():
     result = runner.invoke(app, ["catalogue", "--json"])
     rows = json.loads(result.stdout)
     assert {"ttr", "sc"} <= {r["name"] for r in rows}
+
+
+def test_eval_pairs_reports_accuracy(tmp_path):
+    rows = [
+        {"chosen": "Go stop now. The dog ran home fast.", "rejected": "Go go go go. Go go go go go."},
+        {"original": "It it it it it it.", "edited": "The cat slept by the warm stove."},
+    ]
+    f = tmp_path / "pairs.jsonl"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(app, ["eval-pairs", str(f), "--scorer", "metric:ttr", "--json"])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert d["n"] == 2 and d["accuracy"] == 1.0  # the preferred text has the higher TTR in both
+    assert d["n_length_adversarial"] == 1 and d["length_adversarial_accuracy"] == 1.0
+    edit = json.loads(runner.invoke(app, ["eval-pairs", str(f), "--json"]).stdout)
+    assert edit["scorer"] == "edit" and edit["n"] == 2 and 0 <= edit["accuracy"] <= 1
