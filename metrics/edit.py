@@ -20,7 +20,8 @@ from wqrm.analysis import Analysis
 __all__ = ["edit_flag_rate", "edit_reward", "edit_spans"]
 
 
-def _default_dir(name: str) -> Path:
+def shipped_dir(name: str) -> Path:
+    """Directory of a shipped S1 artefact: "reward" (edit model) or "tagger"."""
     from importlib.resources import files
 
     return Path(str(files("wqrm") / "data" / "edit" / name))
@@ -29,7 +30,7 @@ def _default_dir(name: str) -> Path:
 def _load_edit_model(source: str | None):
     from wqrm.edit.model import load_reward_model
 
-    path = Path(source) if source else _default_dir("reward")
+    path = Path(source) if source else shipped_dir("reward")
     if not path.exists():
         raise resources.ResourceMissingError(
             f"wqrm resource 'edit_model': no edit model at {path}. Train one with `wqrm train-edit`, "
@@ -41,7 +42,7 @@ def _load_edit_model(source: str | None):
 def _load_edit_tagger(source: str | None):
     from wqrm.edit.tagger import EditTagger
 
-    path = Path(source) if source else _default_dir("tagger")
+    path = Path(source) if source else shipped_dir("tagger")
     if not path.exists():
         raise resources.ResourceMissingError(
             f"wqrm resource 'edit_tagger': no tagger at {path}. Train one with `wqrm train-tagger`, "
@@ -135,11 +136,7 @@ def edit_flag_rate(a: Analysis) -> float:
         return 0.0
     starts = np.array([s.start for s in spans])
     ends = np.array([s.end for s in spans])
-    flagged = 0
-    for sent in a.sentences:
-        base = sent.start_char - sent.span.start_char
-        for t in sent.word_tokens:
-            pos = base + t.idx
-            k = np.searchsorted(starts, pos, side="right") - 1
-            flagged += bool(k >= 0 and pos < ends[k])
-    return flagged / len(a.words)
+    pos = a.word_starts
+    k = np.searchsorted(starts, pos, side="right") - 1  # the last span starting at or before each word
+    inside = (k >= 0) & (pos < ends[np.maximum(k, 0)])
+    return float(inside.sum()) / len(a.words)

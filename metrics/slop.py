@@ -119,7 +119,7 @@ def generic_phrase_matches(a: Analysis) -> list[dict[str, Any]]:
     segments = [[phrase_form(t.lower_) for t in seg] for seg in seg_tokens]
     for si, start, k, pi in db.match(segments):
         toks = seg_tokens[si][start : start + k]
-        offset = _doc_offset(a, toks[0].doc)
+        offset = a.doc_offset(toks[0].doc)
         out.append(
             {
                 "start": offset + toks[0].idx,
@@ -129,14 +129,6 @@ def generic_phrase_matches(a: Analysis) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _doc_offset(a: Analysis, doc) -> int:
-    """Character offset of `doc` (a paragraph piece) in the full text."""
-    offsets = a.cached(
-        "doc_offsets", lambda: {id(s.span.doc): s.start_char - s.span.start_char for s in a.sentences}
-    )
-    return offsets.get(id(doc), 0)
 
 
 @metric(
@@ -374,7 +366,7 @@ def slop_pattern_matches(a: Analysis) -> list[dict[str, Any]]:
                     continue
                 spans.append(doc[start:end])
                 spans[-1].label_ = label
-            offset = _doc_offset(a, doc)
+            offset = a.doc_offset(doc)
             for span in filter_spans(spans):
                 out.append(
                     {

@@ -89,3 +89,9 @@ def test_embeddings_cached_and_batched(encoder):
     assert a.sentence_embeddings is first
     alone = analyze("First sentence. Second one.").sentence_embeddings
     assert np.allclose(alone, first, atol=1e-5)  # batch composition does not change embeddings
+
+
+def test_word_starts_point_into_full_text():
+    a = analyze(TEXT)
+    assert [TEXT[s : s + len(w)].lower() for s, w in zip(a.word_starts, a.words, strict=True)] == a.words
+    assert a.doc_offset(a.docs[1]) == TEXT.index("She")

@@ -134,6 +134,18 @@ class Analysis:
             return docs[0]
         return Doc.from_docs(docs, ensure_whitespace=True)
 
+    def doc_offset(self, doc: Doc) -> int:
+        """Character offset in `.text` of one of this analysis' paragraph docs (token.idx + it)."""
+        offsets = self.cached(
+            "doc_offsets", lambda: {id(s.span.doc): s.start_char - s.span.start_char for s in self.sentences}
+        )
+        return offsets.get(id(doc), 0)
+
+    @cached_property
+    def word_starts(self) -> np.ndarray:
+        """Character offset in `.text` of each word of `.words`."""
+        return np.array([self.doc_offset(t.doc) + t.idx for t in self.word_tokens], dtype=np.int64)
+
     @cached_property
     def word_tokens(self) -> list[Token]:
         """The spaCy tokens behind `.words`, in order."""
@@ -244,6 +256,18 @@ def _iter_pieces(pieces: list[str]) -> Iterable[str]:
     yield from pieces
 
 
+def encode_unit(texts: Sequence[str], *, encoder=None, batch_size: int = 64) -> np.ndarray:
+    """Unit-length float64 embeddings of `texts` from the sentence encoder, one batched call."""
+    encoder = encoder or resources.get("sentence_encoder")
+    return encoder.encode(
+        list(texts),
+        batch_size=batch_size,
+        convert_to_numpy=True,
+        normalize_embeddings=True,
+        show_progress_bar=False,
+    ).astype(np.float64)
+
+
 def embed_sentences(
     analyses: Sequence[Analysis], *, encoder=None, batch_size: int = 64, force: bool = False
 ) -> None:
@@ -252,17 +276,7 @@ def embed_sentences(
     if not todo:
         return
     sentences = [s.text for a in todo for s in a.sentences]
-    if sentences:
-        encoder = encoder or resources.get("sentence_encoder")
-        emb = encoder.encode(
-            sentences,
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        ).astype(np.float64)
-    else:
-        emb = np.zeros((0, 0))
+    emb = encode_unit(sentences, encoder=encoder, batch_size=batch_size) if sentences else np.zeros((0, 0))
     offset = 0
     for a in todo:
         n = len(a.sentences)

@@ -470,7 +470,3 @@ def _reference_metric_value(
 def _spacy_name() -> str:
     nlp = resources.get("spacy")
     return f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
-
-
-def iter_metric_names(profile: Profile) -> Iterable[str]:
-    return iter(sorted(profile.metrics))

@@ -62,6 +62,14 @@ _OVERRIDES: dict[str, str] = {}
 _LOCK = threading.RLock()
 
 
+def _quiet_transformers() -> None:
+    """No weight-loading progress bars or load reports from transformers on stderr."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
 def register(resource: Resource) -> Resource:
     _REGISTRY[resource.name] = resource
     return resource
@@ -179,10 +187,8 @@ def minilm_path() -> Path:
 
 def _load_sentence_encoder(source: str | None):
     from sentence_transformers import SentenceTransformer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    _quiet_transformers()
 
     path = Path(source) if source else minilm_path()
     if not path.exists():
@@ -380,10 +386,8 @@ BERTSCORE_LAYERS = 6
 
 def _load_bertscore(source: str | None):
     from bert_score import BERTScorer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    _quiet_transformers()
     path = Path(source) if source else minilm_path()
     if not path.exists():
         raise ResourceMissingError(
@@ -455,9 +459,8 @@ def _load_causal_lm(source: str | None):
     if not path.is_dir():
         raise ResourceMissingError(f"wqrm resource 'causal_lm': {path} is not a local model directory.")
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import logging as hf_logging
 
-    hf_logging.set_verbosity_error()
+    _quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(
         str(path), local_files_only=True, trust_remote_code=False, use_safetensors=True

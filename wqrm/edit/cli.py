@@ -180,10 +180,11 @@ def eval_pairs(
     """Pairwise accuracy (ties count half), n, bootstrap 95% CI and length-adversarial accuracy."""
     from wqrm.edit.data import load_pairs
     from wqrm.edit.evaluate import score_pairs
+    from wqrm.metrics.edit import shipped_dir
 
     pairs = load_pairs(files)
     if split != "all":
-        record = Path(model or _shipped_model_dir()) / "training.json"
+        record = Path(model or shipped_dir("reward")) / "training.json"
         if not record.exists():
             err.print(f"[red]error:[/red] --split {split} needs {record}")
             raise typer.Exit(2)
@@ -204,20 +205,15 @@ def eval_pairs(
     )
 
 
-def _shipped_model_dir() -> Path:
-    from importlib.resources import files
-
-    return Path(str(files("wqrm") / "data" / "edit" / "reward"))
-
-
 def _score_fn(name: str, model: Path | None):
     import wqrm.metrics as M
     from wqrm.baselines import longer_wins, metric_baseline, shorter_wins
 
     if name == "edit":
         from wqrm.edit.model import load_reward_model
+        from wqrm.metrics.edit import shipped_dir
 
-        rm = load_reward_model(model or _shipped_model_dir())
+        rm = load_reward_model(model or shipped_dir("reward"))
         return lambda texts: list(rm.score(texts))
     if name in ("composite", "uniform"):
         from wqrm import resources

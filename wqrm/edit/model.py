@@ -141,13 +141,9 @@ class EmbeddingHeadReward:
 
     def features(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         pieces, owner = _flatten(texts)
-        emb = self.encoder.encode(
-            pieces,
-            batch_size=batch_size,
-            convert_to_numpy=True,
-            normalize_embeddings=True,
-            show_progress_bar=False,
-        ).astype(np.float64)
+        from wqrm.analysis import encode_unit
+
+        emb = encode_unit(pieces, encoder=self.encoder, batch_size=batch_size)
         out = np.zeros((len(texts), emb.shape[1]))
         np.add.at(out, owner, emb)
         out /= np.maximum(np.bincount(owner, minlength=len(texts)), 1)[:, None]
