@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 
@@ -20,17 +21,40 @@ def profile():
     return Profile(metrics={"ttr": mq, "cbq": mq, "formality": mq}, meta={"name": "test"})
 
 
+TAIL_SCALE = 4 / math.log(5)  # (q05 − q01) / ln(0.05 / 0.01) with q_p = 100·p
+
+
 @pytest.mark.parametrize(
-    ("value", "expected"), [(50, 0.5), (17.5, 0.175), (0.5, 0.0), (99.5, 1.0), (95, 0.95)]
+    ("value", "expected"),
+    [
+        (50, 0.5),
+        (17.5, 0.175),
+        (95, 0.95),
+        (1, 0.01),  # the tails meet the interpolation at q01 and q99
+        (99, 0.99),
+        (0.5, 0.01 * math.exp(-0.5 / TAIL_SCALE)),  # 0.008177
+        (-3, 0.002),  # 0.01·exp(−4/s) = 0.01/5: one (q05 − q01) step below q01 divides by 5
+        (99.5, 1 - 0.01 * math.exp(-0.5 / TAIL_SCALE)),
+        (103, 0.998),
+    ],
 )
 def test_percentile_golden(value, expected):
     assert MetricQuantiles(LEVEL_QUANTILES, 50, 20, 100).percentile(value) == pytest.approx(expected)
 
 
+def test_percentile_tails_keep_order_outside_the_reference_range():
+    mq = MetricQuantiles(LEVEL_QUANTILES, 50, 20, 100)
+    values = [-40, -20, -5, 0, 0.9, 99.1, 100, 110, 140]
+    ps = [mq.percentile(v) for v in values]
+    assert all(0 < p < 1 for p in ps)
+    assert ps == sorted(ps) and len(set(ps)) == len(ps)
+
+
 def test_percentile_with_tied_quantiles():
     mq = MetricQuantiles((0, 0, 0, 0, 1, 1, 1, 1, 1), 0.5, 0.5, 10)
     assert 0 <= mq.percentile(0.5) <= 1
-    assert mq.percentile(-1) == 0.0 and mq.percentile(2) == 1.0
+    assert 0 < mq.percentile(-2) < mq.percentile(-1) < mq.percentile(0)
+    assert mq.percentile(1) < mq.percentile(2) < mq.percentile(3) < 1
 
 
 def test_goodness_directions(profile):

@@ -4,7 +4,10 @@ A profile holds per-metric quantiles over passages of human reference prose. It 
 metric value into a *goodness* in [0, 1] (DESIGN.md, "Components"):
 
 * `higher`: the value's percentile among the reference passages (piecewise-linear between the
-  stored quantiles; 0 below the 1st percentile, 1 above the 99th);
+  stored quantiles; beyond the 1st and 99th percentiles an exponential tail fitted to the two
+  outermost quantiles, p = 0.01·exp((v − q01)/s) with s = (q05 − q01)/ln 5 below and the mirror
+  image above, so values outside the reference range keep their order instead of tying at 0 or 1:
+  the texts a reward model must rank, AI drafts, often all lie below the human 1st percentile);
 * `lower`: one minus that percentile;
 * `band`: 1 inside the reference inter-quartile range [q25, q75], falling linearly to 0 at the
   1st (below) or 99th (above) percentile. A metric the profile lacks falls back to the band the
@@ -72,7 +75,9 @@ class MetricQuantiles:
     n_undefined: int = 0
 
     def percentile(self, value: float) -> float:
-        """Share of reference passages below `value`, interpolated between stored quantiles."""
+        """Share of reference passages below `value`: interpolated between stored quantiles,
+        exponential tails beyond the outermost ones (module docstring). Range [0, 1], strictly
+        increasing in `value` until float underflow far outside the reference range."""
         q = np.asarray(self.quantiles, dtype=np.float64)
         levels = np.asarray(QUANTILE_LEVELS, dtype=np.float64)
         # equal quantiles (ties) → one point at their mean level, so np.interp sees increasing x
@@ -80,7 +85,14 @@ class MetricQuantiles:
         ul = np.bincount(inverse, weights=levels) / np.bincount(inverse)
         if uq.size == 1:
             return 0.0 if value < uq[0] else (1.0 if value > uq[0] else 0.5)
-        return float(np.interp(value, uq, ul, left=0.0, right=1.0))
+        if value < uq[0]:  # exponential tail through the two lowest points, continuous at uq[0]
+            scale = (uq[1] - uq[0]) / np.log(ul[1] / ul[0])
+            return float(ul[0] * np.exp((value - uq[0]) / scale))
+        if value > uq[-1]:
+            r_last, r_prev = 1.0 - ul[-1], 1.0 - ul[-2]
+            scale = (uq[-1] - uq[-2]) / np.log(r_prev / r_last)
+            return float(1.0 - r_last * np.exp(-(value - uq[-1]) / scale))
+        return float(np.interp(value, uq, ul))
 
     def at(self, level: float) -> float:
         return float(self.quantiles[QUANTILE_LEVELS.index(level)])
