@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install demo test lint profile bench clean
+.PHONY: install demo test lint profile weights bench bench-composite clean
 
 install: $(STAMP)
 
@@ -31,6 +31,21 @@ lint: install
 profile: install
 	$(BIN)/wqrm build-profile $(DATA)/reference/books/en/*.txt $(DATA)/reference/lamp_human_written.jsonl \
 	  --out wqrm/data/profiles/default --name default --passage-words 150 --max-passages-per-file 60 --seed 0
+
+# Refit the shipped composite weights (metric values cached in runs/: ~30 min the first time).
+PAIR_FILES := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.jsonl \
+  edit_pairs/lamp_P_editor_val.jsonl pairs/lamp_S_val_silver.jsonl edit_pairs/iterater_doc.jsonl \
+  edit_pairs/iterater_sent.jsonl edit_pairs/arxivedits.jsonl edit_pairs/argrewrite.jsonl
+weights: install
+	$(BIN)/wqrm fit-weights $(foreach f,$(PAIR_FILES),--pairs $(DATA)/$(f)) \
+	  --scored $(DATA)/scored/lamp_R_train.jsonl \
+	  --weight iterater_doc=0.1 --weight iterater_sent=0.1 --weight arxivedits=0.1 --weight argrewrite=0.1 \
+	  --l2 0.01 --seed 0 --dev-percent 20 --name learned-v1 \
+	  --cache runs/metric_cache.jsonl --features-cache runs/features_minilm.npz \
+	  --out wqrm/data/weights/default.json
+
+bench-composite: install
+	$(BIN)/python benchmarks/composite_ablation.py --out benchmarks/results/composite.md
 
 bench: install
 	$(BIN)/python benchmarks/perf/throughput.py

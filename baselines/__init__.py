@@ -2,7 +2,8 @@
 
 Each baseline maps a text to a number where higher means "predicted better":
 `shorter_wins` (negative word count), `longer_wins` (word count), `metric_baseline(name)` (one
-registered metric, oriented by its direction).
+registered metric, oriented by its direction), `uniform_scorer()` (the composite with α_i = 1/8,
+what the learned weights must beat).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 
 from wqrm.analysis import Analysis, analyze
 
-__all__ = ["longer_wins", "metric_baseline", "shorter_wins"]
+__all__ = ["longer_wins", "metric_baseline", "shorter_wins", "uniform_scorer"]
 
 
 def _analysis(text: str | Analysis) -> Analysis:
@@ -49,3 +50,11 @@ def metric_baseline(name: str) -> Callable[[str | Analysis], float | None]:
 
     score.__name__ = f"metric:{name}"
     return score
+
+
+def uniform_scorer():
+    """A `Scorer` with the shipped profile and uniform weights (α_i = 1/8, renormalised over the
+    components a text has): the composite without learned weights."""
+    from wqrm.scoring import Scorer, UniformWeights
+
+    return Scorer(weights=UniformWeights())

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 
 from wqrm import __version__
 from wqrm.cli import app
+from wqrm.weights import LearnedWeights, default_weights_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "lighthouse.txt"
@@ -30,7 +31,8 @@ def test_score_json_contract():
     assert set(d["components"]) == {f"S{i}" for i in range(1, 9)}
     assert all(v is None or isinstance(v, float) for v in d["components"].values())
     assert all(v is None or isinstance(v, float) for v in d["metrics"].values())
-    assert d["used_components"] and d["version"] == __version__ and d["weights"] == "uniform"
+    assert d["used_components"] and d["version"] == __version__
+    assert d["weights"] == LearnedWeights.load(default_weights_path()).name  # the shipped learned weights
 
 
 def test_score_table_for_people():

@@ -37,7 +37,7 @@ def test_score_result_contract(scorer):
     assert list(d)[:1] == ["file"]
     assert {"score", "components", "metrics", "used_components", "version", "weights"} <= set(d)
     assert set(d["components"]) == set(COMPONENT_NAMES)
-    assert d["weights"] == "uniform" and d["version"] == wqrm.__version__
+    assert d["weights"].startswith("learned") and d["version"] == wqrm.__version__
     assert 0 <= d["score"] <= 1
     assert all(d["components"][c] is not None for c in d["used_components"])
     assert 0 <= d["components"]["S1"] <= 1 and "S1" in d["used_components"]  # the shipped edit model

@@ -5,6 +5,7 @@ wqrm score FILE… --persona DIR --task T --prompt-file P --references R   in co
 wqrm score --input texts.jsonl --output out.jsonl   streaming, resumable batch scoring
 wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
 wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
+wqrm fit-weights --pairs F… --out weights.json   fit the composite's α on preference pairs
 wqrm catalogue [--json]                         every metric with its metadata
 """
 
@@ -145,6 +146,10 @@ def score(
     spans: Annotated[
         bool, typer.Option("--spans", help="Also print the text with the edit-trace tagger's flagged spans.")
     ] = False,
+    weights: Annotated[
+        str | None,
+        typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'."),
+    ] = None,
 ) -> None:
     """Score texts: the composite score, components S1..S8 and every metric."""
     from wqrm import resources
@@ -161,13 +166,13 @@ def score(
         if input is None or output is None or files:
             err.print("[red]error:[/red] batch mode needs both --input and --output, and no FILE arguments")
             raise typer.Exit(2)
-        _score_jsonl(input, output, profile, encoding, batch_size, progress, context)
+        _score_jsonl(input, output, profile, encoding, batch_size, progress, context, weights)
         return
     if not files:
         err.print("[red]error:[/red] give FILE arguments ('-' for stdin) or --input/--output")
         raise typer.Exit(2)
     items = _read_all(files, encoding, max_chars)
-    scorer = _InContext(load(str(profile) if profile else None), context)
+    scorer = _InContext(load(str(profile) if profile else None, weights), context)
     good = [(f, t) for f, t, e in items if e is None]
     results = dict(zip([f for f, _ in good], scorer.score_batch([t for _, t in good]), strict=True))
     failed = False
@@ -239,7 +244,7 @@ def _score_context(persona, task, prompt_file, references, encoding: str) -> dic
 
 
 def _score_jsonl(
-    input: Path, output: Path, profile, encoding: str, batch_size: int, progress, context=None
+    input: Path, output: Path, profile, encoding: str, batch_size: int, progress, context=None, weights=None
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -249,7 +254,7 @@ def _score_jsonl(
     if not input.exists():
         err.print(f"[red]error:[/red] {input}: no such file")
         raise typer.Exit(1)
-    scorer = _InContext(load(str(profile) if profile else None), context or {})
+    scorer = _InContext(load(str(profile) if profile else None, weights), context or {})
     show = sys.stderr.isatty() if progress is None else progress
     total = count_rows(input)
     with Progress(
@@ -422,3 +427,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+from wqrm import cli_weights as _weights_cli  # noqa: E402, F401  (fit-weights)

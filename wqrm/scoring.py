@@ -3,7 +3,9 @@
     metric value ──(profile goodness, [0,1])──► S_i = mean goodness of its available metrics
     WQRM = Σ α_i S_i / Σ α_i   over the components available for this text
 
-Until learned weights ship (a later issue), α is uniform and results say `"weights": "uniform"`.
+α are the learned weights shipped in `wqrm/data/weights/default.json` (fitted by
+`wqrm fit-weights`, see `wqrm.weights`); results name them in `"weights"` (e.g. "learned-v1").
+`UniformWeights` (α_i = 1/8) remains available as a baseline.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from wqrm.textio import InvalidTextError, validate_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from wqrm.metrics.registry import MetricContext
+    from wqrm.weights import LearnedWeights
 
 __all__ = ["ScoreBatch", "ScoreResult", "Scorer", "UniformWeights", "load"]
 
@@ -116,19 +119,21 @@ class Scorer:
     """Scores texts: metrics → components → composite.
 
     `profile` maps metric values to goodness (default: the shipped profile); `weights` combine
-    components (default: uniform until learned weights ship); `metric_names` restricts the metrics.
+    components (default: the shipped learned weights; `UniformWeights()` for α_i = 1/8);
+    `metric_names` restricts the metrics.
     """
 
     def __init__(
         self,
         profile: Profile | None = None,
-        weights: UniformWeights | None = None,
+        weights: UniformWeights | LearnedWeights | None = None,
         metric_names: Sequence[str] | None = None,
     ):
         from wqrm.metrics.registry import specs
+        from wqrm.weights import load_weights
 
         self.profile = profile or Profile.default()
-        self.weights = weights or UniformWeights()
+        self.weights = weights if weights is not None else load_weights()
         self.metric_names = list(metric_names) if metric_names is not None else list(specs())
         self._specs = specs()
 
@@ -314,6 +319,9 @@ class Scorer:
             results[i] = self._assemble(a, mv, r.id)
 
 
-def load(profile: str | None = None) -> Scorer:
-    """The default scorer: shipped profile (or the profile at `profile`) and default weights."""
-    return Scorer(profile=Profile.load(profile) if profile else None)
+def load(profile: str | None = None, weights: str | None = None) -> Scorer:
+    """The default scorer: shipped profile and learned weights, or the profile directory at
+    `profile` and the weights JSON at `weights` (``"uniform"`` for α_i = 1/8)."""
+    from wqrm.weights import load_weights
+
+    return Scorer(profile=Profile.load(profile) if profile else None, weights=load_weights(weights))

@@ -39,6 +39,7 @@ def test_scores_identical_across_batch_sizes(scorer):
         for start in range(0, len(texts), size):
             results.extend(scorer.score_batch(texts[start : start + size]))
         by_size[size] = results
+    assert by_size[1][0].weights.startswith("learned")  # the composite with the shipped weights
     for a, b, c in zip(by_size[1], by_size[8], by_size[32], strict=True):
         assert a.score == pytest.approx(b.score, abs=1e-5) and a.score == pytest.approx(c.score, abs=1e-5)
         assert a.metrics["edit_reward"] == pytest.approx(c.metrics["edit_reward"], abs=1e-5)

@@ -173,9 +173,12 @@ def eval_pairs(
     model: Annotated[Path | None, typer.Option(help="Edit-model directory (default: shipped).")] = None,
     split: Annotated[
         str,
-        typer.Option(help="all | dev | train: with a model's training.json, keep its dev (or train) pairs"),
+        typer.Option(help="all | dev | train: keep the dev (or train) pairs of the recorded split"),
     ] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Weights JSON for --scorer composite (default: shipped).")
+    ] = None,
 ) -> None:
     """Pairwise accuracy (ties count half), n, bootstrap 95% CI and length-adversarial accuracy."""
     from wqrm.edit.data import load_pairs
@@ -184,13 +187,20 @@ def eval_pairs(
 
     pairs = load_pairs(files)
     if split != "all":
-        record = Path(model or shipped_dir("reward")) / "training.json"
-        if not record.exists():
-            err.print(f"[red]error:[/red] --split {split} needs {record}")
+        # the split recorded by the fit: an edit model's training.json (--model), else the shipped
+        # weights (all sources), else the shipped edit model (its own sources only)
+        from wqrm.weights import default_weights_path
+
+        candidates = [Path(model) / "training.json"] if model else []
+        candidates += [Path(weights)] if weights and weights != "uniform" else []
+        candidates += [default_weights_path(), shipped_dir("reward") / "training.json"]
+        record = next((c for c in candidates if c.exists() and "dev_ids" in json.loads(c.read_text())), None)
+        if record is None:
+            err.print(f"[red]error:[/red] --split {split} needs a training record with dev_ids")
             raise typer.Exit(2)
         dev_ids = set(json.loads(record.read_text())["dev_ids"])
         pairs = [p for p in pairs if (p.id in dev_ids) == (split == "dev")]
-    score_fn = _score_fn(scorer, model)
+    score_fn = _score_fn(scorer, model, weights)
     rep = score_pairs(pairs, score_fn)
     result = {"files": [f.name for f in files], "scorer": scorer, "split": split, **rep.as_dict()}
     if as_json:
@@ -205,7 +215,7 @@ def eval_pairs(
     )
 
 
-def _score_fn(name: str, model: Path | None):
+def _score_fn(name: str, model: Path | None, weights: str | None = None):
     import wqrm.metrics as M
     from wqrm.baselines import longer_wins, metric_baseline, shorter_wins
 
@@ -217,11 +227,12 @@ def _score_fn(name: str, model: Path | None):
         return lambda texts: list(rm.score(texts))
     if name in ("composite", "uniform"):
         from wqrm import resources
-        from wqrm.scoring import Scorer, UniformWeights
+        from wqrm.scoring import Scorer
+        from wqrm.weights import load_weights
 
         if model:
             resources.set_override("edit_model", str(model))
-        sc = Scorer(weights=UniformWeights()) if name == "uniform" else Scorer()
+        sc = Scorer(weights=load_weights("uniform" if name == "uniform" else weights))
         return lambda texts: [r.score for r in sc.score_batch(texts)]
     if name.startswith("metric:"):
         metric_name = name.split(":", 1)[1]

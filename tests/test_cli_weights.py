@@ -1,0 +1,70 @@
+"""`wqrm fit-weights` end to end on a small pair file written here."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from typer.testing import CliRunner
+
+from wqrm.cli import app
+from wqrm.weights import COMPONENTS, MetricCache
+
+runner = CliRunner()
+
+PLAIN = [
+    "It was a very nice day and it was very nice and the people were very nice.",
+    "The house was big. The house was old. The house was very big and very old.",
+    "In today's fast-paced world, it is important to note that the journey matters.",
+    "She was sad. She was very sad. She was so very sad that she was sad all day.",
+    "The food was good and the drinks were good and everything was really good.",
+    "He walked and walked and walked and then he walked some more down the road.",
+]
+EDITED = [
+    "By noon the fog had burned off, and the ferry's horn carried clear across the bay.",
+    "The house leaned on its cracked foundation, shutters hanging like loose teeth.",
+    "Her grandmother kept the receipts in a biscuit tin, every one of them dated.",
+    "She folded his shirts one last time and left them on the stairs for the charity van.",
+    "The soup had too much salt; nobody said so, and everyone asked for seconds.",
+    "He took the long road past the quarry, because the short one went by her house.",
+]
+
+
+def _pairs_file(tmp_path):
+    rows = [
+        {"id": f"t{i}", "source": "toy", "original": o, "edited": e, "meta": {}}
+        for i, (o, e) in enumerate(zip(PLAIN, EDITED, strict=True))
+    ]
+    path = tmp_path / "edit_pairs" / "toy.jsonl"
+    path.parent.mkdir()
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_fit_weights_end_to_end_is_deterministic(tmp_path):
+    pairs = _pairs_file(tmp_path)
+    cache = tmp_path / "cache.jsonl"
+    args = ["fit-weights", "--pairs", str(pairs), "--cache", str(cache), "--dev-percent", "34"]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "w1.json")])
+    assert first.exit_code == 0, first.output
+    assert len(MetricCache(cache).rows) == 12  # every distinct text once
+    second = runner.invoke(app, [*args, "--out", str(tmp_path / "w2.json")])
+    assert second.exit_code == 0, second.output
+    w1 = json.loads((tmp_path / "w1.json").read_text())
+    w2 = json.loads((tmp_path / "w2.json").read_text())
+    a = np.array([w1["alpha"][c] for c in COMPONENTS])
+    assert abs(a.sum() - 1) < 1e-9 and (a >= 0).all()
+    assert w1["alpha"] == w2["alpha"] and w1["tau"] == w2["tau"]
+    assert w1["command"].startswith("wqrm fit-weights")
+    assert w1["pair_files"][0]["file"] == "edit_pairs/toy.jsonl" and len(w1["pair_files"][0]["sha256"]) == 64
+    n_train, n_dev = sum(w1["counts"]["train"].values()), sum(w1["counts"]["dev"].values())
+    assert n_train + n_dev == 6
+    # the cross-fit covers only the edit model's own training sources: none here
+    assert w1["cross_fit_edit"]["texts"] == 0
+    assert set(w1["fit"]["components_seen"]) >= {"S1", "S3", "S4", "S7"}
+
+
+def test_fit_weights_missing_file_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["fit-weights", "--pairs", str(tmp_path / "nope.jsonl"), "--out", "x.json"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output

@@ -1,0 +1,198 @@
+"""The learned composite: weights object, Bradley–Terry fit, margins with shared components."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wqrm.weights import (
+    COMPONENTS,
+    LearnedWeights,
+    accuracy,
+    composite_scores,
+    default_weights_path,
+    direction_check,
+    fit_weights,
+    load_weights,
+    pair_margins,
+)
+
+NAN = np.nan
+
+
+def _alpha(**kw):
+    return {c: kw.get(c, 0.0) for c in COMPONENTS}
+
+
+def test_composite_renormalises_over_available_components():
+    a = _alpha(S1=0.5, S2=0.25, S3=0.25)
+    C = np.array(
+        [
+            [1.0, 0.0, 0.0, NAN, NAN, NAN, NAN, NAN],  # (0.5·1 + 0 + 0) / 1 = 0.5
+            [1.0, NAN, 0.0, NAN, NAN, NAN, NAN, NAN],  # 0.5 / 0.75 = 2/3
+            [NAN, NAN, NAN, 0.7, NAN, NAN, NAN, NAN],  # only an unweighted component: undefined
+        ]
+    )
+    got = composite_scores(C, a)
+    assert got[0] == pytest.approx(0.5)
+    assert got[1] == pytest.approx(2 / 3)
+    assert np.isnan(got[2])
+
+
+def test_pair_margin_uses_only_shared_components():
+    a = _alpha(S1=0.5, S2=0.25, S3=0.25)
+    A = np.array([[0.9, 0.2, NAN, NAN, NAN, NAN, NAN, NAN]])
+    B = np.array([[0.5, 0.6, 0.1, NAN, NAN, NAN, NAN, NAN]])
+    # shared S1, S2: (0.5·0.4 + 0.25·(−0.4)) / 0.75 = 0.1 / 0.75
+    assert pair_margins(A, B, a)[0] == pytest.approx(0.1 / 0.75)
+    assert np.isnan(pair_margins(A[:, 3:], B[:, 3:], np.ones(5) / 5)[0])
+
+
+def test_accuracy_counts_ties_half_and_skips_undefined():
+    assert accuracy(np.array([1.0, -1.0, 0.0, NAN])) == pytest.approx(1.5 / 3)
+    assert accuracy(np.array([NAN])) is None
+
+
+def _synthetic(n=600, seed=0, true=None):
+    """Pairs whose preference follows σ(8 · Σ α*_i ΔS_i) with α* on S1 and S3."""
+    rng = np.random.default_rng(seed)
+    true = true if true is not None else np.array([0.6, 0, 0.4, 0, 0, 0, 0, 0])
+    X = rng.uniform(0, 1, size=(n, 8))
+    Y = rng.uniform(0, 1, size=(n, 8))
+    X[:, 4] = Y[:, 4] = NAN  # S5 never observed
+    X[:, 7] = Y[:, 7] = NAN  # S8 never observed
+    d = np.nansum((X - Y) * true, axis=1)
+    prefer_x = rng.uniform(size=n) < 1 / (1 + np.exp(-8 * d))
+    A = np.where(prefer_x[:, None], X, Y)
+    B = np.where(prefer_x[:, None], Y, X)
+    return A, B
+
+
+def test_fit_is_on_the_simplex_and_deterministic():
+    A, B = _synthetic()
+    f1 = fit_weights(A, B)
+    f2 = fit_weights(A.copy(), B.copy())
+    a = np.array(list(f1.alpha.values()))
+    assert abs(a.sum() - 1.0) < 1e-9
+    assert (a >= 0).all()
+    assert f1.alpha == f2.alpha and f1.tau == f2.tau
+    assert f1.converged
+
+
+def test_fit_recovers_the_informative_components():
+    A, B = _synthetic(n=3000)
+    fit = fit_weights(A, B, l2=1e-4)
+    ranked = sorted(fit.alpha, key=fit.alpha.get, reverse=True)
+    assert set(ranked[:2]) == {"S1", "S3"}
+    assert fit.alpha["S1"] > fit.alpha["S3"]
+    assert fit.train_accuracy > 0.7
+    assert fit.tau > 1.0
+
+
+def test_unobserved_components_stay_at_the_prior():
+    A, B = _synthetic()
+    fit = fit_weights(A, B)
+    assert abs(fit.theta[4]) < 1e-9 and abs(fit.theta[7]) < 1e-9  # ratios of α never involve them
+    assert fit.alpha["S5"] == pytest.approx(fit.alpha["S8"])
+    assert "S5" not in fit.components_seen and "S1" in fit.components_seen
+
+
+def test_fit_restricted_to_components_gives_zero_elsewhere():
+    A, B = _synthetic()
+    fit = fit_weights(A, B, components=["S2", "S3"])
+    assert fit.alpha["S1"] == 0.0 and fit.alpha["S2"] + fit.alpha["S3"] == pytest.approx(1.0)
+    alone = fit_weights(A, B, components=["S1"])
+    assert alone.alpha["S1"] == 1.0
+
+
+def test_strong_l2_pulls_toward_uniform():
+    A, B = _synthetic()
+    loose, tight = fit_weights(A, B, l2=1e-4), fit_weights(A, B, l2=100.0)
+    dist = lambda f: np.abs(np.array(list(f.alpha.values())) - 1 / 8).sum()  # noqa: E731
+    assert dist(tight) < dist(loose)
+    assert dist(tight) < 0.02
+
+
+def test_sample_weights_matter():
+    A, B = _synthetic(n=400, seed=1)
+    flipped_A, flipped_B = B[:200], A[:200]  # the same pairs, opposite preference
+    A2, B2 = np.vstack([A, flipped_A]), np.vstack([B, flipped_B])
+    w = np.r_[np.ones(400), np.full(200, 1e-6)]
+    assert fit_weights(A2, B2, w).alpha == pytest.approx(fit_weights(A, B).alpha, abs=1e-3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_fit_alpha_always_on_the_simplex(seed):
+    A, B = _synthetic(n=50, seed=seed)
+    a = np.array(list(fit_weights(A, B).alpha.values()))
+    assert abs(a.sum() - 1.0) < 1e-9 and (a >= 0).all()
+
+
+def test_learned_weights_validate_and_round_trip(tmp_path):
+    with pytest.raises(ValueError):
+        LearnedWeights(_alpha(S1=0.5, S2=0.4))
+    with pytest.raises(ValueError):
+        LearnedWeights(_alpha(S1=1.2, S2=-0.2))
+    w = LearnedWeights(_alpha(S1=0.75, S3=0.25), tau=4.0, name="test-v0", meta={"note": "x"})
+    w.save(tmp_path / "w.json")
+    back = load_weights(tmp_path / "w.json")
+    assert back.alpha() == w.alpha() and back.tau == 4.0 and back.name == "test-v0"
+    assert json.loads((tmp_path / "w.json").read_text())["note"] == "x"
+    assert load_weights("uniform").name == "uniform"
+
+
+def test_shipped_weights_are_valid():
+    data = json.loads(default_weights_path().read_text())
+    a = np.array([data["alpha"][c] for c in COMPONENTS])
+    assert abs(a.sum() - 1.0) < 1e-9 and (a >= 0).all()
+    assert data["name"].startswith("learned")
+    assert data["tau"] > 0 and data["command"].startswith("wqrm fit-weights")
+
+
+def test_scorer_composite_uses_learned_weights():
+    from wqrm.scoring import Scorer
+
+    w = LearnedWeights(_alpha(S1=0.75, S3=0.25), name="test-v0")
+    sc = Scorer(weights=w)
+    score, used = sc.composite({"S1": 0.2, "S2": 0.9, "S3": 0.6, "S4": None})
+    assert used == ["S1", "S3"]  # S2 has α = 0
+    assert score == pytest.approx(0.75 * 0.2 + 0.25 * 0.6)
+
+
+def test_direction_check_reports_disagreement():
+    from wqrm.scoring import Scorer
+
+    sc = Scorer(weights=load_weights("uniform"))
+    n = 60
+    better = [{"ttr": 0.9, "gpp": 5.0} for _ in range(n)]  # ttr: higher ✓; gpp: lower, but better has more
+    worse = [{"ttr": 0.5, "gpp": 1.0} for _ in range(n)]
+    rep = direction_check(better, worse, sc)
+    assert rep["ttr"]["verdict"] == "agrees" and rep["ttr"]["agreement"] == 1.0
+    assert rep["gpp"]["verdict"] == "disagrees" and rep["gpp"]["agreement"] == 0.0
+    assert rep["mtld"]["verdict"] == "undefined"
+
+
+def test_preference_probability_golden():
+    w = LearnedWeights(_alpha(S1=0.5, S3=0.5), tau=2.0)
+    a = {"S1": 0.9, "S3": 0.4, "S5": None}
+    b = {"S1": 0.5, "S3": 0.6, "S5": 0.9}
+    # margin (0.5·0.4 + 0.5·(−0.2)) / 1 = 0.1 → σ(0.2)
+    assert w.preference_probability(a, b) == pytest.approx(1 / (1 + np.exp(-0.2)))
+    assert w.preference_probability(b, a) == pytest.approx(1 / (1 + np.exp(0.2)))
+    assert w.preference_probability({"S2": 1.0}, {"S2": 0.0}) is None
+
+
+def test_shipped_weights_use_the_edit_models_split():
+    """Same item-group split as S1: the edit model's dev pairs are dev pairs of the composite too."""
+    from wqrm.metrics.edit import shipped_dir
+
+    weights = json.loads(default_weights_path().read_text())
+    edit = json.loads((shipped_dir("reward") / "training.json").read_text())
+    assert set(edit["dev_ids"]) <= set(weights["dev_ids"])
+    assert weights["split"] == {"by": "item group", "seed": edit["config"]["seed"], "dev_percent": 20}
+    assert sum(weights["counts"]["dev"].values()) == len(weights["dev_ids"])

@@ -1,0 +1,203 @@
+"""`wqrm fit-weights`: fit the composite's α on human preference pairs (registered on the main app)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from wqrm.cli import app, err, out
+
+__all__ = ["fit_weights_command"]
+
+
+def _source_weights(items: list[str] | None) -> dict[str, float]:
+    result = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--weight {item!r}: expected SOURCE=W")
+        result[key] = float(value)
+    return result
+
+
+def _fit_command(pairs, scored, weight, l2, seed, dev_percent, cross_fit, name, out_path) -> str:
+    """The `wqrm fit-weights` command line that reproduces a fit (caches left out: they only save time)."""
+    parts = ["wqrm", "fit-weights"]
+    parts += [x for f in pairs for x in ("--pairs", str(f))]
+    parts += [x for f in scored for x in ("--scored", str(f))]
+    parts += [x for w in weight or [] for x in ("--weight", w)]
+    parts += ["--l2", f"{l2:g}", "--seed", str(seed), "--dev-percent", str(dev_percent)]
+    parts += [] if cross_fit else ["--no-cross-fit"]
+    parts += ["--name", name, "--out", str(out_path)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def evaluate_table(table, alpha) -> dict:
+    """Accuracy (ties half), length-adversarial accuracy and n of `alpha`'s composite on `table`."""
+    from wqrm.weights import accuracy, pair_margins
+
+    m = pair_margins(table.A, table.B, alpha)
+    adv = table.length_adversarial
+    return {
+        "accuracy": accuracy(m),
+        "n": int((~np.isnan(m)).sum()),
+        "length_adversarial_accuracy": accuracy(m[adv]) if adv.any() else None,
+        "n_length_adversarial": int((~np.isnan(m[adv])).sum()),
+    }
+
+
+def fit_inputs(
+    pairs, scored, source_weights, seed, dev_percent, cache=None, cross_fit=True, features_cache=None
+):
+    """(PairTable of train + dev pairs with their components, cross-fit record): loads and splits the
+    pairs like the edit model (by item group), computes missing metric values into `cache`, and
+    replaces `edit_reward` by out-of-fold values for the edit model's own training texts."""
+    from wqrm.edit.dataset import FeatureCache, build_dataset
+    from wqrm.edit.model import EmbeddingHeadReward, RewardHead
+    from wqrm.metrics.edit import shipped_dir
+    from wqrm.scoring import Scorer, UniformWeights
+    from wqrm.weights import MetricCache, build_pair_table, collect_metrics, cross_fit_edit_reward
+
+    ds = build_dataset(pairs, scored, weights=source_weights, dev_percent=dev_percent, seed=seed)
+    err.print(f"data: {json.dumps(ds.summary())}")
+    scorer = Scorer(weights=UniformWeights())
+    mc = MetricCache(cache)
+    texts = [t for p in [*ds.train, *ds.dev] for t in (p.better, p.worse)]
+    collect_metrics(texts, mc, scorer, progress=lambda d, n: err.print(f"metrics: {d}/{n} texts", end="\r"))
+    override, cross_info = None, None
+    if cross_fit:
+        model_dir = shipped_dir("reward")
+        probe = EmbeddingHeadReward(RewardHead(1, 0), {})
+        feats = FeatureCache(features_cache, probe.features) if features_cache else None
+        override = cross_fit_edit_reward(ds.train, model_dir, features=feats)
+        cross_info = {"folds": 5, "texts": len(override), "model": model_dir.name}
+        err.print(f"cross-fit edit_reward for {len(override)} training texts")
+    return build_pair_table(ds.train, ds.dev, mc, scorer, edit_override=override), cross_info
+
+
+@app.command("fit-weights")
+def fit_weights_command(
+    pairs: Annotated[list[Path], typer.Option("--pairs", help="Edit-pair / pair JSONL files (repeatable).")],
+    out_path: Annotated[Path, typer.Option("--out", help="Weights JSON to write.")],
+    scored: Annotated[
+        list[Path] | None,
+        typer.Option("--scored", help="Scored JSONL whose pre/post rows are linked into pairs (repeatable)."),
+    ] = None,
+    cache: Annotated[
+        Path | None, typer.Option(help="JSONL cache of metric values per text (resumable; reused by refits).")
+    ] = None,
+    weight: Annotated[
+        list[str] | None, typer.Option(help="SOURCE=W pair weight, repeatable (0 drops a source).")
+    ] = None,
+    l2: Annotated[float, typer.Option(help="L2 pull of θ toward 0 (uniform α).")] = 1e-3,
+    seed: Annotated[int, typer.Option(help="Split seed (the edit model's: 0).")] = 0,
+    dev_percent: Annotated[int, typer.Option(help="Share of item groups held out for dev.")] = 20,
+    cross_fit: Annotated[
+        bool,
+        typer.Option(
+            "--cross-fit/--no-cross-fit",
+            help="Out-of-fold edit_reward for the texts the edit model was trained on (recommended).",
+        ),
+    ] = True,
+    features_cache: Annotated[
+        Path | None, typer.Option(help="NPZ cache of frozen-encoder features for the cross-fit.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name results report in 'weights'.")] = "learned-v1",
+) -> None:
+    """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
+    from rich.table import Table
+
+    from wqrm.profile import file_sha256
+    from wqrm.weights import COMPONENTS, LearnedWeights, direction_check, fit_weights
+
+    for f in [*pairs, *(scored or [])]:
+        if not f.exists():
+            err.print(f"[red]error:[/red] {f}: no such file")
+            raise typer.Exit(2)
+    source_weights = _source_weights(weight)
+    table, cross_info = fit_inputs(
+        pairs, scored or [], source_weights, seed, dev_percent, cache, cross_fit, features_cache
+    )
+    train, dev = table.subset(~table.dev), table.subset(table.dev)
+    fit = fit_weights(train.A, train.B, train.weight, l2=l2)
+    uniform = dict.fromkeys(COMPONENTS, 1 / len(COMPONENTS))
+    s1 = {c: float(c == "S1") for c in COMPONENTS}
+
+    by_source = {}
+    for src in sorted(set(dev.source)):
+        sub = dev.subset(dev.source == src)
+        by_source[src] = {
+            "fitted": evaluate_table(sub, fit.alpha),
+            "uniform": evaluate_table(sub, uniform),
+            "s1_alone": evaluate_table(sub, s1),
+        }
+    dev_report = {
+        "fitted": evaluate_table(dev, fit.alpha),
+        "uniform": evaluate_table(dev, uniform),
+        "s1_alone": evaluate_table(dev, s1),
+        "by_source": by_source,
+    }
+    checks = direction_check(train.better_metrics, train.worse_metrics)
+    disagree = {k: v for k, v in checks.items() if v["verdict"] == "disagrees"}
+
+    weights = LearnedWeights(
+        fit.alpha,
+        fit.tau,
+        name,
+        {
+            "format": 1,
+            "fitted_on": date.today().isoformat(),
+            "command": _fit_command(
+                pairs, scored or [], weight, l2, seed, dev_percent, cross_fit, name, out_path
+            ),
+            "pair_files": [{"file": f"{f.parent.name}/{f.name}", "sha256": file_sha256(f)} for f in pairs],
+            "scored_files": [
+                {"file": f"{f.parent.name}/{f.name}", "sha256": file_sha256(f)} for f in scored or []
+            ],
+            "l2": l2,
+            "source_weights": source_weights,
+            "split": {"by": "item group", "seed": seed, "dev_percent": dev_percent},
+            "counts": {
+                "train": dict(Counter(train.source.tolist())),
+                "dev": dict(Counter(dev.source.tolist())),
+            },
+            "fit": {k: v for k, v in fit.as_dict().items() if k not in ("alpha", "tau")},
+            "cross_fit_edit": cross_info,
+            "dev": dev_report,
+            "direction_disagreements": disagree,
+            "dev_ids": sorted({p.id for p in dev.pairs}),
+        },
+    )
+    weights.save(out_path)
+
+    t = Table(title=f"dev pairs (split by item, {dev_percent}%)", header_style="bold")
+    for col in ("source", "n", "fitted", "uniform", "S1 alone", "fitted length-adv"):
+        t.add_column(col, justify="right" if col != "source" else "left")
+
+    def f3(x):
+        return "—" if x is None else f"{x:.3f}"
+
+    for src, rep in [*by_source.items(), ("all", dev_report)]:
+        t.add_row(
+            src,
+            str(rep["fitted"]["n"]),
+            f3(rep["fitted"]["accuracy"]),
+            f3(rep["uniform"]["accuracy"]),
+            f3(rep["s1_alone"]["accuracy"]),
+            f3(rep["fitted"]["length_adversarial_accuracy"]),
+        )
+    out.print(t)
+    out.print("α: " + ", ".join(f"{c} {a:.3f}" for c, a in fit.alpha.items()) + f"; τ {fit.tau:.2f}")
+    for k, v in disagree.items():
+        out.print(
+            f"[yellow]direction check:[/yellow] {k} ({v['component']}, declared {v['declared']}) prefers "
+            f"the human-preferred text in {v['agreement']:.3f} of {v['n']} training pairs"
+        )
+    out.print(f"saved {out_path}")
