@@ -16,7 +16,15 @@ runner = CliRunner()
 
 
 def test_help_for_every_command():
-    for cmd in ([], ["score"], ["metrics"], ["build-profile"], ["catalogue"]):
+    for cmd in (
+        [],
+        ["score"],
+        ["metrics"],
+        ["build-profile"],
+        ["catalogue"],
+        ["fit-weights"],
+        ["eval-pairs"],
+    ):
         result = runner.invoke(app, [*cmd, "--help"])
         assert result.exit_code == 0, cmd
         assert "Usage" in result.output
