@@ -128,3 +128,11 @@ def test_eval_pairs_reports_accuracy(tmp_path):
     assert d["n_length_adversarial"] == 1 and d["length_adversarial_accuracy"] == 1.0
     edit = json.loads(runner.invoke(app, ["eval-pairs", str(f), "--json"]).stdout)
     assert edit["scorer"] == "edit" and edit["n"] == 2 and 0 <= edit["accuracy"] <= 1
+
+
+def test_score_with_uniform_or_missing_weights(tmp_path):
+    result = runner.invoke(app, ["score", "--json", "--weights", "uniform", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["weights"] == "uniform"
+    result = runner.invoke(app, ["score", "--weights", str(tmp_path / "nope.json"), str(EXAMPLE)])
+    assert result.exit_code == 2 and "no weights file" in result.output

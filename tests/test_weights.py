@@ -144,6 +144,11 @@ def test_learned_weights_validate_and_round_trip(tmp_path):
     assert back.alpha() == w.alpha() and back.tau == 4.0 and back.name == "test-v0"
     assert json.loads((tmp_path / "w.json").read_text())["note"] == "x"
     assert load_weights("uniform").name == "uniform"
+    with pytest.raises(ValueError, match="no weights file"):
+        load_weights(tmp_path / "missing.json")
+    (tmp_path / "bad.json").write_text('{"tau": 1}')
+    with pytest.raises(ValueError, match="not a wqrm weights file"):
+        load_weights(tmp_path / "bad.json")
 
 
 def test_shipped_weights_are_valid():

@@ -162,6 +162,14 @@ def score(
         resources.set_override("edit_model", str(model))
 
     context = _score_context(persona, task, prompt_file, references, encoding)
+    if weights is not None:
+        from wqrm.weights import load_weights
+
+        try:
+            load_weights(weights)
+        except ValueError as exc:
+            err.print(f"[red]error:[/red] --weights: {exc}")
+            raise typer.Exit(2) from None
     if input is not None or output is not None:
         if input is None or output is None or files:
             err.print("[red]error:[/red] batch mode needs both --input and --output, and no FILE arguments")

@@ -106,7 +106,13 @@ class LearnedWeights:
 
     @classmethod
     def load(cls, path: str | Path) -> LearnedWeights:
-        return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a weights JSON; a missing or malformed file raises ValueError naming the path."""
+        try:
+            return cls.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise ValueError(f"no weights file at {path} (fit one with `wqrm fit-weights`)") from None
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: not a wqrm weights file ({exc})") from None
 
 
 def load_weights(path: str | Path | None = None):

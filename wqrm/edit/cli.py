@@ -200,7 +200,11 @@ def eval_pairs(
             raise typer.Exit(2)
         dev_ids = set(json.loads(record.read_text())["dev_ids"])
         pairs = [p for p in pairs if (p.id in dev_ids) == (split == "dev")]
-    score_fn = _score_fn(scorer, model, weights)
+    try:
+        score_fn = _score_fn(scorer, model, weights)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     rep = score_pairs(pairs, score_fn)
     result = {"files": [f.name for f in files], "scorer": scorer, "split": split, **rep.as_dict()}
     if as_json:
