@@ -66,7 +66,7 @@ class ScoreResult:
     component_reasons: dict[str, str] = field(default_factory=dict)
     goodness: dict[str, float | None] = field(default_factory=dict)
     spans: list[dict[str, Any]] = field(default_factory=list)
-    weights: str = "uniform"
+    weights: str | None = None  # the name of the weights that made `score` (None: no score)
     error: str | None = None
     id: Any = None
 
