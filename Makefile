@@ -39,8 +39,8 @@ PAIR_FILES := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.json
 weights: install
 	$(BIN)/wqrm fit-weights $(foreach f,$(PAIR_FILES),--pairs $(DATA)/$(f)) \
 	  --scored $(DATA)/scored/lamp_R_train.jsonl \
-	  --weight iterater_doc=0.1 --weight iterater_sent=0.1 --weight arxivedits=0.1 --weight argrewrite=0.1 \
-	  --l2 0.01 --seed 0 --dev-percent 20 --name learned-v1 \
+	  --weight iterater_doc=0.3 --weight iterater_sent=0.3 --weight arxivedits=0.3 --weight argrewrite=0.3 \
+	  --l2 0.0001 --seed 0 --dev-percent 20 --name learned-v1 --edit-reference wqrm/data/profiles/default \
 	  --cache runs/metric_cache.jsonl --features-cache runs/features_minilm.npz \
 	  --out wqrm/data/weights/default.json
 

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         args.cache,
         meta.get("cross_fit_edit") is not None,
         args.features_cache,
-    )
+    )  # the profile's edit_reward reference was already rewritten by the fit (not redone here)
     l2 = meta["l2"]
     train, dev = table.subset(~table.dev), table.subset(table.dev)
     refit = fit_weights(train.A, train.B, train.weight, l2=l2)

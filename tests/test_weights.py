@@ -201,3 +201,23 @@ def test_shipped_weights_use_the_edit_models_split():
     assert set(edit["dev_ids"]) <= set(weights["dev_ids"])
     assert weights["split"] == {"by": "item group", "seed": edit["config"]["seed"], "dev_percent": 20}
     assert sum(weights["counts"]["dev"].values()) == len(weights["dev_ids"])
+
+
+def test_edit_reward_reference_over_the_models_training_texts(tmp_path):
+    from wqrm.edit.data import Pair
+    from wqrm.profile import QUANTILE_LEVELS
+    from wqrm.weights import MetricCache, edit_reward_reference, text_key
+
+    (tmp_path / "training.json").write_text(json.dumps({"data": {"train_pairs": {"lamp": 60, "other": 0}}}))
+    pairs = [Pair(f"good {i}", f"bad {i}", "lamp") for i in range(60)]
+    pairs += [Pair(f"x {i}", f"y {i}", "other") for i in range(60)]  # not the model's training source
+    cache = MetricCache()
+    cache.add({"key": text_key(f"good {i}"), "metrics": {"edit_reward": float(i)}} for i in range(60))
+    cache.add({"key": text_key(f"bad {i}"), "metrics": {"edit_reward": float(-i)}} for i in range(60))
+    ref = edit_reward_reference(pairs, tmp_path, cache)
+    values = np.r_[np.arange(60.0), -np.arange(60.0)]
+    assert ref["n"] == 120 and ref["n_undefined"] == 0
+    assert ref["quantiles"] == pytest.approx(np.quantile(values, QUANTILE_LEVELS))
+    assert ref["quantiles"][4] == pytest.approx(0.0)  # median of the symmetric set
+    with pytest.raises(ValueError, match="too few"):
+        edit_reward_reference(pairs[:10], tmp_path, cache)

@@ -27,7 +27,9 @@ def _source_weights(items: list[str] | None) -> dict[str, float]:
     return result
 
 
-def _fit_command(pairs, scored, weight, l2, seed, dev_percent, cross_fit, name, out_path) -> str:
+def _fit_command(
+    pairs, scored, weight, l2, seed, dev_percent, cross_fit, name, out_path, edit_reference=None
+) -> str:
     """The `wqrm fit-weights` command line that reproduces a fit (caches left out: they only save time)."""
     parts = ["wqrm", "fit-weights"]
     parts += [x for f in pairs for x in ("--pairs", str(f))]
@@ -35,6 +37,7 @@ def _fit_command(pairs, scored, weight, l2, seed, dev_percent, cross_fit, name, 
     parts += [x for w in weight or [] for x in ("--weight", w)]
     parts += ["--l2", f"{l2:g}", "--seed", str(seed), "--dev-percent", str(dev_percent)]
     parts += [] if cross_fit else ["--no-cross-fit"]
+    parts += ["--edit-reference", str(edit_reference)] if edit_reference else []
     parts += ["--name", name, "--out", str(out_path)]
     return " ".join(shlex.quote(p) for p in parts)
 
@@ -54,11 +57,21 @@ def evaluate_table(table, alpha) -> dict:
 
 
 def fit_inputs(
-    pairs, scored, source_weights, seed, dev_percent, cache=None, cross_fit=True, features_cache=None
+    pairs,
+    scored,
+    source_weights,
+    seed,
+    dev_percent,
+    cache=None,
+    cross_fit=True,
+    features_cache=None,
+    edit_reference: Path | None = None,
 ):
-    """(PairTable of train + dev pairs with their components, cross-fit record): loads and splits the
-    pairs like the edit model (by item group), computes missing metric values into `cache`, and
-    replaces `edit_reward` by out-of-fold values for the edit model's own training texts."""
+    """(PairTable of train + dev pairs with their components, record of what was done): loads and
+    splits the pairs like the edit model (by item group), computes missing metric values into
+    `cache`, optionally rewrites `edit_reward`'s reference quantiles in the profile directory
+    `edit_reference` (over the edit model's training texts), and replaces `edit_reward` by
+    out-of-fold values for the edit model's own training texts."""
     from wqrm.edit.dataset import FeatureCache, build_dataset
     from wqrm.edit.model import EmbeddingHeadReward, RewardHead
     from wqrm.metrics.edit import shipped_dir
@@ -71,15 +84,37 @@ def fit_inputs(
     mc = MetricCache(cache)
     texts = [t for p in [*ds.train, *ds.dev] for t in (p.better, p.worse)]
     collect_metrics(texts, mc, scorer, progress=lambda d, n: err.print(f"metrics: {d}/{n} texts", end="\r"))
-    override, cross_info = None, None
+    model_dir = shipped_dir("reward")
+    record: dict = {"cross_fit_edit": None, "edit_reference": None}
+    if edit_reference is not None:
+        from wqrm.profile import MetricQuantiles, Profile
+        from wqrm.weights import edit_reward_reference
+
+        ref = edit_reward_reference(ds.train, model_dir, mc)
+        profile = Profile.load(edit_reference)
+        profile.metrics["edit_reward"] = MetricQuantiles(
+            tuple(ref["quantiles"]), ref["mean"], ref["std"], ref["n"], ref["n_undefined"]
+        )
+        note = {
+            "texts": "train-split texts of the edit model's training pairs (AI drafts and human edits)",
+            "n": ref["n"],
+            "split": {"seed": seed, "dev_percent": dev_percent},
+            "model": model_dir.name,
+            "command": "wqrm fit-weights --edit-reference",
+        }
+        profile.meta.setdefault("metric_references", {})["edit_reward"] = note
+        profile.save(edit_reference)
+        scorer = Scorer(profile=profile, weights=UniformWeights())
+        record["edit_reference"] = {"profile": Path(edit_reference).name, **note}
+        err.print(f"edit_reward reference: {ref['n']} training texts, median {ref['quantiles'][4]:.2f}")
+    override = None
     if cross_fit:
-        model_dir = shipped_dir("reward")
         probe = EmbeddingHeadReward(RewardHead(1, 0), {})
         feats = FeatureCache(features_cache, probe.features) if features_cache else None
         override = cross_fit_edit_reward(ds.train, model_dir, features=feats)
-        cross_info = {"folds": 5, "texts": len(override), "model": model_dir.name}
+        record["cross_fit_edit"] = {"folds": 5, "texts": len(override), "model": model_dir.name}
         err.print(f"cross-fit edit_reward for {len(override)} training texts")
-    return build_pair_table(ds.train, ds.dev, mc, scorer, edit_override=override), cross_info
+    return build_pair_table(ds.train, ds.dev, mc, scorer, edit_override=override), record
 
 
 @app.command("fit-weights")
@@ -97,8 +132,8 @@ def fit_weights_command(
         list[str] | None, typer.Option(help="SOURCE=W pair weight, repeatable (0 drops a source).")
     ] = None,
     l2: Annotated[
-        float, typer.Option(help="L2 pull of θ toward 0 (uniform α); 0.01 chosen by grouped CV.")
-    ] = 0.01,
+        float, typer.Option(help="L2 pull of θ toward 0 (uniform α); the shipped fit's CV choice.")
+    ] = 1e-4,
     seed: Annotated[int, typer.Option(help="Split seed (the edit model's: 0).")] = 0,
     dev_percent: Annotated[int, typer.Option(help="Share of item groups held out for dev.")] = 20,
     cross_fit: Annotated[
@@ -112,6 +147,13 @@ def fit_weights_command(
         Path | None, typer.Option(help="NPZ cache of frozen-encoder features for the cross-fit.")
     ] = None,
     name: Annotated[str, typer.Option(help="Name results report in 'weights'.")] = "learned-v1",
+    edit_reference: Annotated[
+        Path | None,
+        typer.Option(
+            help="Profile directory whose edit_reward quantiles are rewritten over the edit model's "
+            "training texts before fitting (the shipped profile: wqrm/data/profiles/default)."
+        ),
+    ] = None,
 ) -> None:
     """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
     from rich.table import Table
@@ -124,8 +166,16 @@ def fit_weights_command(
             err.print(f"[red]error:[/red] {f}: no such file")
             raise typer.Exit(2)
     source_weights = _source_weights(weight)
-    table, cross_info = fit_inputs(
-        pairs, scored or [], source_weights, seed, dev_percent, cache, cross_fit, features_cache
+    table, record = fit_inputs(
+        pairs,
+        scored or [],
+        source_weights,
+        seed,
+        dev_percent,
+        cache,
+        cross_fit,
+        features_cache,
+        edit_reference,
     )
     train, dev = table.subset(~table.dev), table.subset(table.dev)
     fit = fit_weights(train.A, train.B, train.weight, l2=l2)
@@ -157,7 +207,7 @@ def fit_weights_command(
             "format": 1,
             "fitted_on": date.today().isoformat(),
             "command": _fit_command(
-                pairs, scored or [], weight, l2, seed, dev_percent, cross_fit, name, out_path
+                pairs, scored or [], weight, l2, seed, dev_percent, cross_fit, name, out_path, edit_reference
             ),
             "pair_files": [{"file": f"{f.parent.name}/{f.name}", "sha256": file_sha256(f)} for f in pairs],
             "scored_files": [
@@ -171,7 +221,7 @@ def fit_weights_command(
                 "dev": dict(Counter(dev.source.tolist())),
             },
             "fit": {k: v for k, v in fit.as_dict().items() if k not in ("alpha", "tau")},
-            "cross_fit_edit": cross_info,
+            **record,
             "dev": dev_report,
             "direction_disagreements": disagree,
             "dev_ids": sorted({p.id for p in dev.pairs}),

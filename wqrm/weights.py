@@ -392,8 +392,7 @@ def cross_fit_edit_reward(
         if history
         else cfg_dict["epochs"]
     )
-    sources = {s for s, n in record["data"]["train_pairs"].items() if n}
-    pairs = [p for p in train_pairs if p.source in sources]
+    pairs = edit_model_training_pairs(train_pairs, model_dir)
     fold_of = {p.group: int(hashlib.sha1(f"fold|{p.group}".encode()).hexdigest(), 16) % folds for p in pairs}
     probe = EmbeddingHeadReward(RewardHead(1, 0), {})
     featurise = features or probe.features
@@ -556,3 +555,38 @@ def build_pair_table(
         better_metrics=[metric_rows[k] for k in kb],
         worse_metrics=[metric_rows[k] for k in kw],
     )
+
+
+# ---- S1's reference: the texts editors worked on -------------------------------------------------------
+
+
+def edit_model_training_pairs(train_pairs: Sequence[Any], model_dir: str | Path) -> list[Any]:
+    """The pairs of `train_pairs` from the sources the edit model at `model_dir` was trained on."""
+    record = json.loads((Path(model_dir) / "training.json").read_text())
+    sources = {s for s, n in record["data"]["train_pairs"].items() if n}
+    return [p for p in train_pairs if p.source in sources]
+
+
+def edit_reward_reference(train_pairs: Sequence[Any], model_dir: str | Path, cache: MetricCache) -> dict:
+    """Reference quantiles of `edit_reward` over the edit model's training texts (AI drafts and
+    their human edits), with provenance; the metric values come from `cache` (collected first).
+
+    Why not human reference prose: the texts S1 must rank are drafts, and nearly all of them lie
+    below the human reference's 1st percentile of `edit_reward`, where a percentile has no
+    resolution left (see docs/design-decisions.md). Over the texts editors worked on, the same
+    percentile spreads drafts and edits across [0, 1]; human prose lands near the top."""
+    from wqrm.profile import QUANTILE_LEVELS
+
+    pairs = edit_model_training_pairs(train_pairs, model_dir)
+    texts = list(dict.fromkeys(t for p in pairs for t in (p.better, p.worse)))
+    values = [cache.rows[text_key(t)]["metrics"].get("edit_reward") for t in texts]
+    v = np.array([x for x in values if x is not None], dtype=np.float64)
+    if v.size < 100:
+        raise ValueError(f"only {v.size} training texts with an edit_reward: too few for a reference")
+    return {
+        "quantiles": [round(float(q), 10) for q in np.quantile(v, QUANTILE_LEVELS)],
+        "mean": round(float(v.mean()), 10),
+        "std": round(float(v.std()), 10),
+        "n": int(v.size),
+        "n_undefined": len(values) - int(v.size),
+    }
