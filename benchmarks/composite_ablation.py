@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
+    from wqrm.baselines import uniform_scorer
+
     from wqrm.cli_weights import fit_inputs
     from wqrm.edit.data import load_scored
     from wqrm.edit.dataset import build_dataset
@@ -51,7 +53,6 @@ def main(argv: list[str] | None = None) -> int:
         MetricCache,
         accuracy,
         collect_metrics,
-        component_matrix,
         composite_scores,
         default_weights_path,
         direction_check,
@@ -179,9 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|",
     ]
 
+    metric_scorer = uniform_scorer()  # profile goodness only; its weights are not used
+
     def comps(items):
         rows = [mc.rows[text_key(s.text)]["metrics"] for s in items]
-        return component_matrix(rows), np.array([s.score for s in items])
+        return metric_scorer.component_matrix(rows), np.array([s.score for s in items])
 
     Cl, yl = comps(lamp_dev)
     Cd, yd = comps(drafts)

@@ -92,3 +92,32 @@ def test_group_scoring_adds_diversity(scorer):
     assert grouped[2].metrics["prompt_adherence"] < grouped[0].metrics["prompt_adherence"]
     single = scorer.score_batch(candidates[:1], prompt=prompt, group=True)[0]
     assert single.metrics["deviation"] is None and "candidate" in single.reasons["deviation"]
+
+
+def test_component_matrix_rows_equal_components_exactly():
+    import numpy as np
+
+    sc = Scorer(weights=UniformWeights())
+    rows = [
+        {"ttr": 0.7, "mtld": 80.0, "gpp": 2.5, "edit_reward": -9.0, "cbq": None, "sld_kl": 0.3},
+        {"ttr": None, "nns": 0.95, "sc": 0.28, "omega": 0.4, "unknown_metric": 3.0},
+        {},
+    ]
+    C = sc.component_matrix(rows)
+    for row, got in zip(rows, C, strict=True):
+        _, comps, _ = sc.components({k: v for k, v in row.items() if k != "unknown_metric"})
+        want = np.array([np.nan if v is None else v for v in comps.values()])
+        assert np.array_equal(got, want, equal_nan=True)
+    assert np.isnan(C[2]).all()
+
+
+def test_goodness_values_equal_scalar_goodness():
+    import numpy as np
+
+    profile = Scorer(weights=UniformWeights()).profile
+    for name in ("ttr", "gpp", "edit_reward", "cbq", "sc", "pva", "formality_gap"):
+        values = np.array([-50.0, -1.0, 0.0, 0.3, 0.8, 5.0, 120.0, np.nan])
+        vec = profile.goodness_values(name, values)
+        for v, g in zip(values, vec, strict=True):
+            scalar = profile.goodness(name, None if np.isnan(v) else float(v))
+            assert (scalar is None and np.isnan(g)) or scalar == g

@@ -162,25 +162,24 @@ def score(
         resources.set_override("edit_model", str(model))
 
     context = _score_context(persona, task, prompt_file, references, encoding)
-    if weights is not None:
-        from wqrm.weights import load_weights
+    from wqrm.weights import load_weights
 
-        try:
-            load_weights(weights)
-        except ValueError as exc:
-            err.print(f"[red]error:[/red] --weights: {exc}")
-            raise typer.Exit(2) from None
+    try:
+        alpha = load_weights(weights)  # read once; the scorer gets the object
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] --weights: {exc}")
+        raise typer.Exit(2) from None
     if input is not None or output is not None:
         if input is None or output is None or files:
             err.print("[red]error:[/red] batch mode needs both --input and --output, and no FILE arguments")
             raise typer.Exit(2)
-        _score_jsonl(input, output, profile, encoding, batch_size, progress, context, weights)
+        _score_jsonl(input, output, profile, encoding, batch_size, progress, context, alpha)
         return
     if not files:
         err.print("[red]error:[/red] give FILE arguments ('-' for stdin) or --input/--output")
         raise typer.Exit(2)
     items = _read_all(files, encoding, max_chars)
-    scorer = _InContext(load(str(profile) if profile else None, weights), context)
+    scorer = _InContext(load(str(profile) if profile else None, alpha), context)
     good = [(f, t) for f, t, e in items if e is None]
     results = dict(zip([f for f, _ in good], scorer.score_batch([t for _, t in good]), strict=True))
     failed = False
@@ -426,6 +425,7 @@ def catalogue(
 
 # Commands defined in other modules register themselves on `app` when imported.
 from wqrm import cli_corpus as _corpus_cli  # noqa: E402, F401  (wqrm build-corpus)
+from wqrm import cli_weights as _weights_cli  # noqa: E402, F401  (fit-weights)
 from wqrm.edit import cli as _edit_cli  # noqa: E402, F401  (train-edit, train-tagger, eval-pairs)
 
 
@@ -435,4 +435,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-from wqrm import cli_weights as _weights_cli  # noqa: E402, F401  (fit-weights)

@@ -17,16 +17,6 @@ from wqrm.cli import app, err, out
 __all__ = ["fit_weights_command"]
 
 
-def _source_weights(items: list[str] | None) -> dict[str, float]:
-    result = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"--weight {item!r}: expected SOURCE=W")
-        result[key] = float(value)
-    return result
-
-
 def _fit_command(
     pairs, scored, weight, l2, seed, dev_percent, cross_fit, name, out_path, edit_reference=None
 ) -> str:
@@ -158,6 +148,7 @@ def fit_weights_command(
     """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
     from rich.table import Table
 
+    from wqrm.edit.cli import _weights as parse_source_weights
     from wqrm.profile import file_sha256
     from wqrm.weights import COMPONENTS, LearnedWeights, direction_check, fit_weights
 
@@ -165,7 +156,7 @@ def fit_weights_command(
         if not f.exists():
             err.print(f"[red]error:[/red] {f}: no such file")
             raise typer.Exit(2)
-    source_weights = _source_weights(weight)
+    source_weights = parse_source_weights(weight)
     table, record = fit_inputs(
         pairs,
         scored or [],

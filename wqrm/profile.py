@@ -33,6 +33,7 @@ import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -74,39 +75,49 @@ class MetricQuantiles:
     n: int
     n_undefined: int = 0
 
-    def percentile(self, value: float) -> float:
-        """Share of reference passages below `value`: interpolated between stored quantiles,
-        exponential tails beyond the outermost ones (module docstring). Range [0, 1], strictly
-        increasing in `value` until float underflow far outside the reference range."""
+    @cached_property
+    def _knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct quantile values, their levels): equal quantiles (ties) become one point at
+        their mean level, so interpolation sees strictly increasing x."""
         q = np.asarray(self.quantiles, dtype=np.float64)
         levels = np.asarray(QUANTILE_LEVELS, dtype=np.float64)
-        # equal quantiles (ties) → one point at their mean level, so np.interp sees increasing x
         uq, inverse = np.unique(q, return_inverse=True)
-        ul = np.bincount(inverse, weights=levels) / np.bincount(inverse)
+        return uq, np.bincount(inverse, weights=levels) / np.bincount(inverse)
+
+    def percentile(self, value):
+        """Share of reference passages below `value`: interpolated between stored quantiles,
+        exponential tails beyond the outermost ones (module docstring). Range [0, 1], strictly
+        increasing in `value` until float underflow far outside the reference range. Takes a
+        number (returns a float) or an array (returns an array; NaN stays NaN)."""
+        v = np.asarray(value, dtype=np.float64)
+        uq, ul = self._knots
         if uq.size == 1:
-            return 0.0 if value < uq[0] else (1.0 if value > uq[0] else 0.5)
-        if value < uq[0]:  # exponential tail through the two lowest points, continuous at uq[0]
-            scale = (uq[1] - uq[0]) / np.log(ul[1] / ul[0])
-            return float(ul[0] * np.exp((value - uq[0]) / scale))
-        if value > uq[-1]:
+            p = np.where(v < uq[0], 0.0, np.where(v > uq[0], 1.0, 0.5))
+        else:
+            low_scale = (uq[1] - uq[0]) / np.log(ul[1] / ul[0])
             r_last, r_prev = 1.0 - ul[-1], 1.0 - ul[-2]
-            scale = (uq[-1] - uq[-2]) / np.log(r_prev / r_last)
-            return float(1.0 - r_last * np.exp(-(value - uq[-1]) / scale))
-        return float(np.interp(value, uq, ul))
+            high_scale = (uq[-1] - uq[-2]) / np.log(r_prev / r_last)
+            with np.errstate(over="ignore"):  # each tail is evaluated everywhere, kept only on its side
+                below = ul[0] * np.exp((v - uq[0]) / low_scale)
+                above = 1.0 - r_last * np.exp(-(v - uq[-1]) / high_scale)
+            p = np.where(v < uq[0], below, np.where(v > uq[-1], above, np.interp(v, uq, ul)))
+        p = np.where(np.isnan(v), np.nan, p)
+        return float(p) if p.ndim == 0 else p
 
     def at(self, level: float) -> float:
         return float(self.quantiles[QUANTILE_LEVELS.index(level)])
 
 
-def band_goodness(value: float, lo: float, hi: float, floor: float, ceil: float) -> float:
-    """1 inside [lo, hi]; linear fall to 0 at `floor` below and at `ceil` above."""
-    if lo <= value <= hi:
-        return 1.0
-    if value < lo:
-        width = lo - floor
-        return 0.0 if width <= 0 else float(np.clip(1.0 - (lo - value) / width, 0.0, 1.0))
-    width = ceil - hi
-    return 0.0 if width <= 0 else float(np.clip(1.0 - (value - hi) / width, 0.0, 1.0))
+def band_goodness(value, lo: float, hi: float, floor: float, ceil: float):
+    """1 inside [lo, hi]; linear fall to 0 at `floor` below and at `ceil` above. A number gives a
+    float, an array an array (NaN stays NaN)."""
+    v = np.asarray(value, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        below = np.clip(1.0 - (lo - v) / (lo - floor), 0.0, 1.0) if lo > floor else np.zeros_like(v)
+        above = np.clip(1.0 - (v - hi) / (ceil - hi), 0.0, 1.0) if ceil > hi else np.zeros_like(v)
+    g = np.where((v >= lo) & (v <= hi), 1.0, np.where(v < lo, below, above))
+    g = np.where(np.isnan(v), np.nan, g)
+    return float(g) if g.ndim == 0 else g
 
 
 @dataclass
@@ -130,28 +141,35 @@ class Profile:
 
     def goodness(self, name: str, value: float | None) -> float | None:
         """Map metric `name`'s raw value to [0, 1] by its registered direction (module docstring)."""
-        from wqrm.metrics.registry import get_spec
-
         if value is None:
             return None
+        g = float(self.goodness_values(name, np.array([value], dtype=np.float64))[0])
+        return None if np.isnan(g) else g
+
+    def goodness_values(self, name: str, values: np.ndarray) -> np.ndarray:
+        """`goodness` over an array of raw values of metric `name` (NaN = undefined → NaN)."""
+        from wqrm.metrics.registry import get_spec
+
+        v = np.asarray(values, dtype=np.float64)
         spec = get_spec(name)
         mq = self.metrics.get(name)
         if spec.direction == "band":
             if mq is not None and mq.n > 0:
-                return band_goodness(value, mq.at(0.25), mq.at(0.75), mq.at(0.01), mq.at(0.99))
+                return band_goodness(v, mq.at(0.25), mq.at(0.75), mq.at(0.01), mq.at(0.99))
             if spec.band is not None:
                 lo, hi = spec.band
-                return band_goodness(value, lo, hi, lo - (hi - lo), hi + (hi - lo))
-            return None
+                return band_goodness(v, lo, hi, lo - (hi - lo), hi + (hi - lo))
+            return np.full_like(v, np.nan)
         if mq is None or mq.n == 0:
             # Context metrics (persona, task) cannot be profiled on reference text alone: their
             # registry `band` (lo, hi) anchors a linear ramp, 0 at lo and 1 at hi (`higher`).
             if spec.band is None:
-                return None
+                return np.full_like(v, np.nan)
             lo, hi = spec.band
-            ramp = float(np.clip((value - lo) / (hi - lo), 0.0, 1.0)) if hi > lo else float(value >= hi)
-            return ramp if spec.direction == "higher" else 1.0 - ramp
-        p = mq.percentile(value)
+            ramp = np.clip((v - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (v >= hi).astype(np.float64)
+            g = ramp if spec.direction == "higher" else 1.0 - ramp
+            return np.where(np.isnan(v), np.nan, g)
+        p = mq.percentile(v)
         return p if spec.direction == "higher" else 1.0 - p
 
     # ---- io ---------------------------------------------------------------------------------

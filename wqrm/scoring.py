@@ -69,6 +69,7 @@ class ScoreResult:
     weights: str | None = None  # the name of the weights that made `score` (None: no score)
     error: str | None = None
     id: Any = None
+    n_words: int | None = None  # words of the parsed text (the length baselines' measure)
 
     @property
     def ok(self) -> bool:
@@ -143,25 +144,53 @@ class Scorer:
         self, metrics: dict[str, float | None]
     ) -> tuple[dict[str, float | None], dict[str, float | None], dict[str, str]]:
         """(goodness per metric, S1..S8, reason per missing component)."""
-        goodness: dict[str, float | None] = {}
-        per_component: dict[str, list[float]] = {c: [] for c in COMPONENT_NAMES}
-        for name, value in metrics.items():
-            spec = self._specs[name]
-            if spec.component is None:
-                continue
-            g = self.profile.goodness(name, value)
-            goodness[name] = g
-            if g is not None:
-                per_component[spec.component].append(g)
+        names, G = self._goodness_matrix([metrics])
+        C = self._component_values(names, G)[0]
+        goodness = {n: None if np.isnan(g) else float(g) for n, g in zip(names, G[0], strict=True)}
         comps: dict[str, float | None] = {}
         reasons: dict[str, str] = {}
-        for c, values in per_component.items():
-            if values:
-                comps[c] = float(np.mean(values))
-            else:
-                comps[c] = None
+        for c, value in zip(COMPONENT_NAMES, C, strict=True):
+            comps[c] = None if np.isnan(value) else float(value)
+            if comps[c] is None:
                 reasons[c] = self._missing_reason(c, metrics)
         return goodness, comps, reasons
+
+    def component_matrix(self, metric_rows: Sequence[dict[str, float | None]]) -> np.ndarray:
+        """(n, 8) array of S1..S8 for many texts' metric values at once; NaN = component missing.
+        Row i equals `components(metric_rows[i])` exactly (one implementation)."""
+        return self._component_values(*self._goodness_matrix(metric_rows))
+
+    def _goodness_matrix(
+        self, metric_rows: Sequence[dict[str, float | None]]
+    ) -> tuple[list[str], np.ndarray]:
+        """(scored metric names in registry order, (n, m) goodness array; NaN = undefined)."""
+        present = {n for row in metric_rows for n in row}
+        names = [n for n, spec in self._specs.items() if spec.component is not None and n in present]
+        V = np.array(
+            [[np.nan if row.get(n) is None else row[n] for n in names] for row in metric_rows],
+            dtype=np.float64,
+        ).reshape(len(metric_rows), len(names))
+        G = np.empty_like(V)
+        for j, n in enumerate(names):
+            G[:, j] = self.profile.goodness_values(n, V[:, j])
+        return names, G
+
+    def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
+        """S_i = mean goodness of the component's defined metrics (NaN when none is defined).
+
+        Summed column by column (vectorised over texts), so a text's components do not depend on
+        which other texts share the batch."""
+        out = np.full((G.shape[0], len(COMPONENT_NAMES)), np.nan)
+        for j, c in enumerate(COMPONENT_NAMES):
+            total, count = np.zeros(G.shape[0]), np.zeros(G.shape[0])
+            for i, n in enumerate(names):
+                if self._specs[n].component == c:
+                    defined = ~np.isnan(G[:, i])
+                    total += np.where(defined, G[:, i], 0.0)
+                    count += defined
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[:, j] = np.where(count > 0, total / count, np.nan)
+        return out
 
     def _missing_reason(self, component: str, metrics: dict[str, float | None]) -> str:
         members = [n for n, s in self._specs.items() if s.component == component]
@@ -234,6 +263,7 @@ class Scorer:
             spans=[sp.as_dict() for sp in a._cache.get("edit_spans", [])],
             weights=self.weights.name,
             id=id,
+            n_words=len(a.words),
         )
 
     def score(
@@ -319,9 +349,10 @@ class Scorer:
             results[i] = self._assemble(a, mv, r.id)
 
 
-def load(profile: str | None = None, weights: str | None = None) -> Scorer:
+def load(profile: str | None = None, weights: Any = None) -> Scorer:
     """The default scorer: shipped profile and learned weights, or the profile directory at
-    `profile` and the weights JSON at `weights` (``"uniform"`` for α_i = 1/8)."""
+    `profile` and the weights at `weights` (a JSON path, ``"uniform"`` for α_i = 1/8, or a weights
+    object)."""
     from wqrm.weights import load_weights
 
     return Scorer(profile=Profile.load(profile) if profile else None, weights=load_weights(weights))

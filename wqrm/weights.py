@@ -40,7 +40,6 @@ __all__ = [
     "LearnedWeights",
     "MetricCache",
     "collect_metrics",
-    "component_matrix",
     "composite_scores",
     "default_weights_path",
     "fit_weights",
@@ -115,10 +114,13 @@ class LearnedWeights:
             raise ValueError(f"{path}: not a wqrm weights file ({exc})") from None
 
 
-def load_weights(path: str | Path | None = None):
-    """Weights from `path`, or the shipped default; ``"uniform"`` gives `UniformWeights`."""
+def load_weights(path: Any = None):
+    """Weights from `path`, or the shipped default; ``"uniform"`` gives `UniformWeights`; a weights
+    object (`LearnedWeights`, `UniformWeights`) is returned as it is."""
     from wqrm.scoring import UniformWeights
 
+    if isinstance(path, (LearnedWeights, UniformWeights)):
+        return path
     if path is not None and str(path) == "uniform":
         return UniformWeights()
     return LearnedWeights.load(path or default_weights_path())
@@ -181,51 +183,22 @@ def collect_metrics(
     progress: Callable[[int, int], None] | None = None,
 ) -> MetricCache:
     """Compute every metric of the scorer for each distinct text not yet in `cache` (in chunks of
-    `chunk` texts, appended to the cache as they finish, so an interrupted run resumes)."""
-    from wqrm.analysis import analyze_batch
-    from wqrm.metrics.registry import prepare
-    from wqrm.textio import InvalidTextError, validate_text
-
+    `chunk` texts, appended to the cache as they finish, so an interrupted run resumes). A text
+    that cannot be scored is cached with its error."""
     scorer = scorer or _metric_scorer()
     todo = [t for t in dict.fromkeys(texts) if t not in cache]
-    done = 0
     for start in range(0, len(todo), chunk):
         part = todo[start : start + chunk]
-        rows, ok = [], []
-        for t in part:
-            try:
-                validate_text(t)
-                ok.append(t)
-            except InvalidTextError as exc:
-                rows.append({"key": text_key(t), "n_words": 0, "metrics": {}, "error": str(exc)})
-        analyses = analyze_batch(ok) if ok else []
-        prepare(analyses, scorer.metric_names)
-        ctx = scorer.context()
-        for t, a in zip(ok, analyses, strict=True):
-            r = scorer._result(a, ctx=ctx)
-            rows.append(
-                {"key": text_key(t), "n_words": len(a.words), "metrics": dict(r.metrics), "error": None}
-            )
-        cache.add(rows)
-        done += len(part)
+        cache.add(
+            {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
+            for t, r in zip(part, scorer.score_batch(part), strict=True)
+        )
         if progress:
-            progress(done, len(todo))
+            progress(start + len(part), len(todo))
     return cache
 
 
 # ---- components and the fit -----------------------------------------------------------------------
-
-
-def component_matrix(metric_rows: Sequence[Mapping[str, float | None]], scorer=None) -> np.ndarray:
-    """(n, 8) array of S1..S8 from metric values (goodness via the scorer's profile); NaN = missing."""
-    scorer = scorer or _metric_scorer()
-    out = np.full((len(metric_rows), len(COMPONENTS)), np.nan)
-    for i, mv in enumerate(metric_rows):
-        _, comps, _ = scorer.components({k: v for k, v in mv.items() if k in scorer._specs})
-        for j, c in enumerate(COMPONENTS):
-            if comps.get(c) is not None:
-                out[i, j] = comps[c]
-    return out
 
 
 def _alpha_vector(alpha: Mapping[str, float] | np.ndarray) -> np.ndarray:
@@ -342,9 +315,7 @@ def fit_weights(
     e = np.exp(theta - theta.max())
     a[active] = e / e.sum()
     a = a / a.sum()
-    margins = pair_margins(A[keep], B[keep], a)
-    credit = np.where(margins > 0, 1.0, np.where(margins == 0, 0.5, 0.0))
-    acc = float((credit * w[keep]).sum() / w[keep].sum()) if keep.any() else float("nan")
+    acc = accuracy(pair_margins(A[keep], B[keep], a), w[keep])
     full_theta = np.full(len(COMPONENTS), -np.inf)
     full_theta[active] = theta
     return FitResult(
@@ -352,7 +323,7 @@ def fit_weights(
         tau=tau,
         theta=[float(x) if np.isfinite(x) else None for x in full_theta],
         loss=loss,
-        train_accuracy=acc,
+        train_accuracy=float("nan") if acc is None else acc,
         n_pairs=int(keep.sum()),
         iterations=iterations,
         converged=iterations < max_iter,
@@ -428,46 +399,33 @@ def direction_check(
     goodness(worse). Ties count half; pairs where the metric is undefined on either side are left
     out. `verdict` is "agrees" / "disagrees" when the bootstrap 95% interval lies above / below
     0.5, else "unclear". Nothing is flipped: this is a report."""
+    from wqrm.edit.evaluate import pairwise_report
+
     scorer = scorer or _metric_scorer()
-    rng = np.random.default_rng(seed)
     report: dict[str, dict[str, Any]] = {}
     for name, spec in scorer._specs.items():
         if spec.component is None:
             continue
-        b_vals, w_vals = [], []
-        for rb, rw in zip(better_rows, worse_rows, strict=True):
-            vb, vw = rb.get(name), rw.get(name)
-            if vb is None or vw is None:
-                continue
-            if spec.direction == "band":
-                vb, vw = scorer.profile.goodness(name, vb), scorer.profile.goodness(name, vw)
-                if vb is None or vw is None:
-                    continue
-            elif spec.direction == "lower":
-                vb, vw = -vb, -vw
-            b_vals.append(vb)
-            w_vals.append(vw)
-        if not b_vals:
-            report[name] = {
-                "component": spec.component,
-                "declared": spec.direction,
-                "n": 0,
-                "agreement": None,
-                "ci95": None,
-                "verdict": "undefined",
-            }
-            continue
-        b, w = np.array(b_vals), np.array(w_vals)
-        credit = np.where(b > w, 1.0, np.where(b == w, 0.5, 0.0))
-        boots = credit[rng.integers(0, len(credit), size=(n_boot, len(credit)))].mean(axis=1)
-        lo, hi = float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975))
-        verdict = "agrees" if lo > 0.5 else "disagrees" if hi < 0.5 else "unclear"
+        b, w = (
+            np.array([np.nan if r.get(name) is None else r[name] for r in rows], dtype=np.float64)
+            for rows in (better_rows, worse_rows)
+        )
+        if spec.direction == "band":
+            b, w = scorer.profile.goodness_values(name, b), scorer.profile.goodness_values(name, w)
+        elif spec.direction == "lower":
+            b, w = -b, -w
+        ok = ~np.isnan(b) & ~np.isnan(w)
+        rep = pairwise_report(b[ok], w[ok], np.zeros(int(ok.sum()), bool), n_boot=n_boot, seed=seed)
+        if rep.ci95 is None:
+            verdict = "undefined"
+        else:
+            verdict = "agrees" if rep.ci95[0] > 0.5 else "disagrees" if rep.ci95[1] < 0.5 else "unclear"
         report[name] = {
             "component": spec.component,
             "declared": spec.direction,
-            "n": len(credit),
-            "agreement": float(credit.mean()),
-            "ci95": [lo, hi],
+            "n": rep.n,
+            "agreement": rep.accuracy,
+            "ci95": None if rep.ci95 is None else list(rep.ci95),
             "verdict": verdict,
         }
     return report
@@ -475,10 +433,12 @@ def direction_check(
 
 def accuracy(margins: np.ndarray, weights: np.ndarray | None = None) -> float | None:
     """Share of pairs with a positive margin (ties half), over pairs with a defined margin."""
+    from wqrm.edit.evaluate import pair_credit
+
     ok = ~np.isnan(margins)
     if not ok.any():
         return None
-    credit = np.where(margins[ok] > 0, 1.0, np.where(margins[ok] == 0, 0.5, 0.0))
+    credit = pair_credit(margins[ok], np.zeros(int(ok.sum())))
     w = np.ones(ok.sum()) if weights is None else np.asarray(weights)[ok]
     return float((credit * w).sum() / w.sum())
 
@@ -540,7 +500,7 @@ def build_pair_table(
             mv["edit_reward"] = edit_override[k]
         metric_rows[k] = mv
         words[k] = int(row.get("n_words", 0))
-    C = dict(zip(keys, component_matrix([metric_rows[k] for k in keys], scorer), strict=True))
+    C = dict(zip(keys, scorer.component_matrix([metric_rows[k] for k in keys]), strict=True))
     kb = [text_key(p.better) for p in pairs]
     kw = [text_key(p.worse) for p in pairs]
     return PairTable(

@@ -17,9 +17,12 @@ __all__ = ["eval_pairs", "train_edit", "train_tagger"]
 
 
 def _weights(items: list[str] | None) -> dict[str, float]:
+    """{SOURCE: W} from repeated `--weight SOURCE=W` options."""
     result = {}
     for item in items or []:
-        key, _, value = item.partition("=")
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--weight {item!r}: expected SOURCE=W")
         result[key] = float(value)
     return result
 

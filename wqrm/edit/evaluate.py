@@ -9,7 +9,7 @@ import numpy as np
 
 from wqrm.edit.data import Pair
 
-__all__ = ["PairwiseReport", "pairwise_report", "score_pairs"]
+__all__ = ["PairwiseReport", "pair_credit", "pairwise_report", "score_pairs"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class PairwiseReport:
         return asdict(self)
 
 
-def _credit(better: np.ndarray, worse: np.ndarray) -> np.ndarray:
+def pair_credit(better: np.ndarray, worse: np.ndarray) -> np.ndarray:
     """1 when the preferred text scores higher, 0.5 on a tie, 0 otherwise."""
     return np.where(better > worse, 1.0, np.where(better == worse, 0.5, 0.0))
 
@@ -43,7 +43,7 @@ def pairwise_report(
     b = np.array([x for x, k in zip(better, keep, strict=True) if k], dtype=np.float64)
     w = np.array([x for x, k in zip(worse, keep, strict=True) if k], dtype=np.float64)
     adv = np.asarray(length_adversarial, dtype=bool)[keep]
-    credit = _credit(b, w)
+    credit = pair_credit(b, w)
     if credit.size == 0:
         return PairwiseReport(None, 0, None, None, 0, int((~keep).sum()))
     rng = np.random.default_rng(seed)
