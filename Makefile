@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install demo test lint profile weights bench bench-composite clean
+.PHONY: install demo test wheel-check golden lint profile weights bench bench-composite clean
 
 install: $(STAMP)
 
@@ -21,8 +21,16 @@ $(STAMP): pyproject.toml constraints.txt tools/install_wordnet.py
 demo: install
 	$(BIN)/wqrm score --spans examples/lighthouse.txt
 
-test: install
+test: install wheel-check
 	$(BIN)/python -m pytest -q
+
+# Build the wheel, install it (not editable) into a throw-away venv and run `wqrm score` from it.
+wheel-check: install
+	PYTHON=$(BIN)/python tools/wheel_check.sh
+
+# Regenerate the golden snapshot (tests/golden/examples.json) after a change meant to move scores.
+golden: install
+	$(BIN)/python tools/update_golden.py
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from wqrm.analysis import Analysis, analyze_batch, embed_sentences
+from wqrm.resources import ResourceMissingError
 
 __all__ = [
     "COMPONENTS",
@@ -176,6 +177,8 @@ def _evaluate(spec: MetricSpec, a: Analysis, ctx: MetricContext | None) -> tuple
         value = spec.func(a, ctx=ctx) if spec.takes_context else spec.func(a)
     except MetricUndefined as exc:
         return None, exc.reason
+    except ResourceMissingError as exc:  # an optional resource is not installed: say which, no traceback
+        return None, f"resource missing: {exc}"
     except Exception as exc:  # a metric bug must not kill a batch; it is logged and reported
         log.exception("metric %s failed", spec.name)
         return None, f"error: {type(exc).__name__}: {exc}"

@@ -340,7 +340,6 @@ def test_creativity_classifier_is_shipped_as_json(tiny):
 def test_cli_build_corpus(tmp_path):
     from typer.testing import CliRunner
 
-    from wqrm import cli_corpus  # noqa: F401  (registers build-corpus)
     from wqrm.cli import app
 
     root = make_tiny_data(tmp_path / "data", seed=1)

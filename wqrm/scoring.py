@@ -21,6 +21,7 @@ import numpy as np
 
 from wqrm import __version__
 from wqrm.analysis import Analysis, analyze_batch
+from wqrm.components import COMPONENT_NAMES
 from wqrm.profile import Profile
 from wqrm.textio import InvalidTextError, validate_text
 
@@ -32,16 +33,6 @@ __all__ = ["ScoreBatch", "ScoreResult", "Scorer", "UniformWeights", "load"]
 
 log = logging.getLogger(__name__)
 
-COMPONENT_NAMES = {
-    "S1": "edit quality",
-    "S2": "style / persona",
-    "S3": "anti-slop",
-    "S4": "coherence",
-    "S5": "task",
-    "S6": "linguistic patterns",
-    "S7": "creativity & aesthetics",
-    "S8": "diversity",
-}
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,7 @@ def test_tagger_learns_and_roundtrips(tiny_tagger, tmp_path):
 
 
 def test_display_spans_widen_to_words_and_merge_neighbours():
-    from wqrm.edit.cli import display_spans
+    from wqrm.cli.render import display_spans
 
     text = "The lighthouse keeper, tired, slept. Gulls cried."
     spans = [

@@ -1,4 +1,4 @@
-"""`wqrm fit-weights`: fit the composite's α on human preference pairs (registered on the main app)."""
+"""`wqrm fit-weights`: fit the composite's α on human preference pairs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from wqrm.cli import app, err, out
+from wqrm.cli.common import err, out, parse_source_weights
 
 __all__ = ["fit_weights_command"]
 
@@ -107,7 +107,6 @@ def fit_inputs(
     return build_pair_table(ds.train, ds.dev, mc, scorer, edit_override=override), record
 
 
-@app.command("fit-weights")
 def fit_weights_command(
     pairs: Annotated[list[Path], typer.Option("--pairs", help="Edit-pair / pair JSONL files (repeatable).")],
     out_path: Annotated[Path, typer.Option("--out", help="Weights JSON to write.")],
@@ -148,7 +147,6 @@ def fit_weights_command(
     """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
     from rich.table import Table
 
-    from wqrm.edit.cli import _weights as parse_source_weights
     from wqrm.profile import file_sha256
     from wqrm.weights import COMPONENTS, LearnedWeights, direction_check, fit_weights
 

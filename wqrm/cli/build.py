@@ -1,6 +1,5 @@
-"""`wqrm build-corpus`: build the corpus resources (`wqrm.corpus`) into a directory.
-
-Importing this module registers the command on `wqrm.cli.app`.
+"""Build-time commands: `wqrm build-profile` (metric quantiles over reference prose) and
+`wqrm build-corpus` (corpus statistics: co-occurrence, LDA, ESA, n-gram LM, generic phrases).
 
     wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus --seed 0
 """
@@ -15,9 +14,9 @@ from typing import Annotated
 
 import typer
 
-from wqrm.cli import app, err
+from wqrm.cli.common import err
 
-__all__ = ["build_corpus_cmd"]
+__all__ = ["build_corpus_cmd", "build_profile_cmd"]
 
 
 def _default_data() -> Path:
@@ -26,7 +25,49 @@ def _default_data() -> Path:
     )
 
 
-@app.command("build-corpus")
+def build_profile_cmd(
+    corpora: Annotated[list[Path], typer.Argument(help="Corpus files: .txt (prose) or .jsonl (text field).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write profile.json to.")],
+    passage_words: Annotated[
+        int, typer.Option(help="Join .txt paragraphs into passages of ≥ N words.")
+    ] = 150,
+    max_passages_per_file: Annotated[
+        int, typer.Option(help="Seeded sample of passages per file (0: all).")
+    ] = 120,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="Keep .jsonl rows where KEY=VALUE (repeatable), e.g. label=human."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Profile name recorded in its metadata.")] = "custom",
+) -> None:
+    """Build a reference profile: per-metric quantiles over passages of human reference prose."""
+    from rich.progress import Progress
+
+    from wqrm.profile import build_profile
+
+    missing = [str(c) for c in corpora if not c.exists()]
+    if missing:
+        err.print(f"[red]error:[/red] no such corpus file: {', '.join(missing)}")
+        raise typer.Exit(1)
+    conditions = dict(w.split("=", 1) for w in (where or []))
+    command = "wqrm build-profile " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    with Progress(console=err, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("profiling", total=None)
+        prof = build_profile(
+            corpora,
+            passage_words=passage_words,
+            max_passages_per_file=max_passages_per_file or None,
+            seed=seed,
+            jsonl_where=conditions or None,
+            command=command,
+            name=name,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    path = prof.save(out_dir)
+    err.print(f"wrote {path}: {len(prof.metrics)} metrics over {prof.meta['n_passages']} passages")
+
+
 def build_corpus_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the corpus resources to.")],
     data: Annotated[

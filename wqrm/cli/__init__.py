@@ -1,0 +1,71 @@
+"""The `wqrm` command line: one Typer app, every command registered here explicitly.
+
+Each command family lives in its own module and defines plain functions; this module is the only
+place that puts them on the app (so no command module imports another, and nothing imports this
+one but the console script).
+
+    wqrm score FILE… [--json]                       score, components S1..S8, every metric
+    wqrm score --input texts.jsonl --output out.jsonl   streaming, resumable batch scoring
+    wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
+    wqrm catalogue [--json]                         every metric with its metadata
+    wqrm eval-pairs FILE… --scorer S                pairwise accuracy of a scorer on preference pairs
+    wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
+    wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
+    wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
+    wqrm train-edit / train-tagger                  train the S1 edit model and span tagger
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from wqrm import __version__
+from wqrm.cli import build, edit, evaluate, fit, metrics, score
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="wqrm: writing-quality reward model and evaluation toolkit.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"wqrm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """wqrm: writing-quality reward model and evaluation toolkit."""
+
+
+# run time: scoring and inspection
+app.command("score")(score.score)
+app.command("metrics")(metrics.metrics)
+app.command("catalogue")(metrics.catalogue)
+app.command("eval-pairs")(evaluate.eval_pairs)
+# build time: reference profile and corpus statistics
+app.command("build-profile")(build.build_profile_cmd)
+app.command("build-corpus")(build.build_corpus_cmd)
+# fit time: composite weights, S1 edit model and tagger
+app.command("fit-weights")(fit.fit_weights_command)
+app.command("train-edit")(edit.train_edit)
+app.command("train-tagger")(edit.train_tagger)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""`wqrm eval-pairs`: pairwise accuracy of a scorer on preference pairs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wqrm.cli.common import err, out
+
+__all__ = ["eval_pairs"]
+
+
+def eval_pairs(
+    files: Annotated[
+        list[Path], typer.Argument(help="JSONL with chosen/rejected or original/edited fields.")
+    ],
+    scorer: Annotated[
+        str,
+        typer.Option(help="edit | composite | uniform | metric:NAME | baseline:length | baseline:shorter"),
+    ] = "edit",
+    model: Annotated[Path | None, typer.Option(help="Edit-model directory (default: shipped).")] = None,
+    split: Annotated[
+        str,
+        typer.Option(help="all | dev | train: keep the dev (or train) pairs of the recorded split"),
+    ] = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    weights: Annotated[
+        str | None, typer.Option("--weights", help="Weights JSON for --scorer composite (default: shipped).")
+    ] = None,
+) -> None:
+    """Pairwise accuracy (ties count half), n, bootstrap 95% CI and length-adversarial accuracy."""
+    from wqrm.edit.data import load_pairs
+    from wqrm.edit.evaluate import score_pairs
+    from wqrm.metrics.edit import shipped_dir
+
+    pairs = load_pairs(files)
+    if split != "all":
+        # the split recorded by the fit: an edit model's training.json (--model), else the shipped
+        # weights (all sources), else the shipped edit model (its own sources only)
+        from wqrm.weights import default_weights_path
+
+        candidates = [Path(model) / "training.json"] if model else []
+        candidates += [Path(weights)] if weights and weights != "uniform" else []
+        candidates += [default_weights_path(), shipped_dir("reward") / "training.json"]
+        record = next((c for c in candidates if c.exists() and "dev_ids" in json.loads(c.read_text())), None)
+        if record is None:
+            err.print(f"[red]error:[/red] --split {split} needs a training record with dev_ids")
+            raise typer.Exit(2)
+        dev_ids = set(json.loads(record.read_text())["dev_ids"])
+        pairs = [p for p in pairs if (p.id in dev_ids) == (split == "dev")]
+    try:
+        score_fn = _score_fn(scorer, model, weights)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    rep = score_pairs(pairs, score_fn)
+    result = {"files": [f.name for f in files], "scorer": scorer, "split": split, **rep.as_dict()}
+    if as_json:
+        print(json.dumps(result))
+        return
+    acc = "—" if rep.accuracy is None else f"{rep.accuracy:.3f}"
+    ci = "" if rep.ci95 is None else f" (95% CI {rep.ci95[0]:.3f}–{rep.ci95[1]:.3f})"
+    adv = "—" if rep.length_adversarial_accuracy is None else f"{rep.length_adversarial_accuracy:.3f}"
+    out.print(
+        f"{scorer}: accuracy {acc}{ci} on n={rep.n}; length-adversarial {adv} "
+        f"(n={rep.n_length_adversarial}); undefined {rep.n_undefined}"
+    )
+
+
+def _score_fn(name: str, model: Path | None, weights: str | None = None):
+    import wqrm.metrics as M
+    from wqrm.baselines import longer_wins, metric_baseline, shorter_wins
+
+    if name == "edit":
+        from wqrm.edit.model import load_reward_model
+        from wqrm.metrics.edit import shipped_dir
+
+        rm = load_reward_model(model or shipped_dir("reward"))
+        return lambda texts: list(rm.score(texts))
+    if name in ("composite", "uniform"):
+        from wqrm import resources
+        from wqrm.scoring import Scorer
+        from wqrm.weights import load_weights
+
+        if model:
+            resources.set_override("edit_model", str(model))
+        sc = Scorer(weights=load_weights("uniform" if name == "uniform" else weights))
+        return lambda texts: [r.score for r in sc.score_batch(texts)]
+    if name.startswith("metric:"):
+        metric_name = name.split(":", 1)[1]
+        M.get_spec(metric_name)
+        fn = metric_baseline(metric_name)
+        return lambda texts: [fn(a) for a in _analyses(texts)]
+    if name in ("baseline:length", "baseline:shorter"):
+        return lambda texts: [shorter_wins(a) for a in _analyses(texts)]
+    if name == "baseline:longer":
+        return lambda texts: [longer_wins(a) for a in _analyses(texts)]
+    raise typer.BadParameter(f"unknown scorer {name!r}")
+
+
+def _analyses(texts):
+    from wqrm.analysis import analyze_batch
+
+    return analyze_batch(texts)
