@@ -32,7 +32,6 @@ def longer_wins(text: str | Analysis) -> float:
 def metric_baseline(name: str) -> Callable[[str | Analysis], float | None]:
     """A scorer from one metric: its value for `higher`, minus it for `lower`, band goodness for `band`."""
     from wqrm.metrics.registry import compute, get_spec
-
     from wqrm.profile import Profile
 
     spec = get_spec(name)

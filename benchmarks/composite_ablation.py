@@ -43,7 +43,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from wqrm.baselines import uniform_scorer
-
     from wqrm.cli_weights import fit_inputs
     from wqrm.edit.data import load_scored
     from wqrm.edit.dataset import build_dataset

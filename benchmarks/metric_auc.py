@@ -44,8 +44,9 @@ def load_rows(domain: str, n: int, seed: int) -> tuple[list[dict], list[dict]]:
 
 
 def auc_table(names: list[str], human: list[dict], ai: list[dict]) -> list[dict]:
-    import wqrm.metrics as M
     from sklearn.metrics import roc_auc_score
+
+    import wqrm.metrics as M
 
     values_h = M.compute_batch([r["body"] for r in human], names)
     values_a = M.compute_batch([r["body"] for r in ai], names)

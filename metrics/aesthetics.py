@@ -31,11 +31,11 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-from wqrm.metrics.registry import MetricUndefined, metric
 
 from wqrm import resources
 from wqrm.analysis import Analysis
 from wqrm.corpus import is_content_word
+from wqrm.metrics.registry import MetricUndefined, metric
 
 __all__ = [
     "PAIR_BLOCK_WORDS",

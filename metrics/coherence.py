@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, LEMMA, POS
 from spacy.parts_of_speech import IDS as POS_IDS
-from wqrm.metrics.registry import MetricUndefined, metric
 
 from wqrm.analysis import Analysis, Sentence
+from wqrm.metrics.registry import MetricUndefined, metric
 
 __all__ = [
     "branching_mean",

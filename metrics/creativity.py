@@ -28,12 +28,12 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from wqrm.metrics.aesthetics import glove_vectors, paragraph_blocks
-from wqrm.metrics.registry import MetricUndefined, metric
 
 from wqrm import resources
 from wqrm.analysis import Analysis
 from wqrm.corpus import is_content_word
+from wqrm.metrics.aesthetics import glove_vectors, paragraph_blocks
+from wqrm.metrics.registry import MetricUndefined, metric
 
 __all__ = [
     "COHERENCE_TAU",

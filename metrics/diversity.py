@@ -19,11 +19,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
-from wqrm.metrics.style import text_embedding
 
 from wqrm import resources
 from wqrm.analysis import Analysis
+from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
+from wqrm.metrics.style import text_embedding
 
 __all__ = ["deviation", "prompt_adherence", "qd_balance"]
 

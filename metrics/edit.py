@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from wqrm.metrics.registry import MetricUndefined, metric, register_preparer
 
 from wqrm import resources
 from wqrm.analysis import Analysis
+from wqrm.metrics.registry import MetricUndefined, metric, register_preparer
 
 __all__ = ["edit_flag_rate", "edit_reward", "edit_spans"]
 

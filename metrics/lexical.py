@@ -6,9 +6,9 @@ from collections import Counter
 
 import numpy as np
 from lexicalrichness import LexicalRichness
-from wqrm.metrics.registry import MetricUndefined, metric
 
 from wqrm.analysis import Analysis
+from wqrm.metrics.registry import MetricUndefined, metric
 
 __all__ = ["mtld", "ttr", "word_entropy"]
 

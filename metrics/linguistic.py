@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, POS
-from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
-from wqrm.metrics.style import reference_distribution
 
 from wqrm import resources
 from wqrm.analysis import Analysis
+from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
+from wqrm.metrics.style import reference_distribution
 
 __all__ = [
     "FEMININE",

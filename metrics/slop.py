@@ -8,11 +8,11 @@ import threading
 from typing import Any
 
 import numpy as np
-from wqrm.metrics.registry import MetricUndefined, metric
 
 from wqrm import resources
 from wqrm.analysis import Analysis
 from wqrm.corpus import clause_segments, phrase_form
+from wqrm.metrics.registry import MetricUndefined, metric
 
 __all__ = [
     "SLOP_PATTERNS",

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
 
 from wqrm.analysis import Analysis
+from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
 
 if TYPE_CHECKING:  # pragma: no cover
     from wqrm.persona import Persona

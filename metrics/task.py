@@ -29,6 +29,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from wqrm import resources
+from wqrm.analysis import Analysis, analyze_batch, embed_sentences
 from wqrm.metrics.linguistic import js_divergence
 from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
 from wqrm.metrics.style import (
@@ -40,9 +43,6 @@ from wqrm.metrics.style import (
     text_embedding,
     ttr_consistency_between,
 )
-
-from wqrm import resources
-from wqrm.analysis import Analysis, analyze_batch, embed_sentences
 from wqrm.textio import InvalidTextError
 
 __all__ = [

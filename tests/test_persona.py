@@ -7,12 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
-from wqrm.metrics import compute
-from wqrm.metrics.registry import MetricContext
 
 import wqrm
 from wqrm import persona as P
 from wqrm.cli import app
+from wqrm.metrics import compute
+from wqrm.metrics.registry import MetricContext
 
 DOCS = [
     "The harbour was quiet at dawn. Gulls argued over the nets.\n\nI walked to the end of the pier and back.",

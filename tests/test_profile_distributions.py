@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from wqrm.metrics import compute_batch
-from wqrm.metrics.registry import MetricContext
 
 import wqrm
 from wqrm import profile as prof_mod
+from wqrm.metrics import compute_batch
+from wqrm.metrics.registry import MetricContext
 from wqrm.profile import QUANTILE_LEVELS, Profile, build_profile, distribution_stats, pool_distributions
 
 REFERENCE = ["sld_kl", "ttr_consistency", "dep_label_js", "pos_js", "emotion_js"]

@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
     args = ap.parse_args(argv)
 
-    import wqrm.metrics as M
-
     import wqrm
+    import wqrm.metrics as M
 
     sizes = [int(s) for s in args.sizes.split(",")]
     pool = paragraphs(args.paragraph_words)

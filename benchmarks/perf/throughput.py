@@ -61,7 +61,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     import wqrm.metrics as M
-
     from wqrm import resources
     from wqrm.analysis import analyze_batch, is_word
 

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import wqrm
 from wqrm.metrics import aesthetics as A
 from wqrm.metrics import compute
 from wqrm.metrics.aesthetics import w2
-
-import wqrm
 
 
 @pytest.mark.parametrize(

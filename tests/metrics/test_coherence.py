@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+
+import wqrm
 from wqrm.metrics import compute
 from wqrm.metrics.coherence import (
     branching_mean,
@@ -11,8 +13,6 @@ from wqrm.metrics.coherence import (
     sc,
     syn,
 )
-
-import wqrm
 
 
 @pytest.fixture

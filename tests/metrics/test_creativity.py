@@ -3,13 +3,13 @@ import math
 import numpy as np
 import pytest
 from spacy.tokens import Doc
-from wqrm.metrics import compute
-from wqrm.metrics import creativity as C
 
 import wqrm
 from wqrm import resources
 from wqrm.analysis import from_doc
 from wqrm.corpus import is_content_word
+from wqrm.metrics import compute
+from wqrm.metrics import creativity as C
 
 TEXT = (
     "The old fisherman mended his nets while the harbour lights flickered across the water.\n\n"

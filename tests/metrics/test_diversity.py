@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
-from wqrm.metrics import MetricContext, compute
-from wqrm.metrics import diversity as D
 
 import wqrm
+from wqrm.metrics import MetricContext, compute
+from wqrm.metrics import diversity as D
 
 
 def _with_embedding(text, vector):

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
-from wqrm.metrics import compute
-from wqrm.metrics.edit import edit_flag_rate
 
 import wqrm
 from wqrm.edit.tagger import Span
+from wqrm.metrics import compute
+from wqrm.metrics.edit import edit_flag_rate
 
 STORY = "The old man mended the net. Gulls circled the harbour, and the boats lay still."
 

@@ -4,10 +4,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lexicalrichness import LexicalRichness
-from wqrm.metrics import compute
-from wqrm.metrics.lexical import mtld, ttr, word_entropy
 
 import wqrm
+from wqrm.metrics import compute
+from wqrm.metrics.lexical import mtld, ttr, word_entropy
 
 WORDS = st.lists(
     st.sampled_from(["cat", "dog", "sat", "ran", "the", "a", "mat", "home", "red", "blue"]),

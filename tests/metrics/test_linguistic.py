@@ -4,10 +4,12 @@ import random
 
 import numpy as np
 import pytest
-import wqrm.metrics as M
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+import wqrm
+import wqrm.metrics as M
 from wqrm.metrics.linguistic import (
     dep_dist_mean,
     dep_label_js,
@@ -25,8 +27,6 @@ from wqrm.metrics.linguistic import (
     word_trees,
 )
 from wqrm.metrics.registry import MetricContext
-
-import wqrm
 from wqrm.profile import Profile
 
 # ---- projective minimum linear arrangement ---------------------------------------------------

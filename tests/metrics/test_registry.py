@@ -1,12 +1,12 @@
 import math
 
 import pytest
-import wqrm.metrics as M
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wqrm.metrics.registry import MetricUndefined, metric, specs
 
 import wqrm
+import wqrm.metrics as M
+from wqrm.metrics.registry import MetricUndefined, metric, specs
 
 FIRST_METRICS = {
     "ttr",

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wqrm.metrics import compute
-from wqrm.metrics import slop as S
-from wqrm.metrics.slop import cbq, lzma_raw_size, nns
 
 import wqrm
 from wqrm import resources
 from wqrm.corpus import PhraseDB
+from wqrm.metrics import compute
+from wqrm.metrics import slop as S
+from wqrm.metrics.slop import cbq, lzma_raw_size, nns
 
 
 def test_nns_golden_alternating():

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import wqrm
 from wqrm.metrics import compute
 from wqrm.metrics.registry import MetricContext
 from wqrm.metrics.style import (
@@ -21,8 +23,6 @@ from wqrm.metrics.style import (
     sld_kl_between,
     ttr_consistency,
 )
-
-import wqrm
 from wqrm.persona import Persona
 from wqrm.profile import Profile
 

@@ -4,8 +4,11 @@ import bert_score
 import numpy as np
 import pytest
 import sacrebleu
-import wqrm.metrics as M
 from typer.testing import CliRunner
+
+import wqrm
+import wqrm.metrics as M
+from wqrm.cli import app
 from wqrm.metrics.registry import MetricContext
 from wqrm.metrics.task import (
     bertscore_f1,
@@ -17,9 +20,6 @@ from wqrm.metrics.task import (
     rouge_l,
     style_preservation,
 )
-
-import wqrm
-from wqrm.cli import app
 from wqrm.resources import minilm_path
 
 S5 = [n for n, s in M.specs().items() if s.component == "S5"]
