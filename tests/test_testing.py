@@ -154,7 +154,8 @@ def test_a_quantity_that_disappears_fails():
     assert [row.name for row in r.failures] == ["mtld"] and r.failures[0].status == "missing"
     assert "no longer defined" in r.failures[0].meaning
     new = compare(snap({"gpp": q(1.0)}), snap({"gpp": q(1.0), "mtld": q(5.0)}))
-    assert new.passed and any("mtld" in n for n in new.notes)  # new quantities are noted, not checked
+    assert new.passed and new.unchecked == ["mtld"]  # new quantities are reported, not checked
+    assert "mtld" not in new.message() and "not checked: mtld" in new.to_markdown()
 
 
 # ---- messages -----------------------------------------------------------------------------------

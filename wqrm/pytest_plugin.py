@@ -8,7 +8,8 @@
 **score_kwargs)` scores `outputs` (texts; or score results / score dicts, which are not re-scored)
 with the session's scorer and compares their metric profile with the snapshot (see
 `wqrm.testing`). On drift the test fails with a table of what moved — metric, before, after,
-change, allowed band, what it means — and nothing else. It returns the `DriftReport`.
+change, allowed band, what it means — and nothing else. It returns the `DriftReport` (None when
+it wrote a new snapshot).
 
 * `snapshot`: a path relative to the test file's folder; default
   `snapshots/<test file stem>/<test name>.wqrm.json` (a second call in one test adds `.2`, …).

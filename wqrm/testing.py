@@ -310,6 +310,7 @@ class DriftReport:
     snapshot: str | None = None
     version_changes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    unchecked: list[str] = field(default_factory=list)  # quantities the snapshot lacks (report only)
 
     @property
     def failures(self) -> list[DriftRow]:
@@ -377,6 +378,8 @@ class DriftReport:
         out = [f"### {md_escape(title)}" if title else "", md_escape(self.header()), ""]
         out += [f"* version change (compared anyway): {md_escape(v)}" for v in self.version_changes]
         out += [f"* note: {md_escape(n)}" for n in self.notes]
+        if self.unchecked:
+            out.append(f"* not in the snapshot, not checked: {md_escape(', '.join(self.unchecked))}")
         for label, rows in (
             ("Drifted", self.failures),
             ("Moved in the good direction (allowed)", self.improvements),
@@ -482,9 +485,7 @@ def compare(
         snapshot=snapshot_name,
         version_changes=version_changes(before, after),
     )
-    new = [n for n, s in after.quantities.items() if n not in before.quantities and s.n > 0]
-    if new:
-        report.notes.append(f"not in the snapshot, not checked: {', '.join(new)}")
+    report.unchecked = [n for n, s in after.quantities.items() if n not in before.quantities and s.n > 0]
     vb, va = before.provenance.get("wqrm_version"), after.provenance.get("wqrm_version")
     if vb != va:
         report.notes.append(f"snapshot made with wqrm {vb}, now wqrm {va}")

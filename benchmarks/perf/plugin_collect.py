@@ -3,6 +3,8 @@
 Writes a small project (`--files` test files of `--tests` trivial tests each, no wqrm fixture) to a
 temporary folder and times `python -m pytest --co -q` there, alternating runs with the plugin
 loaded (it is installed as the `wqrm` entry point) and with `-p no:wqrm`, `--runs` times each.
+Reports wall-clock time and the CPU time (user + system) of the pytest process: on a shared
+machine the CPU time is the steadier of the two.
 
     nice -n 10 python benchmarks/perf/plugin_collect.py [--runs 15]
 """
@@ -10,6 +12,7 @@ loaded (it is installed as the `wqrm` entry point) and with `-p no:wqrm`, `--run
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,21 +34,27 @@ def main(argv: list[str] | None = None) -> int:
             (root / f"test_mod{f}.py").write_text(body)
         base = [sys.executable, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"]
         variants = {"plugin installed, unused": base, "-p no:wqrm": [*base, "-p", "no:wqrm"]}
-        times: dict[str, list[float]] = {k: [] for k in variants}
+        wall: dict[str, list[float]] = {k: [] for k in variants}
+        cpu: dict[str, list[float]] = {k: [] for k in variants}
         for cmd in variants.values():  # warm the file cache once
             subprocess.run(cmd, cwd=root, capture_output=True, check=True)
         for _ in range(args.runs):
             for name, cmd in variants.items():
-                t0 = time.perf_counter()
+                r0, t0 = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
                 subprocess.run(cmd, cwd=root, capture_output=True, check=True)
-                times[name].append(time.perf_counter() - t0)
+                r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall[name].append(time.perf_counter() - t0)
+                cpu[name].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
     n = args.files * args.tests
-    print(f"`pytest --co` of {n} tests in {args.files} files, {args.runs} alternating runs each:")
-    for name, ts in times.items():
-        q = statistics.quantiles(ts, n=4)
-        median, lo, hi = (1000 * x for x in (statistics.median(ts), q[0], q[2]))
-        print(f"  {name:26s} median {median:.0f} ms (IQR {lo:.0f}-{hi:.0f} ms)")
+    print(f"`pytest --co` of {n} tests in {args.files} files, {args.runs} alternating runs (median, IQR):")
+    for name in variants:
+        print(f"  {name:26s} wall {_stats(wall[name])}   cpu {_stats(cpu[name])}")
     return 0
+
+
+def _stats(ts: list[float]) -> str:
+    q = statistics.quantiles(ts, n=4)
+    return f"{1000 * statistics.median(ts):.0f} ms ({1000 * q[0]:.0f}-{1000 * q[2]:.0f})"
 
 
 if __name__ == "__main__":
