@@ -180,3 +180,15 @@ def test_unused_plugin_imports_nothing_heavy(pytester):
     assert result.ret == 0
     report = (pytester.path / "modules.txt").read_text().splitlines()
     assert report == ["plugin=True"], report
+
+
+def test_unreadable_snapshot_fails_and_update_replaces_it(pytester, project):
+    project(ROWS, None)
+    path = pytester.path / "snapshots" / "model.wqrm.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("<<<<<<< HEAD\n")  # a merge conflict left in the file
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*not valid JSON*--wqrm-update replaces it*"])
+    pytester.runpytest("--wqrm-update").assert_outcomes(passed=1)
+    assert Snapshot.load(path).n_texts == len(ROWS)

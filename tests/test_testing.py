@@ -227,3 +227,15 @@ def test_assert_profile(tmp_path):
         assert_profile(rows, foreign)
     with pytest.warns(WqrmVersionWarning, match="'old'"):
         assert assert_profile(rows, foreign, allow_version_change=True).passed
+
+
+def test_any_change_in_unscorable_outputs_fails_by_default():
+    def errors(share):
+        se = 0.0 if share == 0 else 0.06  # the bootstrap spread of 1 error in 16
+        return snap({"error_rate": q(share, se=se, kind="errors", direction="lower", component=None)})
+
+    r = compare(errors(0.0), errors(1 / 16))
+    assert not r.passed and "could not be scored" in r.failures[0].meaning
+    assert compare(errors(0.0), errors(1 / 16), {"error_rate": 0.1}).passed
+    assert compare(errors(1 / 16), errors(0.0), allow="improve").passed  # fewer errors: better
+    assert compare(errors(0.0), errors(0.0)).passed

@@ -150,7 +150,12 @@ def wqrm_check(request: pytest.FixtureRequest):
         def record(outcome: str, report: Any = None, detail: str = "") -> None:
             state.records.append(_Record(request.node.nodeid, path, outcome, report, detail))
 
-        before = snapshots.Snapshot.load(path) if path.exists() else None
+        before, unreadable = None, None
+        if path.exists():
+            try:
+                before = snapshots.Snapshot.load(path)
+            except ValueError as exc:  # not JSON, or not a snapshot: rewritten by --wqrm-update
+                unreadable = str(exc)
         if isinstance(outputs, snapshots.Snapshot):
             after = outputs
         else:
@@ -168,9 +173,11 @@ def wqrm_check(request: pytest.FixtureRequest):
         if before is None:
             if state.update:
                 after.save(path)
-                record("written", detail="new snapshot")
+                record("written", detail="replaced an unreadable file" if unreadable else "new snapshot")
                 return None
             record("missing")
+            if unreadable:
+                pytest.fail(f"wqrm: {unreadable} (--wqrm-update replaces it)", pytrace=False)
             pytest.fail(
                 f"wqrm: no snapshot at {rel}. Run pytest with --wqrm-update to write it from these outputs "
                 f"(or `wqrm snapshot OUTPUTS.jsonl -o {rel}`).",

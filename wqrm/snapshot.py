@@ -264,6 +264,7 @@ def _scoring_record(
     prompt: str | None = None,
     references: Any = None,
     group: bool = False,
+    **_other: Any,  # e.g. ids=: not part of the scoring context
 ) -> dict[str, Any]:
     return {
         "task": task,

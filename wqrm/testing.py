@@ -13,6 +13,7 @@ median). It *drifted* when |after − before| exceeds its allowed change:
   one set of outputs differ by about one such unit, so a drift of the size resampling produces never
   fails (`benchmarks/regression_noise.py`: 0 false alarms in 20 splits of 200 texts into halves,
   60 quantities each, while a drift in 30% of the texts was caught in 19 of 20);
+* `error_rate` (the share of outputs that cannot be scored): by default any change fails;
 * `tolerance=`: one spec for everything, or a mapping whose keys are quantity names (`"mtld"`,
   `"S3"`, `"score"`), component names (`"S3"` also covers every S3 metric) and `"*"` (the rest);
   the most specific key wins. A spec is a number (absolute change), `"10%"` (relative to the
@@ -135,11 +136,15 @@ class Tolerance:
 
 
 DEFAULT_TOLERANCE = Tolerance(noise=DEFAULT_NOISE)
+#: Outputs that cannot be scored are rare events the bootstrap cannot size (a snapshot without
+#: errors has no spread): by default any change in their share fails.
+ERRORS_TOLERANCE = Tolerance(absolute=0.0)
 
 
 def _tolerance_for(name: str, summary: Summary, tolerance: Any) -> Tolerance:
+    default = ERRORS_TOLERANCE if summary.kind == "errors" else DEFAULT_TOLERANCE
     if tolerance is None:
-        return DEFAULT_TOLERANCE
+        return default
     if not isinstance(tolerance, Mapping):
         return Tolerance.parse(tolerance)
     aliases = {name, "composite"} if name == COMPOSITE else {name}
@@ -148,7 +153,7 @@ def _tolerance_for(name: str, summary: Summary, tolerance: Any) -> Tolerance:
             return Tolerance.parse(tolerance[key])
     if summary.kind == "metric" and summary.component in tolerance:
         return Tolerance.parse(tolerance[summary.component])
-    return Tolerance.parse(tolerance["*"]) if "*" in tolerance else DEFAULT_TOLERANCE
+    return Tolerance.parse(tolerance["*"]) if "*" in tolerance else default
 
 
 def _check_tolerance_keys(tolerance: Any, known: set[str]) -> None:
