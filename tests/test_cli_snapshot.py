@@ -75,3 +75,9 @@ def _snap(tmp_path, rows) -> str:
     path = tmp_path / "ref.wqrm.json"
     assert runner.invoke(app, ["snapshot", rows, "-o", str(path)]).exit_code == 0
     return str(path)
+
+
+def test_snapshot_help():
+    result = runner.invoke(app, ["snapshot", "--help"])
+    assert result.exit_code == 0 and "--compare" in result.output and "--tolerance" in result.output
+    assert "snapshot" in runner.invoke(app, ["--help"]).output
