@@ -48,18 +48,23 @@ def project(pytester):
 
 
 ROWS = score_rows(60, seed=11)
-SNAP = build_snapshot(ROWS)
 
 
-def test_passing_run(pytester, project):
-    project(score_rows(60, seed=12), SNAP)  # another sample of the same distribution
+@pytest.fixture(scope="module")
+def reference():
+    """The snapshot of ROWS (built when a test first needs it, not at collection)."""
+    return build_snapshot(ROWS)
+
+
+def test_passing_run(pytester, project, reference):
+    project(score_rows(60, seed=12), reference)  # another sample of the same distribution
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["wqrm: 1 checks: 1 passed"])
 
 
-def test_failing_run_names_the_drifted_metrics_and_nothing_else(pytester, project):
-    project(score_rows(60, seed=12, shift={"gpp": 2.0, "S7": -0.15}), SNAP)
+def test_failing_run_names_the_drifted_metrics_and_nothing_else(pytester, project, reference):
+    project(score_rows(60, seed=12, shift={"gpp": 2.0, "S7": -0.15}), reference)
     result = pytester.runpytest()
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
@@ -68,9 +73,9 @@ def test_failing_run_names_the_drifted_metrics_and_nothing_else(pytester, projec
     assert "Traceback" not in out and "def check(" not in out  # the table, not the plugin's code
 
 
-def test_update_rewrites_the_snapshot(pytester, project):
+def test_update_rewrites_the_snapshot(pytester, project, reference):
     now = score_rows(60, seed=12, shift={"mtld": 20.0})
-    project(now, SNAP)
+    project(now, reference)
     path = pytester.path / "snapshots" / "model.wqrm.json"
     before = path.read_text()
     result = pytester.runpytest("--wqrm-update")
@@ -118,7 +123,7 @@ def test_version_mismatch(pytester, project):
     assert Snapshot.load(pytester.path / "snapshots" / "model.wqrm.json").provenance["weights"]["name"] == now
 
 
-def test_marker_defaults_and_default_snapshot_path(pytester):
+def test_marker_defaults_and_default_snapshot_path(pytester, reference):
     (pytester.path / "rows_now.json").write_text(json.dumps(score_rows(60, seed=12, shift={"mtld": 20.0})))
     pytester.makepyfile(
         test_marked=textwrap.dedent(
@@ -141,14 +146,14 @@ def test_marker_defaults_and_default_snapshot_path(pytester):
             """
         )
     )
-    SNAP.save(pytester.path / "snapshots" / "test_marked" / "test_improvement_is_free.wqrm.json")
+    reference.save(pytester.path / "snapshots" / "test_marked" / "test_improvement_is_free.wqrm.json")
     result = pytester.runpytest("-v")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*test_improvement_is_free PASSED*", "*test_any_move_fails FAILED*"])
 
 
-def test_markdown_report(pytester, project):
-    project(score_rows(60, seed=12, shift={"gpp": 2.0}), SNAP)
+def test_markdown_report(pytester, project, reference):
+    project(score_rows(60, seed=12, shift={"gpp": 2.0}), reference)
     result = pytester.runpytest("--wqrm-report", "out/drift.md")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["wqrm: 1 checks: 1 drifted; drift report: out/drift.md"])
