@@ -28,6 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+import wqrm
+from wqrm.snapshot import build_snapshot, text_sha256
+from wqrm.testing import DEFAULT_NOISE, compare
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 
@@ -86,10 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "regression_noise_scores.jsonl")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-
-    import wqrm
-    from wqrm.snapshot import build_snapshot, text_sha256
-    from wqrm.testing import DEFAULT_NOISE, compare
 
     scorer = wqrm.load()
     texts = load_texts(args.n, seed=0)

@@ -24,11 +24,11 @@ __all__ = [
 
 def __getattr__(name):  # lazy: `import wqrm` stays cheap (pytest imports the plugin in every session)
     if name in ("Analysis", "analyze", "analyze_batch"):
-        from wqrm import analysis
+        from wqrm import analysis  # deferred: `import wqrm` loads neither numpy nor spaCy
 
         return getattr(analysis, name)
     if name in ("Scorer", "ScoreResult", "load"):
-        from wqrm import scoring
+        from wqrm import scoring  # deferred: `import wqrm` loads no model and no metric
 
         return getattr(scoring, name)
     if name == "metrics":

@@ -139,9 +139,8 @@ def wqrm_check(request: pytest.FixtureRequest):
         statistic: str | None = None,
         **score_kwargs: Any,
     ):
-        # deferred: numpy/scipy and the metric registry are imported only by tests that check
-        from wqrm import snapshot as snapshots
-        from wqrm import testing
+        from wqrm import snapshot as snapshots  # deferred: numpy/scipy only in tests that check
+        from wqrm import testing  # deferred: imported only by tests that check (module docstring)
 
         path = _snapshot_path(request, snapshot or defaults.get("snapshot"), next(calls))
         outputs = list(outputs) if not isinstance(outputs, snapshots.Snapshot) else outputs

@@ -33,9 +33,10 @@ import numpy as np
 
 from wqrm import __version__
 from wqrm.components import COMPONENT_NAMES
+from wqrm.profile import Profile, default_profile
+from wqrm.weights import load_weights
 
 if TYPE_CHECKING:  # pragma: no cover
-    from wqrm.profile import Profile
     from wqrm.scoring import Scorer
 
 __all__ = [
@@ -246,10 +247,7 @@ def provenance_of(scorer: Scorer | None = None, scoring: Mapping[str, Any] | Non
     if scorer is not None:
         profile, weights = scorer.profile, scorer.weights
     else:
-        from wqrm.profile import Profile
-        from wqrm.weights import load_weights
-
-        profile, weights = Profile.default(), load_weights()
+        profile, weights = default_profile(), load_weights()
     return {
         "wqrm_version": __version__,
         "weights": _weights_identity(weights),
@@ -449,12 +447,7 @@ def build_snapshot(
             f"the results were scored with weights {sorted(named)} but are attributed to "
             f"{prov['weights']['name']!r}; pass the scorer (or provenance=) that made them"
         )
-    if scorer is not None:
-        profile = scorer.profile
-    else:
-        from wqrm.profile import Profile
-
-        profile = Profile.default()
+    profile = scorer.profile if scorer is not None else default_profile()
     ok = [r for r in rows if r["error"] is None]
     opts = {"n_resamples": n_resamples, "seed": seed, "confidence_level": confidence_level}
     quantities: dict[str, Summary] = {

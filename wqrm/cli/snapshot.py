@@ -98,9 +98,9 @@ def snapshot(
 ) -> None:
     """Snapshot the metric profile of a set of outputs (every metric, S1..S8, the composite), or
     compare the outputs with a saved snapshot and print what drifted."""
-    from wqrm.snapshot import build_snapshot, is_scored
-    from wqrm.testing import SnapshotVersionError, check_versions
-    from wqrm.testing import compare as compare_snapshots
+    from wqrm.snapshot import Snapshot, build_snapshot, is_scored  # deferred: `wqrm --help` stays fast
+    from wqrm.testing import SnapshotVersionError, check_versions  # deferred: `wqrm --help` stays fast
+    from wqrm.testing import compare as compare_snapshots  # deferred: `wqrm --help` stays fast
 
     if output is None and compare is None:
         err.print("[red]error:[/red] give --output FILE (write a snapshot) and/or --compare SNAPSHOT")
@@ -109,12 +109,10 @@ def snapshot(
         items = _read_outputs(files, text_field, encoding)
         before = None
         if compare is not None:
-            from wqrm.snapshot import Snapshot
-
             before = Snapshot.load(compare)
         scorer = None
         if not is_scored(items) or profile is not None or weights is not None:
-            from wqrm.scoring import load
+            from wqrm.scoring import load  # deferred: loading the scorer imports the metrics and models
 
             scorer = load(str(profile) if profile else None, weights)
         snap = build_snapshot(items, scorer, n_resamples=resamples, seed=seed)
