@@ -6,7 +6,6 @@
 >>> r.score, r.components["S4"], r.metrics["mtld"]
 """
 
-from wqrm.analysis import Analysis, analyze, analyze_batch
 from wqrm.textio import InvalidTextError
 
 __version__ = "0.1.0"
@@ -23,7 +22,11 @@ __all__ = [
 ]
 
 
-def __getattr__(name):  # lazy: `import wqrm` stays cheap; scoring pulls in the metrics
+def __getattr__(name):  # lazy: `import wqrm` stays cheap (pytest imports the plugin in every session)
+    if name in ("Analysis", "analyze", "analyze_batch"):
+        from wqrm import analysis  # deferred: `import wqrm` loads neither numpy nor spaCy
+
+        return getattr(analysis, name)
     if name in ("Scorer", "ScoreResult", "load"):
         from wqrm import scoring  # deferred: `import wqrm` loads no model and no metric
 

@@ -9,6 +9,7 @@ one but the console script).
     wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
     wqrm catalogue [--json]                         every metric with its metadata
     wqrm eval-pairs FILE… --scorer S                pairwise accuracy of a scorer on preference pairs
+    wqrm snapshot OUTPUTS.jsonl -o S.wqrm.json      metric-profile snapshot for regression checks
     wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
     wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
     wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
@@ -22,7 +23,7 @@ from typing import Annotated
 import typer
 
 from wqrm import __version__
-from wqrm.cli import build, edit, evaluate, fit, metrics, score
+from wqrm.cli import build, edit, evaluate, fit, metrics, score, snapshot
 
 __all__ = ["app", "main"]
 
@@ -54,6 +55,7 @@ app.command("score")(score.score)
 app.command("metrics")(metrics.metrics)
 app.command("catalogue")(metrics.catalogue)
 app.command("eval-pairs")(evaluate.eval_pairs)
+app.command("snapshot")(snapshot.snapshot)
 # build time: reference profile and corpus statistics
 app.command("build-profile")(build.build_profile_cmd)
 app.command("build-corpus")(build.build_corpus_cmd)
