@@ -34,7 +34,6 @@ __all__ = ["ScoreBatch", "ScoreResult", "Scorer", "UniformWeights", "load"]
 log = logging.getLogger(__name__)
 
 
-
 @dataclass(frozen=True)
 class UniformWeights:
     """α_i = 1/8 for every component; renormalised over the components a text has."""
