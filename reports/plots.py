@@ -55,7 +55,7 @@ def label(text: Any, width: int = 32) -> str:
     s = _CONTROL.sub(" ", str(text)).strip() or "?"
     if len(s) > width:
         s = s[: width - 1] + "…"
-    return s.replace("\\", "\\\\").replace("$", r"\$")
+    return s.replace("$", r"\$")
 
 
 def svg(fig: Figure, name: str, description: str) -> Markup:
@@ -142,7 +142,7 @@ def metric_panels(
     n_rows = -(-n // columns)
     panel_h = 0.45 + 0.17 * len(group_names)
     with matplotlib.rc_context(RC):
-        fig = _figure(WIDTH, n_rows * panel_h + 0.3)
+        fig = _figure(WIDTH, n_rows * panel_h + 0.5)
         axes = fig.subplots(n_rows, columns, squeeze=False)
         for i, m in enumerate(metrics):
             ax = axes[i // columns][i % columns]
@@ -170,6 +170,9 @@ def metric_panels(
                 )
                 for patch, c in zip(bp["boxes"], colors, strict=True):
                     patch.set(facecolor=c, alpha=0.75, linewidth=0.6)
+            lo, hi = ax.get_xlim()
+            if hi - lo < 1e-9 * max(1.0, abs(lo), abs(hi)):  # one value everywhere: a unit-wide axis
+                ax.set_xlim((lo + hi) / 2 - 0.5, (lo + hi) / 2 + 0.5)
             ax.set_ylim(len(group_names) - 0.5, -0.5)
             ax.set_yticks(
                 range(len(group_names)), [label(g, 18) for g in group_names] if i % columns == 0 else []
@@ -177,30 +180,31 @@ def metric_panels(
             ax.set_title(label(m, 30), loc="left")
             ax.tick_params(axis="x", labelsize=7)
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
+            ax.ticklabel_format(axis="x", useOffset=False)
         for j in range(n, n_rows * columns):
             axes[j // columns][j % columns].set_visible(False)
         shown = {ref for m in metrics for ref, *_ in bands.get(m, [])}
         handles = [
-            matplotlib.patches.Patch(color=BAND_COLORS[k % len(BAND_COLORS)], alpha=0.55, label=label(r, 24))
+            matplotlib.patches.Patch(
+                color=BAND_COLORS[k % len(BAND_COLORS)], alpha=0.55, label=f"IQR band of {label(r, 24)}"
+            )
             for k, r in enumerate(references)
             if r in shown
         ]
-        if handles:
+        if handles:  # one row above the panels, clear of the first row's titles
             fig.legend(
                 handles=handles,
                 loc="upper right",
                 ncols=len(handles),
                 fontsize=7.5,
                 frameon=False,
-                title="reference IQR band",
-                title_fontsize=7.5,
-                alignment="right",
+                borderaxespad=0.1,
             )
         gap = 0.42  # inches between panels: x tick labels and the next title
         _margins(
             fig,
             max((len(label(g, 18)) for g in group_names), default=4),
-            top=0.25,
+            top=0.5,  # the legend row, then the first row's titles
             bottom=0.3,
             hspace=gap / (panel_h - gap),
         )

@@ -37,11 +37,14 @@ _PROSE = (
 
 
 def payload_items() -> list[Item]:
-    """Prose with a payload inside each text, id and prompt."""
+    """Six texts of prose with every payload inside (so each shown text carries all of them), and a
+    payload in each id, prompt id and prompt."""
+    every = " ".join(PAYLOADS)
     items = []
-    for k, p in enumerate(PAYLOADS):
-        text = f"{_PROSE}\n\n{p} {_PROSE.replace('six', str(k + 6))}"
-        items.append(Item(id=f"{p} #{k}", text=text, prompt_id=f"{p}|{k}", prompt=f"Prompt with {p}"))
+    for k in range(6):
+        p = PAYLOADS[k % len(PAYLOADS)]
+        text = f"{_PROSE}\n\n{every} {_PROSE.replace('six', str(k + 6))}"
+        items.append(Item(id=f"{p} #{k}", text=text, prompt_id=f"{p}|{k}", prompt=f"Prompt with {every}"))
     return items
 
 
