@@ -17,7 +17,6 @@ import pytest
 from tests.benchmarks.sample_run import PAYLOAD_NAME, PAYLOADS
 from tests.reports.chromium import Chromium, find_chromium
 from wqrm.benchmarks.results import load_run
-from wqrm.reports.html import render_report
 
 CHECKS = r"""
 (() => {
@@ -56,11 +55,8 @@ def chromium(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def report_file(bench_run, tmp_path_factory) -> Path:
-    results, rows = load_run(bench_run)
-    path = tmp_path_factory.mktemp("report") / "report.html"
-    path.write_text(render_report(results, rows), encoding="utf-8")
-    return path
+def report_file(bench_report) -> Path:
+    return bench_report
 
 
 def test_report_renders_in_chromium(chromium, report_file, bench_run, tmp_path):
