@@ -164,7 +164,7 @@ class Reference:
     halves: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
-def corpus_reference(g: GroupData, metric_names: Sequence[str], seed: int) -> Reference:
+def corpus_reference(g: GroupData, metric_names: Sequence[str]) -> Reference:
     """A corpus reference from a reference group; its texts are split into seeded halves."""
     half = np.array([r.get("half", 0) for r in g.rows])
     values, quartiles, scales, halves = {}, {}, {}, {}
@@ -519,7 +519,7 @@ def analyse(
         by_group[r["group"]].append(r)
     data = [group_data(by_group[g["name"]], g["name"], g["kind"]) for g in groups]
     metric_names = sorted({m for r in rows for m, v in (r.get("metrics") or {}).items() if v is not None})
-    refs = [corpus_reference(g, metric_names, cfg.seed) for g in data if g.kind == "reference"]
+    refs = [corpus_reference(g, metric_names) for g in data if g.kind == "reference"]
     if profile is not None:
         refs.append(profile_reference(profile, metric_names))
     table = metric_table(data, refs, metric_names, cfg)
