@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from wqrm.analysis import Analysis, analyze
+from wqrm.metrics.registry import compute, get_spec
+from wqrm.profile import Profile
+from wqrm.scoring import Scorer
+from wqrm.weights import UniformWeights
 
 __all__ = ["longer_wins", "metric_baseline", "shorter_wins", "uniform_scorer"]
 
@@ -31,9 +35,6 @@ def longer_wins(text: str | Analysis) -> float:
 
 def metric_baseline(name: str) -> Callable[[str | Analysis], float | None]:
     """A scorer from one metric: its value for `higher`, minus it for `lower`, band goodness for `band`."""
-    from wqrm.metrics.registry import compute, get_spec
-    from wqrm.profile import Profile
-
     spec = get_spec(name)
     profile = Profile.default() if spec.direction == "band" else None
 
@@ -45,7 +46,7 @@ def metric_baseline(name: str) -> Callable[[str | Analysis], float | None]:
             return value
         if spec.direction == "lower":
             return -value
-        return profile.goodness(name, value)
+        return profile.goodness(name, value, spec.direction, spec.band)
 
     score.__name__ = f"metric:{name}"
     return score
@@ -54,6 +55,4 @@ def metric_baseline(name: str) -> Callable[[str | Analysis], float | None]:
 def uniform_scorer():
     """A `Scorer` with the shipped profile and uniform weights (α_i = 1/8, renormalised over the
     components a text has): the composite without learned weights."""
-    from wqrm.scoring import Scorer, UniformWeights
-
     return Scorer(weights=UniformWeights())

@@ -31,6 +31,7 @@ import numpy as np
 
 from wqrm.benchmarks import stats
 from wqrm.components import COMPONENTS
+from wqrm.profile import QUANTILE_LEVELS
 
 __all__ = ["BenchConfig", "GroupData", "analyse", "group_data"]
 
@@ -182,8 +183,6 @@ def corpus_reference(g: GroupData, metric_names: Sequence[str]) -> Reference:
 
 def profile_reference(profile: Any, metric_names: Sequence[str]) -> Reference:
     """The profile as a reference: for each metric it holds, its quantile function on 200 points."""
-    from wqrm.profile import QUANTILE_LEVELS
-
     levels = (np.arange(PROFILE_POINTS) + 0.5) / PROFILE_POINTS
     values, quartiles, scales = {}, {}, {}
     for m in metric_names:

@@ -32,6 +32,7 @@ from wqrm.benchmarks.cache import META_FILE, SCORES_FILE, ScoreCache, scorer_fin
 from wqrm.benchmarks.corpora import CorpusError, Item, read_items, read_prompts, sample_items
 from wqrm.benchmarks.results import PER_TEXT_FILE, RESULTS_FILE, SCHEMA, write_json, write_jsonl
 from wqrm.components import COMPONENTS
+from wqrm.weights import composite_scores, load_weights
 
 __all__ = ["KINDS", "Group", "run_bench"]
 
@@ -82,7 +83,7 @@ def _halves(n: int, seed: int, name: str) -> list[int]:
 
 
 def _metric_specs() -> dict[str, dict[str, Any]]:
-    from wqrm.metrics.registry import specs
+    from wqrm.metrics.registry import specs  # deferred: the metrics package loads spaCy
 
     return {
         n: {"component": s.component, "direction": s.direction, "description": s.description}
@@ -136,8 +137,6 @@ def run_bench(
     cached_before = len(cache)
     all_texts = [it.text for g in groups for it in items[g.name]]
     n_scored_now = cache.score(all_texts, scorer, chunk=chunk, progress=progress)
-
-    from wqrm.weights import composite_scores, load_weights
 
     uniform_alpha = load_weights("uniform").alpha()
     rows: list[dict[str, Any]] = []

@@ -26,6 +26,14 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from wqrm.baselines import uniform_scorer
+from wqrm.components import COMPONENTS
+from wqrm.fit.data import load_scored
+from wqrm.fit.dataset import build_dataset
+from wqrm.fit.pairs import prepare_pair_table
+from wqrm.fit.weights import MetricCache, accuracy, collect_metrics, direction_check, fit_weights, text_key
+from wqrm.weights import LearnedWeights, composite_scores, default_weights_path, pair_margins
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 
@@ -42,24 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
-    from wqrm.baselines import uniform_scorer
-    from wqrm.cli_weights import fit_inputs
-    from wqrm.edit.data import load_scored
-    from wqrm.edit.dataset import build_dataset
-    from wqrm.weights import (
-        COMPONENTS,
-        LearnedWeights,
-        MetricCache,
-        accuracy,
-        collect_metrics,
-        composite_scores,
-        default_weights_path,
-        direction_check,
-        fit_weights,
-        pair_margins,
-        text_key,
-    )
-
     wpath = args.weights or default_weights_path()
     shipped = LearnedWeights.load(wpath)
     meta = shipped.meta
@@ -67,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     scored_files = [DATA / f["file"] for f in meta["scored_files"]]
     split = meta["split"]
     split_kw = {"seed": split["seed"], "dev_percent": split["dev_percent"]}
-    table, _ = fit_inputs(
+    table, _ = prepare_pair_table(
         pair_files,
         scored_files,
         meta["source_weights"],

@@ -18,6 +18,12 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+import wqrm.metrics as M
+from wqrm.analysis import analyze_batch
+from wqrm.edit.model import load_reward_model
+from wqrm.fit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
+from wqrm.fit.evaluate import score_pairs
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 
@@ -29,11 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-baselines", action="store_true", help="Only the given models.")
     args = ap.parse_args(argv)
 
-    from wqrm.analysis import analyze_batch
-    from wqrm.edit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
-    from wqrm.edit.evaluate import score_pairs
-    from wqrm.edit.model import load_reward_model
-
     ds = build_dataset([DATA / f for f in DEFAULT_PAIR_FILES], [DATA / f for f in DEFAULT_SCORED_FILES])
     dev = ds.dev
     lamp = [p for p in dev if p.source.startswith("lamp")]
@@ -44,8 +45,6 @@ def main(argv: list[str] | None = None) -> int:
             return [fn(a) for a in analyze_batch(texts)]
 
         return run
-
-    import wqrm.metrics as M
 
     scorers = {}
     if not args.no_baselines:

@@ -20,6 +20,8 @@ import random
 import sys
 from pathlib import Path
 
+import wqrm.metrics as M
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 INSTRUCTION_ERA = {"davinci", "gpt-3.5-turbo", "gpt-4"}
@@ -45,8 +47,6 @@ def load_rows(domain: str, n: int, seed: int) -> tuple[list[dict], list[dict]]:
 
 def auc_table(names: list[str], human: list[dict], ai: list[dict]) -> list[dict]:
     from sklearn.metrics import roc_auc_score
-
-    import wqrm.metrics as M
 
     values_h = M.compute_batch([r["body"] for r in human], names)
     values_a = M.compute_batch([r["body"] for r in ai], names)
@@ -75,8 +75,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", action="store_true", help="include model metrics in the default set")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
     args = ap.parse_args(argv)
-
-    import wqrm.metrics as M
 
     names = M.resolve_names(args.metrics.split(",") if args.metrics else None, args.models)
     human, ai = load_rows(args.domain, args.n, args.seed)

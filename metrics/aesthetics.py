@@ -34,8 +34,8 @@ import numpy as np
 
 from wqrm import resources
 from wqrm.analysis import Analysis
-from wqrm.corpus import is_content_word
 from wqrm.metrics.registry import MetricUndefined, metric
+from wqrm.words import is_content_word
 
 __all__ = [
     "PAIR_BLOCK_WORDS",

@@ -15,7 +15,8 @@ stand-ins (DESIGN.md):
 * m5, m6 named entities (`ne_count`, `ne_diversity`), m7 WordNet similarity (`wordnet_sim`),
   m8 coherence (`coherence_tau`), m9 LSA similarities (`lsa_m9a`..`lsa_m9d`).
 * `creativity_prob`: logistic regression over m1-m9 with forward sequential feature selection,
-  trained by `wqrm build-corpus` (`fit_creativity_model`) and shipped as JSON coefficients.
+  trained by `wqrm build-corpus` (`wqrm.fit.creativity.fit_creativity_model`) and shipped as JSON
+  coefficients.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ import numpy as np
 
 from wqrm import resources
 from wqrm.analysis import Analysis
-from wqrm.corpus import is_content_word
 from wqrm.metrics.aesthetics import glove_vectors, paragraph_blocks
-from wqrm.metrics.registry import MetricUndefined, metric
+from wqrm.metrics.registry import MetricUndefined, get_spec, metric
+from wqrm.words import is_content_word
 
 __all__ = [
     "COHERENCE_TAU",
@@ -46,7 +47,6 @@ __all__ = [
     "creativity_features",
     "creativity_prob",
     "esa",
-    "fit_creativity_model",
     "gsd",
     "lsa_m9a",
     "lsa_m9b",
@@ -509,8 +509,6 @@ def lsa_m9d(a: Analysis) -> float:
 
 def creativity_features(a: Analysis, names: Sequence[str] = FEATURES) -> dict[str, float | None]:
     """The named m1-m9 features of a text (None where undefined)."""
-    from wqrm.metrics.registry import get_spec
-
     out: dict[str, float | None] = {}
     for name in names:
         try:
@@ -519,100 +517,6 @@ def creativity_features(a: Analysis, names: Sequence[str] = FEATURES) -> dict[st
         except MetricUndefined:
             out[name] = None
     return out
-
-
-def fit_creativity_model(
-    rows: Sequence[dict[str, float | None]],
-    labels: Sequence[int],
-    *,
-    seed: int = 0,
-    folds: int = 5,
-    sources: Sequence[str] | None = None,
-) -> dict[str, Any]:
-    """Logistic regression with forward sequential feature selection over m1-m9 (scikit-learn).
-
-    Pipeline: mean imputation of undefined features → standardisation → forward
-    `SequentialFeatureSelector` (L2 logistic regression, liblinear, `folds`-fold CV accuracy,
-    adding features while accuracy rises by more than 0.005) → logistic regression on the
-    selected features.
-    The accuracy is estimated by nested cross-validation (selection redone inside every outer
-    fold), overall and, when `sources` names each row's origin, per source; the shipped model is
-    the pipeline refitted on all rows. Returns the JSON-able model.
-    """
-    from sklearn.feature_selection import SequentialFeatureSelector
-    from sklearn.impute import SimpleImputer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    x = np.array([[np.nan if r.get(f) is None else r[f] for f in FEATURES] for r in rows], dtype=np.float64)
-    y = np.asarray(labels, dtype=np.int64)
-    # a feature undefined on every row cannot be imputed: give it a constant 0 (never selected)
-    x[:, np.all(np.isnan(x), axis=0)] = 0.0
-    folds = max(2, min(folds, int(np.bincount(y).min())))
-
-    def pipeline(random_state: int) -> Pipeline:
-        inner = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-        return Pipeline(
-            [
-                ("impute", SimpleImputer(strategy="mean")),
-                ("scale", StandardScaler()),
-                (
-                    "select",
-                    SequentialFeatureSelector(
-                        LogisticRegression(solver="liblinear"),
-                        n_features_to_select="auto",
-                        tol=0.005,
-                        direction="forward",
-                        scoring="accuracy",
-                        cv=inner,
-                    ),
-                ),
-                ("lr", LogisticRegression(solver="liblinear")),
-            ]
-        )
-
-    outer = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed + 1)
-    predicted = np.zeros_like(y)
-    nested = []
-    for train, test in outer.split(x, y):
-        predicted[test] = pipeline(seed).fit(x[train], y[train]).predict(x[test])
-        nested.append(float(np.mean(predicted[test] == y[test])))
-    nested = np.asarray(nested)
-    by_source = {}
-    if sources is not None:
-        src = np.asarray(sources)
-        for name in sorted(set(src.tolist())):
-            sel = src == name
-            by_source[name] = {"accuracy": float(np.mean(predicted[sel] == y[sel])), "n": int(sel.sum())}
-    model = pipeline(seed).fit(x, y)
-    mask = model.named_steps["select"].get_support()
-    scale = model.named_steps["scale"]
-    lr = model.named_steps["lr"]
-    selected = [f for f, m in zip(FEATURES, mask, strict=True) if m]
-    return {
-        "format": "wqrm-creativity-lr/1",
-        "features": list(FEATURES),
-        "selected": selected,
-        "impute_mean": {
-            f: float(v) for f, v in zip(FEATURES, model.named_steps["impute"].statistics_, strict=True)
-        },
-        "scale_mean": {f: float(scale.mean_[i]) for i, f in enumerate(FEATURES) if mask[i]},
-        "scale_std": {f: float(scale.scale_[i]) for i, f in enumerate(FEATURES) if mask[i]},
-        "coef": {f: float(c) for f, c in zip(selected, lr.coef_[0], strict=True)},
-        "intercept": float(lr.intercept_[0]),
-        "cv_accuracy": {
-            "nested_mean": float(nested.mean()),
-            "nested_std": float(nested.std()),
-            "folds": folds,
-            "per_fold": [float(v) for v in nested],
-            "by_source": by_source,
-        },
-        "n_rows": len(y),
-        "n_creative": int(y.sum()),
-        "chiru_reported_accuracy": 0.80,
-    }
 
 
 def creativity_probability(features: dict[str, float | None], model: dict[str, Any]) -> float:
@@ -639,7 +543,8 @@ def creativity_prob(a: Analysis) -> float:
     """Probability that the text is creative prose rather than conventional prose.
 
     A logistic regression over the m1-m9 features its forward selection kept (the coefficients
-    ship in the corpus resources' creativity_lr.json; see `fit_creativity_model`), trained on
+    ship in the corpus resources' creativity_lr.json; see `wqrm.fit.creativity.fit_creativity_model`),
+    trained on
     reference book passages and human creative-writing texts against human news, Wikipedia and
     QA texts. Range (0, 1). Undefined when the corpus resources have no classifier or none of the
     selected features is defined for the text.

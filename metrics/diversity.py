@@ -6,7 +6,7 @@ These metrics read a `MetricContext`:
   being scored may be included (it is skipped by identity); at least one *other* candidate is
   needed.
 * ``ctx.prompt``: the prompt text (for `prompt_adherence`).
-* ``ctx.extra["quality"]``: this candidate's quality in [0, 1] — the composite score without S8
+* ``ctx.quality``: this candidate's quality in [0, 1] — the composite score without S8
   (for `qd_balance`); the scorer computes it before S8.
 
 Text embeddings are `wqrm.metrics.style.text_embedding` (the normalised mean of the text's
@@ -20,8 +20,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from wqrm import resources
-from wqrm.analysis import Analysis
+from wqrm.analysis import Analysis, encode_unit
 from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
 from wqrm.metrics.style import text_embedding
 
@@ -70,9 +69,7 @@ def deviation(a: Analysis, ctx: MetricContext | None = None) -> float:
 
 @lru_cache(maxsize=256)
 def _prompt_embedding(prompt: str) -> tuple[float, ...]:
-    encoder = resources.get("sentence_encoder")
-    e = encoder.encode([prompt], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False)
-    return tuple(float(x) for x in e[0])
+    return tuple(float(x) for x in encode_unit([prompt])[0])
 
 
 @metric(
@@ -108,13 +105,13 @@ def prompt_adherence(a: Analysis, ctx: MetricContext | None = None) -> float:
 def qd_balance(a: Analysis, ctx: MetricContext | None = None) -> float:
     """Harmonic mean of the candidate's quality q and its deviation d: 2 q d / (q + d).
 
-    q = ``ctx.extra["quality"]`` (the composite score without S8, in [0, 1]); d = `deviation`
+    q = ``ctx.quality`` (the composite score without S8, in [0, 1]); d = `deviation`
     clipped to [0, 1]. 0 when both are 0. Range [0, 1]. Undefined without a quality or without
     other candidates.
     """
-    q = None if ctx is None else ctx.extra.get("quality")
+    q = None if ctx is None else ctx.quality
     if q is None:
-        raise MetricUndefined("no quality for this candidate (ctx.extra['quality']: composite without S8)")
+        raise MetricUndefined("no quality for this candidate (ctx.quality: its composite without S8)")
     q = float(q)
     if not 0.0 <= q <= 1.0:
         raise MetricUndefined(f"quality {q} outside [0, 1]")

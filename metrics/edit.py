@@ -2,8 +2,9 @@
 
 Both models are resources (`edit_model`, `edit_tagger`), loaded once per process from the package
 (`wqrm/data/edit/…`) unless `WQRM_EDIT_MODEL` / `WQRM_EDIT_TAGGER` (or `wqrm score --model DIR`)
-point elsewhere. A batch preparer scores every text of a batch with one model call; the metric
-functions read the cached values.
+point elsewhere. A batch preparer scores every text of a batch with one model call and stores the
+results on each analysis (`Analysis.edit_reward`, `Analysis.edit_spans`); the metric functions
+read them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def shipped_dir(name: str) -> Path:
 
 
 def _load_edit_model(source: str | None):
-    from wqrm.edit.model import load_reward_model
+    from wqrm.edit.model import load_reward_model  # torch: loaded with the model, not on import
 
     path = Path(source) if source else shipped_dir("reward")
     if not path.exists():
@@ -40,7 +41,7 @@ def _load_edit_model(source: str | None):
 
 
 def _load_edit_tagger(source: str | None):
-    from wqrm.edit.tagger import EditTagger
+    from wqrm.edit.tagger import EditTagger  # torch: loaded with the model, not on import
 
     path = Path(source) if source else shipped_dir("tagger")
     if not path.exists():
@@ -74,21 +75,21 @@ resources.register(
 
 
 def prepare_rewards(analyses: Sequence[Analysis]) -> None:
-    todo = [a for a in analyses if "edit_reward" not in a._cache]
+    todo = [a for a in analyses if a.edit_reward is None]
     if not todo:
         return
     model = resources.get("edit_model")
     for a, r in zip(todo, model.score([a.text for a in todo]), strict=True):
-        a._cache["edit_reward"] = float(r)
+        a.edit_reward = float(r)
 
 
 def prepare_spans(analyses: Sequence[Analysis]) -> None:
-    todo = [a for a in analyses if "edit_spans" not in a._cache]
+    todo = [a for a in analyses if a.edit_spans is None]
     if not todo:
         return
     tagger = resources.get("edit_tagger")
     for a in todo:
-        a._cache["edit_spans"] = tagger.predict(a.text)
+        a.edit_spans = tagger.predict(a.text)
 
 
 register_preparer("edit_model", prepare_rewards)
@@ -110,13 +111,13 @@ def edit_reward(a: Analysis) -> float:
     For S1 it is mapped to [0, 1] as its percentile among human reference passages.
     """
     prepare_rewards([a])  # a no-op when the batch preparer already scored this text
-    return a._cache["edit_reward"]
+    return a.edit_reward
 
 
 def edit_spans(a: Analysis) -> list:
     """Flagged spans of the edit-trace tagger (cached per analysis)."""
     prepare_spans([a])  # a no-op when the batch preparer already tagged this text
-    return a._cache["edit_spans"]
+    return a.edit_spans
 
 
 @metric(

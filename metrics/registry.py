@@ -3,7 +3,10 @@
 A metric is a pure function `Analysis (+ MetricContext) -> float`, registered with `@metric(...)`.
 When a value cannot be computed for a text (one sentence, no entities, missing context) the
 function raises `MetricUndefined(reason)`; `compute` turns that into `None` and keeps the reason.
-No exception escapes `compute`, and no NaN or infinity is ever returned.
+No exception escapes `compute`, and no NaN or infinity is ever returned. Every value is checked
+against the metric's declared `valid_range`: one outside it is `None` with a reason naming the
+value and the range (never silently clipped; only floating-point rounding within `RANGE_TOLERANCE`
+of a bound is read as the bound).
 """
 
 from __future__ import annotations
@@ -12,11 +15,16 @@ import inspect
 import logging
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+import numpy as np
 
 from wqrm.analysis import Analysis, analyze_batch, embed_sentences
+from wqrm.components import COMPONENTS as _COMPONENTS
+from wqrm.profile import Direction, Profile, default_profile
 from wqrm.resources import ResourceMissingError
+from wqrm.textio import InvalidTextError, validate_text
 
 __all__ = [
     "COMPONENTS",
@@ -24,6 +32,7 @@ __all__ = [
     "MetricSpec",
     "MetricUndefined",
     "MetricValues",
+    "PersonaLike",
     "catalogue",
     "compute",
     "compute_analysis",
@@ -38,8 +47,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-Direction = Literal["higher", "lower", "band"]
-COMPONENTS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8")
+COMPONENTS = _COMPONENTS
+#: Relative distance beyond a `valid_range` bound still counted as that bound: floating-point
+#: rounding (a cosine of 1.0000000000000002, a BLEU of 100.00000000000004). Anything farther out is
+#: `None` with a reason.
+RANGE_TOLERANCE = 1e-9
 #: Resources that come with the parse itself; anything else is a model loaded on demand.
 PARSE_RESOURCES = frozenset({"spacy"})
 
@@ -52,16 +64,86 @@ class MetricUndefined(Exception):
         self.reason = reason
 
 
+class PersonaLike(Protocol):
+    """What the S2 persona metrics read from a persona (`wqrm.persona.Persona` is one)."""
+
+    ngrams: dict[int, set[str]]
+    mattr: np.ndarray
+    sentence_length_counts: np.ndarray
+    formality: float
+
+    def vector_for(self, query: np.ndarray, tau: float | None = None) -> np.ndarray: ...
+
+
 @dataclass
 class MetricContext:
-    """Optional context some metrics read: persona, task prompt, references, sibling candidates."""
+    """What some metrics read besides the text itself. Every field is optional.
 
-    persona: Any = None
+    * `persona`: the user's writing (S2 `pva`, `nsm`, `formality_gap`; `sld_kl` and
+      `ttr_consistency` compare with it instead of the profile).
+    * `task` ("continue", "rephrase", "storygen"), `prompt` (the text continued / rephrased),
+      `references` (reference texts): S5. `prompt` also feeds S8's `prompt_adherence`.
+    * `prompt_analysis`, `reference_analyses`: the parsed prompt and references. Callers leave
+      them empty: `compute_batch` and the `Scorer` parse them in the same batched call as the
+      texts (`with_context_analyses`), so no metric ever parses text.
+    * `profile`: the reference profile reference-distribution metrics compare with (the scorer's;
+      `reference_profile()` falls back to the shipped default).
+    * `siblings`: the other candidates for the same prompt (S8); `quality`: this candidate's
+      composite without S8, in [0, 1] (`qd_balance`).
+    """
+
+    persona: PersonaLike | None = None
+    task: str | None = None
     prompt: str | None = None
     references: Sequence[str] | None = None
+    profile: Profile | None = None
+    prompt_analysis: Analysis | None = None
+    reference_analyses: Sequence[Analysis] | None = None
     siblings: Sequence[Analysis] | None = None
-    task: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    quality: float | None = None
+
+    def reference_profile(self) -> Profile:
+        """The profile to compare with: this context's, else the shipped default."""
+        return self.profile if self.profile is not None else default_profile()
+
+    def texts_to_parse(self) -> list[str]:
+        """The context texts a task needs parsed that are not parsed yet (valid ones only)."""
+        if self.task is None:
+            return []
+        todo = []
+        if self.prompt_analysis is None and _valid(self.prompt):
+            todo.append(self.prompt)
+        if self.reference_analyses is None:
+            todo += [r for r in self.references or [] if _valid(r)]
+        return list(dict.fromkeys(todo))
+
+    def with_context_analyses(self, parsed: dict[str, Analysis]) -> MetricContext:
+        """A copy with `prompt_analysis` / `reference_analyses` filled from `parsed` (text → analysis)."""
+        prompt = self.prompt_analysis
+        if prompt is None and self.prompt in parsed:
+            prompt = parsed[self.prompt]
+        refs = self.reference_analyses
+        if refs is None and self.task is not None:
+            refs = [parsed[r] for r in self.references or [] if r in parsed]
+        return replace(self, prompt_analysis=prompt, reference_analyses=refs)
+
+    def parsed(self) -> MetricContext:
+        """A copy with the context texts parsed (one batched call), for calling metric functions
+        directly; `compute_batch` and the `Scorer` parse them together with the texts instead."""
+        todo = self.texts_to_parse()
+        return self.with_context_analyses(dict(zip(todo, analyze_batch(todo), strict=True))) if todo else self
+
+    def analyses(self) -> list[Analysis]:
+        """The parsed context texts (prompt first), e.g. to embed them with the texts."""
+        return [a for a in (self.prompt_analysis, *(self.reference_analyses or [])) if a is not None]
+
+
+def _valid(text: str | None) -> bool:
+    try:
+        validate_text(text)
+    except InvalidTextError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -95,13 +177,19 @@ def register_preparer(resource: str, prepare: Callable[[Sequence[Analysis]], Non
     _PREPARERS[resource] = prepare
 
 
-def prepare(analyses: Sequence[Analysis], names: Sequence[str]) -> None:
-    """Run the batch preparers of every resource the named metrics need (one model call each)."""
+def prepare(analyses: Sequence[Analysis], names: Sequence[str], context: Sequence[Analysis] = ()) -> None:
+    """Run the batch preparers of every resource the named metrics need (one model call each).
+
+    `context` analyses (a parsed prompt, references) are embedded in the same sentence-encoder call
+    as the texts; the other preparers (edit model, tagger) run on the texts only."""
     needed = dict.fromkeys(r for n in names for r in _SPECS[n].resources)
     for resource in needed:
-        if resource in _PREPARERS and analyses:
+        if resource not in _PREPARERS:
+            continue
+        batch = [*analyses, *context] if resource == "sentence_encoder" else list(analyses)
+        if batch:
             try:
-                _PREPARERS[resource](analyses)
+                _PREPARERS[resource](batch)
             except Exception as exc:  # the metrics needing it report the failure as their reason
                 log.warning("preparing %s failed: %s", resource, exc)
 
@@ -187,6 +275,14 @@ def _evaluate(spec: MetricSpec, a: Analysis, ctx: MetricContext | None) -> tuple
     value = float(value)
     if not math.isfinite(value):
         return None, f"non-finite value ({value})"
+    lo, hi = spec.valid_range
+    if lo - RANGE_TOLERANCE * max(1.0, abs(lo)) <= value < lo:  # floating-point rounding at a bound
+        value = float(lo)
+    elif hi < value <= hi + RANGE_TOLERANCE * max(1.0, abs(hi)):
+        value = float(hi)
+    if not lo <= value <= hi:  # a bug or an edge case the formula does not cover: never clipped
+        log.warning("metric %s gave %r outside its valid range [%s, %s]", spec.name, value, lo, hi)
+        return None, f"value {value!r} outside the metric's valid range [{lo}, {hi}]"
     return value, None
 
 
@@ -232,12 +328,17 @@ def compute_batch(
     context: MetricContext | None = None,
     models: bool = False,
 ) -> list[MetricValues]:
-    """Compute metrics for many texts: one batched parse, one batched encoder call."""
+    """Compute metrics for many texts: one batched parse (texts and the context's prompt and
+    references together), one batched call per model."""
     names = resolve_names(names, models)
     raw = [t for t in texts if not isinstance(t, Analysis)]
-    parsed = iter(analyze_batch(raw)) if raw else iter(())
-    analyses = [t if isinstance(t, Analysis) else next(parsed) for t in texts]
-    prepare(analyses, names)
+    extra = context.texts_to_parse() if context is not None else []
+    parsed = analyze_batch(raw + extra) if raw or extra else []
+    if context is not None and extra:
+        context = context.with_context_analyses(dict(zip(extra, parsed[len(raw) :], strict=True)))
+    it = iter(parsed[: len(raw)])
+    analyses = [t if isinstance(t, Analysis) else next(it) for t in texts]
+    prepare(analyses, names, context.analyses() if context is not None else ())
     return [compute_analysis(a, names, context) for a in analyses]
 
 

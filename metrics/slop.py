@@ -11,8 +11,8 @@ import numpy as np
 
 from wqrm import resources
 from wqrm.analysis import Analysis
-from wqrm.corpus import clause_segments, phrase_form
 from wqrm.metrics.registry import MetricUndefined, metric
+from wqrm.words import clause_segments, phrase_form
 
 __all__ = [
     "SLOP_PATTERNS",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from wqrm.analysis import Analysis
-from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
-
-if TYPE_CHECKING:  # pragma: no cover
-    from wqrm.persona import Persona
+from wqrm.metrics.registry import MetricContext, MetricUndefined, PersonaLike, metric
+from wqrm.profile import default_profile
 
 __all__ = [
     "formality",
@@ -119,11 +117,11 @@ TTR_MIN_WORDS = 10
 NGRAM_ORDERS = (2, 3, 4, 5)
 
 
-def _persona(ctx: MetricContext | None) -> Persona | None:
+def _persona(ctx: MetricContext | None) -> PersonaLike | None:
     return None if ctx is None else ctx.persona
 
 
-def _require_persona(ctx: MetricContext | None) -> Persona:
+def _require_persona(ctx: MetricContext | None) -> PersonaLike:
     persona = _persona(ctx)
     if persona is None:
         raise MetricUndefined("no persona")
@@ -131,13 +129,11 @@ def _require_persona(ctx: MetricContext | None) -> Persona:
 
 
 def reference_distribution(ctx: MetricContext | None, key: str) -> dict[str, Any]:
-    """Distribution `key` of the reference profile (`ctx.extra["profile"]`, else the default one).
+    """Distribution `key` of the reference profile (`ctx.profile`, else the shipped default).
 
     Raises `MetricUndefined` when that profile was built without distributions.
     """
-    from wqrm.profile import reference_profile
-
-    profile = reference_profile(ctx)
+    profile = ctx.reference_profile() if ctx is not None else default_profile()
     dist = profile.distributions.get(key)
     if not dist:
         raise MetricUndefined(

@@ -13,8 +13,9 @@ undefined too.
   (bert-score on the packaged MiniLM); `bleu`, `chrf`, `rouge_l` when references are given.
 * storygen: `plot_originality` (distance to the nearest reference story).
 
-Context texts are parsed (and embedded) once per context object: a batch sharing one prompt
-parses it once (`context_analysis`).
+Context texts are parsed (and embedded) by the caller, in the same batched call as the texts
+(`MetricContext.prompt_analysis`, `.reference_analyses`; see `MetricContext.texts_to_parse`):
+no metric here parses text.
 
 Goodness: reference text alone cannot profile these metrics, so each registry `band` anchors a
 linear ramp (`Profile.goodness`): bleu 0 → 50, chrf 0 → 60, rouge_l 0 → 0.6, style_preservation
@@ -26,12 +27,13 @@ profiles or the learned weights when task data is available.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
 from wqrm import resources
-from wqrm.analysis import Analysis, analyze_batch, embed_sentences
+from wqrm.analysis import Analysis
 from wqrm.metrics.linguistic import js_divergence
 from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
 from wqrm.metrics.style import (
@@ -43,14 +45,12 @@ from wqrm.metrics.style import (
     text_embedding,
     ttr_consistency_between,
 )
-from wqrm.textio import InvalidTextError
 
 __all__ = [
     "TASKS",
     "bertscore_f1",
     "bleu",
     "chrf",
-    "context_analysis",
     "meaning_preservation",
     "narrative_coherence",
     "plot_originality",
@@ -84,19 +84,21 @@ def _references(ctx: MetricContext) -> list[str]:
     return refs
 
 
-def context_analysis(ctx: MetricContext, texts: Sequence[str], *, embed: bool = False) -> list[Analysis]:
-    """Analyses of context texts (prompt, references), parsed once per context and cached in it."""
-    cache: dict[str, Analysis] = ctx.extra.setdefault("_context_analyses", {})
-    todo = list(dict.fromkeys(t for t in texts if t not in cache))
-    if todo:
-        try:
-            cache.update(zip(todo, analyze_batch(todo), strict=True))
-        except InvalidTextError as exc:
-            raise MetricUndefined(f"context text is not valid text: {exc}") from exc
-    out = [cache[t] for t in texts]
-    if embed:
-        embed_sentences(out)
-    return out
+def _prompt_analysis(ctx: MetricContext) -> Analysis:
+    _prompt(ctx)
+    if ctx.prompt_analysis is None:
+        raise MetricUndefined(
+            f"the prompt / source text of the {ctx.task} task was not parsed (not valid text)"
+        )
+    return ctx.prompt_analysis
+
+
+def _reference_analyses(ctx: MetricContext) -> list[Analysis]:
+    _references(ctx)
+    refs = list(ctx.reference_analyses or [])
+    if not refs:
+        raise MetricUndefined(f"no reference of the {ctx.task} task could be parsed (not valid text)")
+    return refs
 
 
 # ---- n-gram overlap with references (sacrebleu, rouge-score) ---------------------------------
@@ -142,7 +144,11 @@ def chrf(a: Analysis, ctx: MetricContext | None = None) -> float:
     return float(sacrebleu.sentence_chrf(a.text, _references(ctx)).score)
 
 
-_ROUGE = None
+@functools.cache
+def _rouge_scorer():
+    from rouge_score import rouge_scorer  # loaded on first use: only continue/rephrase need it
+
+    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
 
 
 @metric(
@@ -160,12 +166,7 @@ def rouge_l(a: Analysis, ctx: MetricContext | None = None) -> float:
     best F-measure (`RougeScorer.score_multi`). Range [0, 1]. Tasks: continue, rephrase.
     """
     _task(ctx, _OVERLAP_TASKS)
-    global _ROUGE
-    if _ROUGE is None:
-        from rouge_score import rouge_scorer
-
-        _ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
-    return float(_ROUGE.score_multi(_references(ctx), a.text)["rougeL"].fmeasure)
+    return float(_rouge_scorer().score_multi(_references(ctx), a.text)["rougeL"].fmeasure)
 
 
 # ---- continue: style preservation and narrative coherence ------------------------------------
@@ -209,7 +210,7 @@ def style_preservation(a: Analysis, ctx: MetricContext | None = None) -> float:
     Averaged over the similarities both texts support. Range [0, 1]. Task: continue.
     """
     _task(ctx, ("continue",))
-    prompt = context_analysis(ctx, [_prompt(ctx)])[0]
+    prompt = _prompt_analysis(ctx)
     parts = [
         s
         for s in (
@@ -241,7 +242,7 @@ def narrative_coherence(a: Analysis, ctx: MetricContext | None = None) -> float:
     scores too high, a non sequitur too low). Task: continue.
     """
     _task(ctx, ("continue",))
-    prompt = context_analysis(ctx, [_prompt(ctx)], embed=True)[0]
+    prompt = _prompt_analysis(ctx)
     if not prompt.sentences or not a.sentences:
         raise MetricUndefined("the prompt or the continuation holds no sentence")
     return float(np.clip(prompt.sentence_embeddings[-1] @ a.sentence_embeddings[0], -1.0, 1.0))
@@ -266,7 +267,7 @@ def meaning_preservation(a: Analysis, ctx: MetricContext | None = None) -> float
     all-MiniLM-L6-v2 sentence embeddings (as for `pva`). Range [−1, 1]. Task: rephrase.
     """
     _task(ctx, ("rephrase",))
-    source = context_analysis(ctx, [_prompt(ctx)], embed=True)[0]
+    source = _prompt_analysis(ctx)
     if not source.sentences or not a.sentences:
         raise MetricUndefined("the source or the rephrasing holds no sentence")
     return float(np.clip(text_embedding(source) @ text_embedding(a), -1.0, 1.0))
@@ -315,7 +316,7 @@ def plot_originality(a: Analysis, ctx: MetricContext | None = None) -> float:
     Range [0, 2]; 0 for a retelling of a reference. Task: storygen.
     """
     _task(ctx, ("storygen",))
-    refs = [r for r in context_analysis(ctx, _references(ctx), embed=True) if r.sentences]
+    refs = [r for r in _reference_analyses(ctx) if r.sentences]
     if not refs or not a.sentences:
         raise MetricUndefined("the story or every reference holds no sentence")
     sims = np.array([text_embedding(r) @ text_embedding(a) for r in refs])

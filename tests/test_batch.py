@@ -6,7 +6,8 @@ import sys
 import time
 from pathlib import Path
 
-from wqrm.batch import _repair_tail, score_jsonl
+from wqrm.batch import score_jsonl
+from wqrm.jsonl import repair_tail
 
 
 def _write_rows(path: Path, n: int, bad: dict[int, str] | None = None) -> None:
@@ -46,7 +47,7 @@ def test_resume_after_partial_line(tmp_path, scorer):
     score_jsonl(inp, out, scorer, chunk_size=2)
     lines = out.read_text().splitlines(keepends=True)
     out.write_text("".join(lines[:3]) + lines[3][:25])  # killed mid-write of row 4
-    _repair_tail(out)
+    repair_tail(out)
     assert len(_read(out)) == 3
     score_jsonl(inp, out, scorer, chunk_size=2)
     assert [r["id"] for r in _read(out)] == [f"r{i}" for i in range(6)]

@@ -3,14 +3,21 @@ import math
 
 import pytest
 
+from wqrm.build.profile import build_profile, passages_from_file
+from wqrm.metrics.registry import get_spec
 from wqrm.profile import (
     QUANTILE_LEVELS,
     MetricQuantiles,
     Profile,
     band_goodness,
-    build_profile,
-    passages_from_file,
 )
+
+
+def goodness(profile, name, value):
+    """`Profile.goodness` with the metric's registered direction and band (what the scorer passes)."""
+    spec = get_spec(name)
+    return profile.goodness(name, value, spec.direction, spec.band)
+
 
 LEVEL_QUANTILES = tuple(100 * level for level in QUANTILE_LEVELS)  # q_p = 100·p: 1, 5, …, 99
 
@@ -58,20 +65,20 @@ def test_percentile_with_tied_quantiles():
 
 
 def test_goodness_directions(profile):
-    assert profile.goodness("ttr", 17.5) == pytest.approx(0.175)  # higher: percentile
+    assert goodness(profile, "ttr", 17.5) == pytest.approx(0.175)  # higher: percentile
     # band (cbq): 1 inside [q25, q75] = [25, 75]; linear to 0 at q01 = 1 and q99 = 99
-    assert profile.goodness("cbq", 40) == 1.0
-    assert profile.goodness("cbq", 13) == pytest.approx(1 - 12 / 24)
-    assert profile.goodness("cbq", 87) == pytest.approx(1 - 12 / 24)
-    assert profile.goodness("cbq", 500) == 0.0
-    assert profile.goodness("ttr", None) is None
+    assert goodness(profile, "cbq", 40) == 1.0
+    assert goodness(profile, "cbq", 13) == pytest.approx(1 - 12 / 24)
+    assert goodness(profile, "cbq", 87) == pytest.approx(1 - 12 / 24)
+    assert goodness(profile, "cbq", 500) == 0.0
+    assert goodness(profile, "ttr", None) is None
 
 
 def test_band_fallback_to_literature_band(profile):
     # sc is not in this profile: its registry band 0.3-0.7 applies, falling to 0 one width outside
-    assert profile.goodness("sc", 0.5) == 1.0
-    assert profile.goodness("sc", 0.1) == pytest.approx(0.5)
-    assert profile.goodness("nns", 0.9) is None  # `higher` metric absent from the profile
+    assert goodness(profile, "sc", 0.5) == 1.0
+    assert goodness(profile, "sc", 0.1) == pytest.approx(0.5)
+    assert goodness(profile, "nns", 0.9) is None  # `higher` metric absent from the profile
 
 
 def test_band_goodness_degenerate():

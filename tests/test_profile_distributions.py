@@ -8,9 +8,17 @@ import pytest
 
 import wqrm
 from wqrm import profile as prof_mod
+from wqrm.build.profile import build_profile, distribution_stats, pool_distributions
 from wqrm.metrics import compute_batch
-from wqrm.metrics.registry import MetricContext
-from wqrm.profile import QUANTILE_LEVELS, Profile, build_profile, distribution_stats, pool_distributions
+from wqrm.metrics.registry import MetricContext, get_spec
+from wqrm.profile import QUANTILE_LEVELS, Profile
+
+
+def goodness(profile, name, value):
+    """`Profile.goodness` with the metric's registered direction and band (what the scorer passes)."""
+    spec = get_spec(name)
+    return profile.goodness(name, value, spec.direction, spec.band)
+
 
 REFERENCE = ["sld_kl", "ttr_consistency", "dep_label_js", "pos_js", "emotion_js"]
 PARAGRAPHS = [
@@ -83,7 +91,7 @@ def test_pool_distributions_golden():
 def test_reference_metric_quantiles_match_the_metrics(tiny_profile):
     # the builder computes these from per-passage stats after pooling; the registered metrics,
     # given the built profile, must give the same values
-    ctx = MetricContext(extra={"profile": tiny_profile})
+    ctx = MetricContext(profile=tiny_profile)
     values = compute_batch(PARAGRAPHS, REFERENCE, context=ctx)
     for name in REFERENCE:
         got = np.array([v[name] for v in values], dtype=np.float64)
@@ -98,10 +106,8 @@ def test_save_load_keeps_distributions(tmp_path, tiny_profile):
     tiny_profile.save(tmp_path)
     back = Profile.load(tmp_path)
     assert back.distributions == json.loads(json.dumps(tiny_profile.distributions))
-    values = compute_batch(PARAGRAPHS[:1], REFERENCE, context=MetricContext(extra={"profile": back}))[0]
-    direct = compute_batch(PARAGRAPHS[:1], REFERENCE, context=MetricContext(extra={"profile": tiny_profile}))[
-        0
-    ]
+    values = compute_batch(PARAGRAPHS[:1], REFERENCE, context=MetricContext(profile=back))[0]
+    direct = compute_batch(PARAGRAPHS[:1], REFERENCE, context=MetricContext(profile=tiny_profile))[0]
     for name in REFERENCE:
         assert values[name] == pytest.approx(direct[name], abs=1e-9), name
 
@@ -122,19 +128,19 @@ def test_profile_without_distributions_still_loads(tmp_path):
     old = Profile.load(tmp_path)
     assert old.distributions == {} and old.metrics["ttr"].n == 9
     mv = compute_batch(
-        ["Some words here to score now."], ["sld_kl", "pos_js"], context=MetricContext(extra={"profile": old})
+        ["Some words here to score now."], ["sld_kl", "pos_js"], context=MetricContext(profile=old)
     )[0]
     assert mv["sld_kl"] is None and "holds no sentence_length distribution" in mv.reasons["sld_kl"]
 
 
 def test_reference_profile_default_and_override(tmp_path, monkeypatch, tiny_profile):
-    assert prof_mod.reference_profile(MetricContext(extra={"profile": tiny_profile})) is tiny_profile
+    assert MetricContext(profile=tiny_profile).reference_profile() is tiny_profile
     tiny_profile.save(tmp_path / "p")
     monkeypatch.setenv("WQRM_PROFILE", str(tmp_path / "p"))
-    monkeypatch.setattr(prof_mod, "_REFERENCE_CACHE", {})
-    got = prof_mod.reference_profile(None)
+    monkeypatch.setattr(prof_mod, "_DEFAULT", {})
+    got = prof_mod.default_profile()
     assert got.distributions["n_texts"] == 4
-    assert prof_mod.reference_profile(MetricContext()) is got  # cached per path
+    assert MetricContext().reference_profile() is got  # cached per path
 
 
 def test_distribution_stats_of_one_text(tree):
@@ -166,8 +172,8 @@ def test_distribution_stats_of_one_text(tree):
 def test_goodness_ramp_for_context_metrics():
     empty = Profile(metrics={})
     # pva (higher) ramps over its registry band (0.5, 0.9); formality_gap (lower) over (0, 20)
-    assert empty.goodness("pva", 0.7) == pytest.approx(0.5)
-    assert empty.goodness("pva", 0.4) == 0.0 and empty.goodness("pva", 0.95) == 1.0
-    assert empty.goodness("formality_gap", 5.0) == pytest.approx(0.75)
-    assert empty.goodness("bleu", 25.0) == pytest.approx(0.5)  # band (0, 50)
-    assert empty.goodness("nns", 0.9) is None  # no band: a profile is needed
+    assert goodness(empty, "pva", 0.7) == pytest.approx(0.5)
+    assert goodness(empty, "pva", 0.4) == 0.0 and goodness(empty, "pva", 0.95) == 1.0
+    assert goodness(empty, "formality_gap", 5.0) == pytest.approx(0.75)
+    assert goodness(empty, "bleu", 25.0) == pytest.approx(0.5)  # band (0, 50)
+    assert goodness(empty, "nns", 0.9) is None  # no band: a profile is needed

@@ -1,8 +1,11 @@
 import pytest
 
 import wqrm
+from wqrm.components import COMPONENT_NAMES
+from wqrm.metrics.registry import get_spec
 from wqrm.profile import MetricQuantiles, Profile
-from wqrm.scoring import COMPONENT_NAMES, Scorer, ScoreResult, UniformWeights
+from wqrm.scoring import Scorer, ScoreResult
+from wqrm.weights import UniformWeights
 
 STORY = (
     "The lighthouse keeper kept a ledger of ships. He wrote their names in pencil.\n\n"
@@ -117,7 +120,8 @@ def test_goodness_values_equal_scalar_goodness():
     profile = Scorer(weights=UniformWeights()).profile
     for name in ("ttr", "gpp", "edit_reward", "cbq", "sc", "pva", "formality_gap"):
         values = np.array([-50.0, -1.0, 0.0, 0.3, 0.8, 5.0, 120.0, np.nan])
-        vec = profile.goodness_values(name, values)
+        spec = get_spec(name)
+        vec = profile.goodness_values(name, values, spec.direction, spec.band)
         for v, g in zip(values, vec, strict=True):
-            scalar = profile.goodness(name, None if np.isnan(v) else float(v))
+            scalar = profile.goodness(name, None if np.isnan(v) else float(v), spec.direction, spec.band)
             assert (scalar is None and np.isnan(g)) or scalar == g

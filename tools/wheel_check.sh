@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 py=${PYTHON:-$root/.venv/bin/python}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp" "$root/build"' EXIT
 
 "$py" -m pip wheel -q --no-deps --no-build-isolation -w "$tmp/dist" . >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }
 wheel=$(ls "$tmp"/dist/wqrm-*.whl)

@@ -25,7 +25,7 @@ __all__ = [
 
 def __getattr__(name):  # lazy: `import wqrm` stays cheap; scoring pulls in the metrics
     if name in ("Scorer", "ScoreResult", "load"):
-        from wqrm import scoring
+        from wqrm import scoring  # deferred: `import wqrm` loads no model and no metric
 
         return getattr(scoring, name)
     if name == "metrics":

@@ -93,13 +93,25 @@ class Paragraph:
 
 
 class Analysis:
-    """A parsed text. Build it with `wqrm.analyze` / `wqrm.analyze_batch`, not directly."""
+    """A parsed text. Build it with `wqrm.analyze` / `wqrm.analyze_batch`, not directly.
+
+    Besides the parse it carries the outputs of the models run over a whole batch, set once by
+    their batch preparers (so each model runs once per batch, never per metric):
+
+    * `sentence_embeddings` (lazy, `embed_sentences`): unit sentence vectors;
+    * `edit_reward`: the S1 edit model's reward for the text (None until `wqrm.metrics.edit`'s
+      preparer ran);
+    * `edit_spans`: the edit-trace tagger's flagged spans (`wqrm.edit.tagger.Span`, character
+      offsets into `text`; None until the tagger ran).
+    """
 
     def __init__(self, text: str, paragraphs: list[Paragraph]):
         self.text = text
         self.paragraphs = paragraphs
         self.sentences: list[Sentence] = [s for p in paragraphs for s in p.sentences]
         self.words: list[str] = [w for s in self.sentences for w in s.words]
+        self.edit_reward: float | None = None
+        self.edit_spans: list[Any] | None = None
         self._embeddings: np.ndarray | None = None
         self._cache: dict[str, Any] = {}
 
@@ -165,7 +177,7 @@ class Analysis:
         return self._embeddings
 
 
-def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character offsets of the non-blank paragraphs, whitespace-trimmed."""
     spans = []
     pos = 0
@@ -219,7 +231,7 @@ def analyze_batch(texts: Sequence[str], *, nlp=None, batch_size: int = 64) -> li
     layout: list[tuple[int, tuple[int, int], list[tuple[int, int]]]] = []
     pieces_text: list[str] = []
     for ti, text in enumerate(texts):
-        for ps, pe in _paragraph_spans(text):
+        for ps, pe in paragraph_spans(text):
             ptext = text[ps:pe]
             pieces = _split_long(ptext, CHUNK_CHARS) if len(ptext) > CHUNK_CHARS else [(0, len(ptext))]
             layout.append((ti, (ps, pe), pieces))
@@ -257,15 +269,20 @@ def _iter_pieces(pieces: list[str]) -> Iterable[str]:
 
 
 def encode_unit(texts: Sequence[str], *, encoder=None, batch_size: int = 64) -> np.ndarray:
-    """Unit-length float64 embeddings of `texts` from the sentence encoder, one batched call."""
+    """Unit-length float64 embeddings of `texts` from the sentence encoder, one batched call.
+
+    The encoder's float32 vectors are normalised in float64, so cosines of identical texts are 1 to
+    machine precision (float32 normalisation leaves norms off by ~1e-7)."""
     encoder = encoder or resources.get("sentence_encoder")
-    return encoder.encode(
+    emb = encoder.encode(
         list(texts),
         batch_size=batch_size,
         convert_to_numpy=True,
-        normalize_embeddings=True,
+        normalize_embeddings=False,
         show_progress_bar=False,
     ).astype(np.float64)
+    norms = np.linalg.norm(emb, axis=1, keepdims=True)
+    return np.divide(emb, norms, out=np.zeros_like(emb), where=norms > 0)
 
 
 def embed_sentences(

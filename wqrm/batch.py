@@ -10,12 +10,12 @@ already written.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wqrm.jsonl import repair_tail
 from wqrm.scoring import Scorer, ScoreResult
 
 __all__ = ["BatchStats", "score_jsonl"]
@@ -27,29 +27,6 @@ class BatchStats:
     written: int = 0
     skipped: int = 0
     errors: int = 0
-
-
-def _repair_tail(path: Path) -> None:
-    """Drop a partially written last line (the run was killed mid-write)."""
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb+") as fh:
-        fh.seek(-1, os.SEEK_END)
-        if fh.read(1) == b"\n":
-            return
-        size = fh.seek(0, os.SEEK_END)
-        pos = size
-        step = 1 << 16
-        while pos > 0:
-            start = max(0, pos - step)
-            fh.seek(start)
-            block = fh.read(pos - start)
-            nl = block.rfind(b"\n")
-            if nl >= 0:
-                fh.truncate(start + nl + 1)
-                return
-            pos = start
-        fh.truncate(0)
 
 
 def _done_ids(path: Path) -> set[str]:
@@ -116,7 +93,7 @@ def score_jsonl(
 ) -> BatchStats:
     """Score every row of `input_path` into `output_path` (append-only, resumable)."""
     inp, out = Path(input_path), Path(output_path)
-    _repair_tail(out)
+    repair_tail(out)
     done = _done_ids(out)
     stats = BatchStats()
     chunk: list[tuple[Any, str | None, str | None]] = []

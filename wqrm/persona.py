@@ -33,6 +33,10 @@ from typing import Any
 
 import numpy as np
 
+from wqrm.analysis import analyze_batch, embed_sentences, paragraph_spans
+from wqrm.metrics import style
+from wqrm.textio import read_text
+
 __all__ = ["PERSONA_FILES", "Persona", "build", "resolve"]
 
 PERSONA_JSON = "persona.json"
@@ -146,8 +150,6 @@ class Persona:
 
 
 def _read_document(path: Path) -> str:
-    from wqrm.textio import read_text
-
     text = read_text(str(path))
     if path.suffix.lower() == ".md":
         # prose only: drop fenced code blocks and heading lines
@@ -167,12 +169,10 @@ def _is_path(item: str | os.PathLike) -> bool:
 
 
 def _distinct_paragraphs(texts: Sequence[str]) -> list[str]:
-    from wqrm.analysis import _paragraph_spans
-
     seen: set[str] = set()
     out = []
     for text in texts:
-        for a, b in _paragraph_spans(text):
+        for a, b in paragraph_spans(text):
             para = text[a:b]
             key = _SPACES.sub(" ", para).strip()
             if key and key not in seen:
@@ -189,9 +189,6 @@ def build(paths_or_texts: Sequence[str | os.PathLike], *, tau: float | None = No
     blank lines and exact duplicates (up to whitespace) are kept once. All distinct paragraphs are
     parsed in one batch and embedded in one encoder call.
     """
-    from wqrm.analysis import analyze_batch, embed_sentences
-    from wqrm.metrics import style
-
     if isinstance(paths_or_texts, (str, os.PathLike)):
         paths_or_texts = [paths_or_texts]
     sources, texts = [], []

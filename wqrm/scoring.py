@@ -15,33 +15,23 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from wqrm import __version__
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
+from wqrm.metrics.registry import MetricContext, MetricValues, compute_analysis, prepare, specs
+from wqrm.metrics.task import TASKS
+from wqrm.persona import resolve as resolve_persona
 from wqrm.profile import Profile
 from wqrm.textio import InvalidTextError, validate_text
+from wqrm.weights import LearnedWeights, UniformWeights, load_weights
 
-if TYPE_CHECKING:  # pragma: no cover
-    from wqrm.metrics.registry import MetricContext
-    from wqrm.weights import LearnedWeights
-
-__all__ = ["ScoreBatch", "ScoreResult", "Scorer", "UniformWeights", "load"]
+__all__ = ["ScoreBatch", "ScoreResult", "Scorer", "load"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class UniformWeights:
-    """α_i = 1/8 for every component; renormalised over the components a text has."""
-
-    name: str = "uniform"
-
-    def alpha(self) -> dict[str, float]:
-        return dict.fromkeys(COMPONENT_NAMES, 1 / len(COMPONENT_NAMES))
 
 
 @dataclass
@@ -120,13 +110,11 @@ class Scorer:
         weights: UniformWeights | LearnedWeights | None = None,
         metric_names: Sequence[str] | None = None,
     ):
-        from wqrm.metrics.registry import specs
-        from wqrm.weights import load_weights
-
         self.profile = profile or Profile.default()
         self.weights = weights if weights is not None else load_weights()
         self.metric_names = list(metric_names) if metric_names is not None else list(specs())
         self._specs = specs()
+        self._personas: dict[str, Any] = {}  # persona directory -> built persona
 
     # ---- components ---------------------------------------------------------------------------
 
@@ -162,7 +150,8 @@ class Scorer:
         ).reshape(len(metric_rows), len(names))
         G = np.empty_like(V)
         for j, n in enumerate(names):
-            G[:, j] = self.profile.goodness_values(n, V[:, j])
+            spec = self._specs[n]
+            G[:, j] = self.profile.goodness_values(n, V[:, j], spec.direction, spec.band)
         return names, G
 
     def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
@@ -210,36 +199,62 @@ class Scorer:
     ) -> MetricContext:
         """The `MetricContext` of one scoring call: persona (a `Persona`, a saved persona directory
         or a directory of .txt/.md files), task ("continue", "rephrase", "storygen"), prompt or
-        source text, references; the scorer's profile is the reference the metrics compare with."""
-        from wqrm.metrics.registry import MetricContext
-        from wqrm.metrics.task import TASKS
-        from wqrm.persona import resolve
-
+        source text, references; the scorer's profile is the reference the metrics compare with.
+        The prompt and references are parsed later, with the texts (`_analyze`)."""
         if task is not None and task not in TASKS:
             raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
         if isinstance(references, str):
             references = [references]
         if isinstance(persona, (str, os.PathLike)):  # built once per scorer and directory
-            cache = self.__dict__.setdefault("_personas", {})
             key = str(Path(persona).resolve())
-            if key not in cache:
-                cache[key] = resolve(persona)
-            persona = cache[key]
+            if key not in self._personas:
+                self._personas[key] = resolve_persona(persona)
+            persona = self._personas[key]
         return MetricContext(
-            persona=resolve(persona),
+            persona=resolve_persona(persona),
             task=task,
             prompt=prompt,
             references=list(references) if references is not None else None,
-            extra={"profile": self.profile},
+            profile=self.profile,
         )
 
-    def _result(self, a: Analysis, id: Any = None, ctx: MetricContext | None = None) -> ScoreResult:
-        from wqrm.metrics.registry import compute_analysis
+    def _analyze(
+        self, items: Sequence[str | Analysis], ctx: MetricContext
+    ) -> tuple[list[Analysis | str], MetricContext]:
+        """Parse the texts (items already parsed are kept) and the context's prompt and
+        references in one batched call; then run every model once over the batch. Returns an
+        `Analysis` or an error message per item, and the context with its parsed texts."""
+        texts = [t for t in items if not isinstance(t, Analysis)]
+        extra = ctx.texts_to_parse()
+        parsed_texts: list[Analysis | str]
+        try:
+            parsed = analyze_batch([*texts, *extra]) if texts or extra else []
+            parsed_texts = list(parsed[: len(texts)])
+            ctx = ctx.with_context_analyses(dict(zip(extra, parsed[len(texts) :], strict=True)))
+        except Exception:  # isolate the culprit: parse one by one
+            log.exception("batched parse failed; retrying text by text")
+            parsed_texts = []
+            for t in texts:
+                try:
+                    parsed_texts.append(analyze_batch([t])[0])
+                except Exception as exc:
+                    parsed_texts.append(f"parse failed: {type(exc).__name__}: {exc}")
+            context: dict[str, Analysis] = {}
+            for t in extra:
+                try:
+                    context[t] = analyze_batch([t])[0]
+                except Exception:  # the metrics needing it say the context text could not be parsed
+                    log.exception("parsing a context text failed")
+            ctx = ctx.with_context_analyses(context)
+        it = iter(parsed_texts)
+        out = [t if isinstance(t, Analysis) else next(it) for t in items]
+        prepare([a for a in out if isinstance(a, Analysis)], self.metric_names, ctx.analyses())
+        return out, ctx
 
-        mv = compute_analysis(a, self.metric_names, ctx if ctx is not None else self.context())
-        return self._assemble(a, mv, id)
+    def _result(self, a: Analysis, id: Any, ctx: MetricContext) -> ScoreResult:
+        return self._assemble(a, compute_analysis(a, self.metric_names, ctx), id)
 
-    def _assemble(self, a: Analysis, mv, id: Any = None) -> ScoreResult:
+    def _assemble(self, a: Analysis, mv: MetricValues, id: Any = None) -> ScoreResult:
         goodness, comps, comp_reasons = self.components(mv)
         score, used = self.composite(comps)
         return ScoreResult(
@@ -250,7 +265,7 @@ class Scorer:
             reasons=dict(mv.reasons),
             component_reasons=comp_reasons,
             goodness=goodness,
-            spans=[sp.as_dict() for sp in a._cache.get("edit_spans", [])],
+            spans=[sp.as_dict() for sp in a.edit_spans or []],
             weights=self.weights.name,
             id=id,
             n_words=len(a.words),
@@ -267,12 +282,13 @@ class Scorer:
         """Score one text, optionally in context (see `context`; S2 persona metrics need `persona`,
         S5 needs `task` with its prompt / references). Raises `wqrm.InvalidTextError` for text that
         cannot be scored."""
-        from wqrm.metrics.registry import prepare
-
         ctx = self.context(persona, task, prompt, references)
-        a = text if isinstance(text, Analysis) else analyze_batch([text])[0]
-        prepare([a], self.metric_names)
-        return self._result(a, ctx=ctx)
+        if not isinstance(text, Analysis):
+            validate_text(text)
+        (a,), ctx = self._analyze([text], ctx)
+        if isinstance(a, str):
+            raise InvalidTextError(a)
+        return self._result(a, None, ctx)
 
     def score_batch(
         self,
@@ -285,7 +301,7 @@ class Scorer:
         references: Sequence[str] | str | None = None,
         group: bool = False,
     ) -> ScoreBatch:
-        """Score many texts in input order: one batched parse and one batched encoder call.
+        """Score many texts in input order: one batched parse and one batched call per model.
 
         The context (persona, task, prompt, references; see `context`) is shared by every text.
         With `group=True` the texts are candidates for one prompt and S8 (diversity) is computed
@@ -303,37 +319,27 @@ class Scorer:
                 good.append(i)
             except InvalidTextError as exc:
                 results[i] = ScoreResult.failed(str(exc), ids[i])
+        parsed, ctx = self._analyze([texts[i] for i in good], ctx)
         analyses: dict[int, Analysis] = {}
-        try:
-            analyses = dict(zip(good, analyze_batch([texts[i] for i in good]), strict=True))
-        except Exception:  # isolate the culprit: parse one by one
-            log.exception("batched parse failed; retrying text by text")
-            for i in good:
-                try:
-                    analyses[i] = analyze_batch([texts[i]])[0]
-                except Exception as exc:
-                    results[i] = ScoreResult.failed(f"parse failed: {type(exc).__name__}: {exc}", ids[i])
-        from wqrm.metrics.registry import prepare
-
-        prepare(list(analyses.values()), self.metric_names)
-        for i, a in analyses.items():
-            results[i] = self._result(a, ids[i], ctx)
+        for i, a in zip(good, parsed, strict=True):
+            if isinstance(a, str):
+                results[i] = ScoreResult.failed(a, ids[i])
+            else:
+                analyses[i] = a
+                results[i] = self._result(a, ids[i], ctx)
         if group and len(analyses) > 1:
             self._add_diversity(analyses, results, ctx)
         return ScoreBatch(results)
 
     def _add_diversity(self, analyses: dict[int, Analysis], results: list, ctx: MetricContext) -> None:
         """Second pass for a group of candidates: S8 metrics with siblings and quality = composite."""
-        from wqrm.metrics.registry import MetricValues, compute_analysis
-
         s8 = [n for n in self.metric_names if self._specs[n].component == "S8"]
         if not s8:
             return
         siblings = list(analyses.values())
         for i, a in analyses.items():
             r = results[i]
-            gctx = replace(ctx, siblings=siblings, extra={**ctx.extra, "quality": r.score})
-            extra = compute_analysis(a, s8, gctx)
+            extra = compute_analysis(a, s8, replace(ctx, siblings=siblings, quality=r.score))
             mv = MetricValues({**r.metrics, **extra})
             mv.reasons = {k: v for k, v in r.reasons.items() if k not in extra} | extra.reasons
             results[i] = self._assemble(a, mv, r.id)
@@ -343,6 +349,4 @@ def load(profile: str | None = None, weights: Any = None) -> Scorer:
     """The default scorer: shipped profile and learned weights, or the profile directory at
     `profile` and the weights at `weights` (a JSON path, ``"uniform"`` for α_i = 1/8, or a weights
     object)."""
-    from wqrm.weights import load_weights
-
     return Scorer(profile=Profile.load(profile) if profile else None, weights=load_weights(weights))

@@ -1,62 +1,40 @@
-"""Learned composite weights: α on the simplex fitted by Bradley–Terry on human preferences.
+"""Composite weights: α on the simplex, applied to components S1..S8.
 
     WQRM(x) = Σ_i α_i S_i(x) / Σ_{i available} α_i,      α = softmax(θ),  Σ α = 1, α ≥ 0
 
-Fitting (`fit_weights`) maximises the weighted Bradley–Terry log-likelihood of preference pairs
-
-    P(a ≻ b) = σ(τ · Σ_{i∈A(a)∩A(b)} α_i (S_i(a) − S_i(b)) / Σ_{i∈A(a)∩A(b)} α_i)
-
-(A(x): the components text x has, so a pair is compared on the components both texts have), with
-a learned temperature τ = exp(ρ) and an L2 pull of θ toward 0 (uniform α):
-
-    loss(θ, ρ) = Σ_p w_p softplus(−margin_p) / Σ_p w_p + λ ‖θ‖²
-
-The objective is smooth and the optimiser (L-BFGS from θ = 0, ρ = log 5) has no randomness, so a
-refit on the same data gives the same weights. A component that no training pair has (S5 without a
-task, S8 without a candidate group) gets no gradient from the data; its θ stays at the prior 0.
-
-Metric values for the training texts are expensive (parse, encoder, edit model, tagger), so
-`collect_metrics` computes them once per distinct text and appends them to a JSONL cache keyed by
-sha1(text); the fit, the ablations and the direction check all read that cache.
+`LearnedWeights` are fitted on human preference pairs by `wqrm fit-weights` (`wqrm.fit.weights`,
+a Bradley–Terry likelihood on component differences with a learned temperature τ) and shipped in
+`wqrm/data/weights/default.json`; `UniformWeights` (α_i = 1/8) is the baseline. Both are
+renormalised over the components a text has. `pair_margins` and `composite_scores` apply α to many
+texts at once (vectorised); `LearnedWeights.preference_probability` turns two texts' components
+into P(a ≻ b) = σ(τ · margin), the Bradley–Terry probability the weights were fitted for.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wqrm.scoring import COMPONENT_NAMES
+from wqrm.components import COMPONENT_NAMES, COMPONENTS
 
 __all__ = [
     "COMPONENTS",
-    "FitResult",
     "LearnedWeights",
-    "MetricCache",
-    "collect_metrics",
+    "UniformWeights",
     "composite_scores",
     "default_weights_path",
-    "fit_weights",
     "load_weights",
     "pair_margins",
 ]
 
-log = logging.getLogger(__name__)
-
-COMPONENTS: tuple[str, ...] = tuple(COMPONENT_NAMES)
-
 
 def default_weights_path() -> Path:
     return Path(__file__).parent / "data" / "weights" / "default.json"
-
-
-# ---- the weights object used by the scorer ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -114,91 +92,24 @@ class LearnedWeights:
             raise ValueError(f"{path}: not a wqrm weights file ({exc})") from None
 
 
-def load_weights(path: Any = None):
+@dataclass(frozen=True)
+class UniformWeights:
+    """α_i = 1/8 for every component; renormalised over the components a text has."""
+
+    name: str = "uniform"
+
+    def alpha(self) -> dict[str, float]:
+        return dict.fromkeys(COMPONENT_NAMES, 1 / len(COMPONENT_NAMES))
+
+
+def load_weights(path: Any = None) -> LearnedWeights | UniformWeights:
     """Weights from `path`, or the shipped default; ``"uniform"`` gives `UniformWeights`; a weights
     object (`LearnedWeights`, `UniformWeights`) is returned as it is."""
-    from wqrm.scoring import UniformWeights
-
     if isinstance(path, (LearnedWeights, UniformWeights)):
         return path
     if path is not None and str(path) == "uniform":
         return UniformWeights()
     return LearnedWeights.load(path or default_weights_path())
-
-
-def _metric_scorer():
-    """A scorer for metric values and goodness only (its weights are never used)."""
-    from wqrm.scoring import Scorer, UniformWeights
-
-    return Scorer(weights=UniformWeights())
-
-
-# ---- metric cache --------------------------------------------------------------------------------
-
-
-def text_key(text: str) -> str:
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-class MetricCache:
-    """Metric values per text (`{"key", "n_words", "metrics", "error"}` rows in a JSONL file)."""
-
-    def __init__(self, path: str | Path | None = None):
-        self.path = Path(path) if path else None
-        self.rows: dict[str, dict[str, Any]] = {}
-        if self.path and self.path.exists():
-            from wqrm.batch import _repair_tail
-
-            _repair_tail(self.path)
-            with self.path.open(encoding="utf-8") as fh:
-                for line in fh:
-                    if line.strip():
-                        row = json.loads(line)
-                        self.rows[row["key"]] = row
-
-    def __contains__(self, text: str) -> bool:
-        return text_key(text) in self.rows
-
-    def get(self, text: str) -> dict[str, Any] | None:
-        return self.rows.get(text_key(text))
-
-    def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        rows = list(rows)
-        for row in rows:
-            self.rows[row["key"]] = row
-        if self.path:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(json.dumps(row) + "\n")
-                fh.flush()
-
-
-def collect_metrics(
-    texts: Sequence[str],
-    cache: MetricCache,
-    scorer=None,
-    *,
-    chunk: int = 32,
-    progress: Callable[[int, int], None] | None = None,
-) -> MetricCache:
-    """Compute every metric of the scorer for each distinct text not yet in `cache` (in chunks of
-    `chunk` texts, appended to the cache as they finish, so an interrupted run resumes). A text
-    that cannot be scored is cached with its error."""
-    scorer = scorer or _metric_scorer()
-    todo = [t for t in dict.fromkeys(texts) if t not in cache]
-    for start in range(0, len(todo), chunk):
-        part = todo[start : start + chunk]
-        cache.add(
-            {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
-            for t, r in zip(part, scorer.score_batch(part), strict=True)
-        )
-        if progress:
-            progress(start + len(part), len(todo))
-    return cache
-
-
-# ---- components and the fit -----------------------------------------------------------------------
 
 
 def _alpha_vector(alpha: Mapping[str, float] | np.ndarray) -> np.ndarray:
@@ -226,327 +137,3 @@ def pair_margins(A: np.ndarray, B: np.ndarray, alpha: Mapping[str, float] | np.n
     den = np.where(shared, a, 0.0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
-@dataclass
-class FitResult:
-    alpha: dict[str, float]
-    tau: float
-    theta: list[float]
-    loss: float
-    train_accuracy: float
-    n_pairs: int
-    iterations: int
-    converged: bool
-    l2: float
-    components_seen: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def fit_weights(
-    A: np.ndarray,
-    B: np.ndarray,
-    sample_weight: np.ndarray | None = None,
-    *,
-    l2: float = 0.01,
-    components: Sequence[str] = COMPONENTS,
-    max_iter: int = 500,
-) -> FitResult:
-    """Fit α = softmax(θ) and τ = exp(ρ) by weighted Bradley–Terry on component differences.
-
-    `A` holds the preferred texts' components, `B` the other texts' ((n, 8), NaN = missing).
-    Components outside `components` get α = 0 (for ablations). Deterministic: L-BFGS-B from θ = 0.
-    """
-    import torch
-
-    if A.shape != B.shape or A.shape[1] != len(COMPONENTS):
-        raise ValueError(f"A and B must both be (n, {len(COMPONENTS)})")
-    active = np.array([c in components for c in COMPONENTS])
-    if not active.any():
-        raise ValueError("no component to fit")
-    w = np.ones(len(A)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    shared = ~np.isnan(A) & ~np.isnan(B) & active
-    keep = shared.any(axis=1) & (w > 0)
-    D = torch.from_numpy(np.where(shared, np.nan_to_num(A) - np.nan_to_num(B), 0.0)[keep])
-    M = torch.from_numpy(shared[keep].astype(np.float64))
-    W = torch.from_numpy(w[keep])
-    W = W / W.sum()
-    idx = torch.from_numpy(np.flatnonzero(active))
-    seen = [c for c, s in zip(COMPONENTS, shared[keep].any(axis=0), strict=True) if s]
-
-    params = torch.zeros(len(idx) + 1, dtype=torch.float64)
-    params[-1] = float(np.log(5.0))
-    params.requires_grad_(True)
-
-    def objective(p: torch.Tensor) -> torch.Tensor:
-        theta, rho = p[:-1], p[-1]
-        alpha = torch.zeros(len(COMPONENTS), dtype=torch.float64).index_copy(0, idx, torch.softmax(theta, 0))
-        num = (D * alpha).sum(1)
-        den = (M * alpha).sum(1)
-        margin = torch.exp(rho) * num / den
-        return (W * torch.nn.functional.softplus(-margin)).sum() + l2 * (theta**2).sum()
-
-    opt = torch.optim.LBFGS(
-        [params],
-        lr=1.0,
-        max_iter=max_iter,
-        tolerance_grad=1e-10,
-        tolerance_change=1e-14,
-        history_size=20,
-        line_search_fn="strong_wolfe",
-    )
-
-    def closure():
-        opt.zero_grad()
-        loss = objective(params)
-        loss.backward()
-        return loss
-
-    opt.step(closure)
-    state = opt.state[opt._params[0]]
-    iterations = int(state.get("n_iter", 0))
-    with torch.no_grad():
-        theta = params[:-1].numpy().copy()
-        tau = float(np.exp(params[-1].item()))
-        loss = float(objective(params))
-    a = np.zeros(len(COMPONENTS))
-    e = np.exp(theta - theta.max())
-    a[active] = e / e.sum()
-    a = a / a.sum()
-    acc = accuracy(pair_margins(A[keep], B[keep], a), w[keep])
-    full_theta = np.full(len(COMPONENTS), -np.inf)
-    full_theta[active] = theta
-    return FitResult(
-        alpha={c: float(x) for c, x in zip(COMPONENTS, a, strict=True)},
-        tau=tau,
-        theta=[float(x) if np.isfinite(x) else None for x in full_theta],
-        loss=loss,
-        train_accuracy=float("nan") if acc is None else acc,
-        n_pairs=int(keep.sum()),
-        iterations=iterations,
-        converged=iterations < max_iter,
-        l2=l2,
-        components_seen=seen,
-    )
-
-
-# ---- out-of-fold S1 for the texts the edit model was trained on ---------------------------------------
-
-
-def cross_fit_edit_reward(
-    train_pairs: Sequence[Any],
-    model_dir: str | Path,
-    *,
-    folds: int = 5,
-    features: Callable[[list[str]], np.ndarray] | None = None,
-) -> dict[str, float]:
-    """Out-of-fold `edit_reward` for the texts of the pairs the shipped S1 model was trained on.
-
-    The edit model has seen its training pairs, so its scores on them are optimistic; fitting α on
-    them would overweight S1. The training pairs (sources with pairs in the model's
-    `training.json`) are split into `folds` folds by item group; a head with the model's own
-    configuration, trained for its recorded best number of epochs on the other folds, scores each
-    fold. Returns {sha1(text): reward}. Only the frozen-head model kind is supported (cheap on
-    cached features)."""
-    from wqrm.edit.model import EmbeddingHeadReward, RewardHead
-    from wqrm.edit.train import TrainConfig, train_frozen
-
-    record = json.loads((Path(model_dir) / "training.json").read_text())
-    cfg_dict = dict(record["config"])
-    if cfg_dict.get("kind") != "frozen":
-        raise ValueError("cross-fitting needs a frozen-head edit model")
-    history = record.get("history") or []
-    best = (
-        max(history, key=lambda e: (e["dev_accuracy"], -e["dev_loss"]))["epoch"]
-        if history
-        else cfg_dict["epochs"]
-    )
-    pairs = edit_model_training_pairs(train_pairs, model_dir)
-    fold_of = {p.group: int(hashlib.sha1(f"fold|{p.group}".encode()).hexdigest(), 16) % folds for p in pairs}
-    probe = EmbeddingHeadReward(RewardHead(1, 0), {})
-    featurise = features or probe.features
-    out: dict[str, float] = {}
-    for k in range(folds):
-        fit_on = [p for p in pairs if fold_of[p.group] != k]
-        held = [p for p in pairs if fold_of[p.group] == k]
-        if not held:
-            continue
-        cfg = TrainConfig(**{**cfg_dict, "epochs": best, "patience": best + 1, "select_on": "all"})
-        # no held-out data in the loop: "dev" is the fit set itself, so no fold leaks into selection
-        model, _ = train_frozen(fit_on, fit_on, [], cfg, features=featurise)
-        texts = list(dict.fromkeys(t for p in held for t in (p.better, p.worse)))
-        for t, r in zip(texts, model.score_features(featurise(texts)), strict=True):
-            out[text_key(t)] = float(r)
-    return out
-
-
-# ---- direction check ---------------------------------------------------------------------------------
-
-
-def direction_check(
-    better_rows: Sequence[Mapping[str, float | None]],
-    worse_rows: Sequence[Mapping[str, float | None]],
-    scorer=None,
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> dict[str, dict[str, Any]]:
-    """How often each weighted metric prefers the human-preferred text, by its declared direction.
-
-    `higher`: value(better) > value(worse); `lower`: the reverse; `band`: goodness(better) >
-    goodness(worse). Ties count half; pairs where the metric is undefined on either side are left
-    out. `verdict` is "agrees" / "disagrees" when the bootstrap 95% interval lies above / below
-    0.5, else "unclear". Nothing is flipped: this is a report."""
-    from wqrm.edit.evaluate import pairwise_report
-
-    scorer = scorer or _metric_scorer()
-    report: dict[str, dict[str, Any]] = {}
-    for name, spec in scorer._specs.items():
-        if spec.component is None:
-            continue
-        b, w = (
-            np.array([np.nan if r.get(name) is None else r[name] for r in rows], dtype=np.float64)
-            for rows in (better_rows, worse_rows)
-        )
-        if spec.direction == "band":
-            b, w = scorer.profile.goodness_values(name, b), scorer.profile.goodness_values(name, w)
-        elif spec.direction == "lower":
-            b, w = -b, -w
-        ok = ~np.isnan(b) & ~np.isnan(w)
-        rep = pairwise_report(b[ok], w[ok], np.zeros(int(ok.sum()), bool), n_boot=n_boot, seed=seed)
-        if rep.ci95 is None:
-            verdict = "undefined"
-        else:
-            verdict = "agrees" if rep.ci95[0] > 0.5 else "disagrees" if rep.ci95[1] < 0.5 else "unclear"
-        report[name] = {
-            "component": spec.component,
-            "declared": spec.direction,
-            "n": rep.n,
-            "agreement": rep.accuracy,
-            "ci95": None if rep.ci95 is None else list(rep.ci95),
-            "verdict": verdict,
-        }
-    return report
-
-
-def accuracy(margins: np.ndarray, weights: np.ndarray | None = None) -> float | None:
-    """Share of pairs with a positive margin (ties half), over pairs with a defined margin."""
-    from wqrm.edit.evaluate import pair_credit
-
-    ok = ~np.isnan(margins)
-    if not ok.any():
-        return None
-    credit = pair_credit(margins[ok], np.zeros(int(ok.sum())))
-    w = np.ones(ok.sum()) if weights is None else np.asarray(weights)[ok]
-    return float((credit * w).sum() / w.sum())
-
-
-# ---- the table of training / dev pairs --------------------------------------------------------------
-
-
-@dataclass
-class PairTable:
-    """Preference pairs with their components: `A` (preferred) and `B` (other), (n, 8), NaN = missing."""
-
-    pairs: list[Any]
-    dev: np.ndarray
-    A: np.ndarray
-    B: np.ndarray
-    weight: np.ndarray
-    source: np.ndarray
-    length_adversarial: np.ndarray
-    n_words: np.ndarray  # (n, 2): words of the preferred and the other text
-    better_metrics: list[dict[str, float | None]]
-    worse_metrics: list[dict[str, float | None]]
-
-    def subset(self, mask: np.ndarray) -> PairTable:
-        idx = np.flatnonzero(mask)
-        return PairTable(
-            [self.pairs[i] for i in idx],
-            self.dev[idx],
-            self.A[idx],
-            self.B[idx],
-            self.weight[idx],
-            self.source[idx],
-            self.length_adversarial[idx],
-            self.n_words[idx],
-            [self.better_metrics[i] for i in idx],
-            [self.worse_metrics[i] for i in idx],
-        )
-
-
-def build_pair_table(
-    train: Sequence[Any],
-    dev: Sequence[Any],
-    cache: MetricCache,
-    scorer=None,
-    edit_override: Mapping[str, float] | None = None,
-) -> PairTable:
-    """Components of every pair's texts from the metric cache (texts must be collected first);
-    `edit_override` replaces `edit_reward` for the texts it names (out-of-fold S1)."""
-    scorer = scorer or _metric_scorer()
-    pairs = [*train, *dev]
-    keys = list(dict.fromkeys(text_key(t) for p in pairs for t in (p.better, p.worse)))
-    metric_rows: dict[str, dict[str, float | None]] = {}
-    words: dict[str, int] = {}
-    for k in keys:
-        row = cache.rows.get(k)
-        if row is None:
-            raise KeyError("a pair text is missing from the metric cache: run collect_metrics first")
-        mv = dict(row["metrics"])
-        if edit_override and k in edit_override:
-            mv["edit_reward"] = edit_override[k]
-        metric_rows[k] = mv
-        words[k] = int(row.get("n_words", 0))
-    C = dict(zip(keys, scorer.component_matrix([metric_rows[k] for k in keys]), strict=True))
-    kb = [text_key(p.better) for p in pairs]
-    kw = [text_key(p.worse) for p in pairs]
-    return PairTable(
-        pairs=pairs,
-        dev=np.array([False] * len(train) + [True] * len(dev)),
-        A=np.array([C[k] for k in kb]).reshape(-1, len(COMPONENTS)),
-        B=np.array([C[k] for k in kw]).reshape(-1, len(COMPONENTS)),
-        weight=np.array([p.weight for p in pairs], dtype=np.float64),
-        source=np.array([p.source for p in pairs]),
-        length_adversarial=np.array([p.length_adversarial for p in pairs], dtype=bool),
-        n_words=np.array([[words[a], words[b]] for a, b in zip(kb, kw, strict=True)]).reshape(-1, 2),
-        better_metrics=[metric_rows[k] for k in kb],
-        worse_metrics=[metric_rows[k] for k in kw],
-    )
-
-
-# ---- S1's reference: the texts editors worked on -------------------------------------------------------
-
-
-def edit_model_training_pairs(train_pairs: Sequence[Any], model_dir: str | Path) -> list[Any]:
-    """The pairs of `train_pairs` from the sources the edit model at `model_dir` was trained on."""
-    record = json.loads((Path(model_dir) / "training.json").read_text())
-    sources = {s for s, n in record["data"]["train_pairs"].items() if n}
-    return [p for p in train_pairs if p.source in sources]
-
-
-def edit_reward_reference(train_pairs: Sequence[Any], model_dir: str | Path, cache: MetricCache) -> dict:
-    """Reference quantiles of `edit_reward` over the edit model's training texts (AI drafts and
-    their human edits), with provenance; the metric values come from `cache` (collected first).
-
-    Why not human reference prose: the texts S1 must rank are drafts, and nearly all of them lie
-    below the human reference's 1st percentile of `edit_reward`, where a percentile has no
-    resolution left (see docs/design-decisions.md). Over the texts editors worked on, the same
-    percentile spreads drafts and edits across [0, 1]; human prose lands near the top."""
-    from wqrm.profile import QUANTILE_LEVELS
-
-    pairs = edit_model_training_pairs(train_pairs, model_dir)
-    texts = list(dict.fromkeys(t for p in pairs for t in (p.better, p.worse)))
-    values = [cache.rows[text_key(t)]["metrics"].get("edit_reward") for t in texts]
-    v = np.array([x for x in values if x is not None], dtype=np.float64)
-    if v.size < 100:
-        raise ValueError(f"only {v.size} training texts with an edit_reward: too few for a reference")
-    return {
-        "quantiles": [round(float(q), 10) for q in np.quantile(v, QUANTILE_LEVELS)],
-        "mean": round(float(v.mean()), 10),
-        "std": round(float(v.std()), 10),
-        "n": int(v.size),
-        "n_undefined": len(values) - int(v.size),
-    }

@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
 
     from wqrm import resources
-    from wqrm.edit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
-    from wqrm.edit.evaluate import score_pairs
+    from wqrm.fit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
+    from wqrm.fit.evaluate import score_pairs
 
     texts = []
     for line in (DATA / "scored" / "lamp_R_train.jsonl").open(encoding="utf-8"):

@@ -7,9 +7,10 @@ from spacy.tokens import Doc
 import wqrm
 from wqrm import resources
 from wqrm.analysis import from_doc
-from wqrm.corpus import is_content_word
+from wqrm.fit.creativity import fit_creativity_model
 from wqrm.metrics import compute
 from wqrm.metrics import creativity as C
+from wqrm.words import is_content_word
 
 TEXT = (
     "The old fisherman mended his nets while the harbour lights flickered across the water.\n\n"
@@ -178,7 +179,7 @@ def test_fit_creativity_model_selects_the_informative_feature():
         row["ne_diversity"] = None  # undefined everywhere: imputed, never useful
         rows.append(row)
         labels.append(y)
-    model = C.fit_creativity_model(rows, labels, seed=0, folds=3)
+    model = fit_creativity_model(rows, labels, seed=0, folds=3)
     assert "gsd" in model["selected"] and model["coef"]["gsd"] > 0
     assert model["cv_accuracy"]["nested_mean"] > 0.7
     p_hi = C.creativity_probability({"gsd": 3.0}, model)

@@ -41,12 +41,12 @@ def test_deviation_undefined_for_a_single_candidate(candidates):
 def test_qd_balance_golden(candidates):
     a = candidates[0]
     # q = 0.5, d = 0.7: 2 · 0.5 · 0.7 / 1.2
-    ctx = MetricContext(siblings=candidates, extra={"quality": 0.5})
+    ctx = MetricContext(siblings=candidates, quality=0.5)
     assert D.qd_balance(a, ctx) == pytest.approx(0.7 / 1.2)
     far = _with_embedding("Far.", [-1.0, 0.0])  # deviation 2 → clipped to 1
-    assert D.qd_balance(a, MetricContext(siblings=[a, far], extra={"quality": 1.0})) == pytest.approx(1.0)
+    assert D.qd_balance(a, MetricContext(siblings=[a, far], quality=1.0)) == pytest.approx(1.0)
     twin = _with_embedding("First again.", [1.0, 0.0])  # deviation 0 and quality 0 → 0
-    assert D.qd_balance(a, MetricContext(siblings=[a, twin], extra={"quality": 0.0})) == 0.0
+    assert D.qd_balance(a, MetricContext(siblings=[a, twin], quality=0.0)) == 0.0
     mv = compute(a, names=["qd_balance"], context=MetricContext(siblings=candidates))
     assert mv["qd_balance"] is None and "quality" in mv.reasons["qd_balance"]
 

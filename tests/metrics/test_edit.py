@@ -13,10 +13,10 @@ def test_edit_flag_rate_golden_with_known_spans():
     text = "The old man mended the net. It was a very very nice net."
     a = wqrm.analyze(text)
     start = text.index("very")
-    a._cache["edit_spans"] = [Span(start, text.index("nice") + 4, "Purple Prose", 0.9)]
+    a.edit_spans = [Span(start, text.index("nice") + 4, "Purple Prose", 0.9)]
     # words: the old man mended the net it was a very very nice net (13); flagged: very very nice (3)
     assert edit_flag_rate(a) == pytest.approx(3 / 13)
-    a._cache["edit_spans"] = []
+    a.edit_spans = []
     assert edit_flag_rate(a) == 0.0
 
 

@@ -184,9 +184,7 @@ def test_js_symmetric_and_bounded(p, q):
 
 
 def _ctx(**distributions):
-    return MetricContext(
-        extra={"profile": Profile(metrics={}, meta={"name": "t"}, distributions=distributions)}
-    )
+    return MetricContext(profile=Profile(metrics={}, meta={"name": "t"}, distributions=distributions))
 
 
 def test_pos_and_dep_label_js_against_the_profile(old_man):
@@ -205,7 +203,7 @@ def test_pos_and_dep_label_js_against_the_profile(old_man):
 
 
 def test_js_metrics_need_profile_distributions():
-    bare = MetricContext(extra={"profile": Profile(metrics={}, meta={"name": "bare"})})
+    bare = MetricContext(profile=Profile(metrics={}, meta={"name": "bare"}))
     mv = M.compute("The storm came.", names=["pos_js", "dep_label_js", "emotion_js"], context=bare)
     for name, key in (("pos_js", "pos"), ("dep_label_js", "dep_label"), ("emotion_js", "emotion")):
         assert mv[name] is None and f"no {key} distribution" in mv.reasons[name]

@@ -65,6 +65,38 @@ def test_metric_error_is_contained(monkeypatch):
         M.registry._SPECS.pop("_nan")
 
 
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [(-0.5, False), (0.0, True), (1.0, True), (1.25, False), (1.0 + 1e-6, False), (-1e-7, False)],
+)
+def test_valid_range_is_enforced_not_clipped(value, kept):
+    @metric("_ranged", component=None, direction="higher", reference="test", valid_range=(0.0, 1.0))
+    def _ranged(a):
+        return value
+
+    try:
+        mv = M.compute("Some text here.", names=["_ranged"])
+        if kept:
+            assert mv["_ranged"] == value and "_ranged" not in mv.reasons
+        else:
+            assert mv["_ranged"] is None
+            assert mv.reasons["_ranged"] == f"value {value!r} outside the metric's valid range [0.0, 1.0]"
+    finally:
+        M.registry._SPECS.pop("_ranged")
+
+
+def test_rounding_at_a_bound_reads_as_the_bound():
+    @metric("_cos", component=None, direction="higher", reference="test", valid_range=(-1.0, 1.0))
+    def _cos(a):
+        return 1.0000000000000002
+
+    try:
+        mv = M.compute("Some text here.", names=["_cos"])
+        assert mv["_cos"] == 1.0 and "_cos" not in mv.reasons
+    finally:
+        M.registry._SPECS.pop("_cos")
+
+
 def test_metric_undefined_carries_reason():
     assert MetricUndefined("why").reason == "why"
 

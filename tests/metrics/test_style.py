@@ -82,9 +82,7 @@ def with_persona(**fields):
 
 
 def with_profile(**distributions):
-    return MetricContext(
-        extra={"profile": Profile(metrics={}, meta={"name": "t"}, distributions=distributions)}
-    )
+    return MetricContext(profile=Profile(metrics={}, meta={"name": "t"}, distributions=distributions))
 
 
 def test_sentence_length_bins():
@@ -168,7 +166,7 @@ def test_ttr_consistency_needs_ten_words():
 
 
 def test_reference_metrics_need_profile_distributions():
-    bare = MetricContext(extra={"profile": Profile(metrics={}, meta={"name": "bare"})})
+    bare = MetricContext(profile=Profile(metrics={}, meta={"name": "bare"}))
     mv = compute(
         "one two three four five six seven eight nine ten.", names=["sld_kl", "ttr_consistency"], context=bare
     )

@@ -28,7 +28,8 @@ CONTINUATION = "At the top, the lamp was cold. He struck a match and waited for 
 
 
 def ctx(**kw):
-    return MetricContext(**kw)
+    """A context with its prompt and references parsed, as the scorer passes it to metrics."""
+    return MetricContext(**kw).parsed()
 
 
 def test_every_s5_metric_is_undefined_without_a_task():
@@ -96,12 +97,8 @@ def test_style_preservation_golden_formality_only(tree):
     # 10 words, so TTR is left out; one sentence each, lengths 2 and 3, both in bin 0: JS = 0 →
     # sentence-length similarity 1. Formality: F = (100·(1 − 1)/2 + 100)/2 = 50 and
     # (100·(2 − 1)/3 + 100)/2 = 66.67 → 1 − 16.67/100. Mean of the two similarities.
-    c = ctx(task="continue", prompt="Dogs bark .")
-    c.extra["_context_analyses"] = {
-        "Dogs bark .": tree(
-            ["Dogs", "bark", "."], [1, 1, 1], ["nsubj", "ROOT", "punct"], ["NOUN", "VERB", "PUNCT"]
-        )
-    }
+    prompt = tree(["Dogs", "bark", "."], [1, 1, 1], ["nsubj", "ROOT", "punct"], ["NOUN", "VERB", "PUNCT"])
+    c = MetricContext(task="continue", prompt="Dogs bark .", prompt_analysis=prompt)
     a = tree(
         ["Cats", "chase", "mice", "."],
         [1, 1, 1, 1],
@@ -113,9 +110,7 @@ def test_style_preservation_golden_formality_only(tree):
 
 def test_narrative_coherence_golden_with_known_embeddings():
     c = ctx(task="continue", prompt="First. Last.")
-    from wqrm.metrics.task import context_analysis
-
-    prompt = context_analysis(c, ["First. Last."])[0]
+    prompt = c.prompt_analysis
     prompt._embeddings = np.array([[1.0, 0.0], [0.6, 0.8]])
     a = wqrm.analyze("Next. Then.")
     a._embeddings = np.array([[1.0, 0.0], [0.0, 1.0]])
@@ -160,10 +155,8 @@ def test_bertscore_f1_is_bert_scores():
 
 
 def test_plot_originality_golden_with_known_embeddings():
-    from wqrm.metrics.task import context_analysis
-
     c = ctx(task="storygen", references=["Ref one.", "Ref two."])
-    r1, r2 = context_analysis(c, ["Ref one.", "Ref two."])
+    r1, r2 = c.reference_analyses
     r1._embeddings, r2._embeddings = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]])
     a = wqrm.analyze("A story.")
     a._embeddings = np.array([[0.6, 0.8]])

@@ -53,8 +53,8 @@ def _progress(bar: bool) -> Iterator[Callable[[int, int], None]]:
 
 
 def _groups(systems: list[str], baselines: list[str], references: list[str]) -> list:
-    from wqrm.benchmarks.bench import Group
-    from wqrm.benchmarks.corpora import parse_named_path
+    from wqrm.benchmarks.bench import Group  # deferred: `wqrm --help` stays fast
+    from wqrm.benchmarks.corpora import parse_named_path  # deferred: `wqrm --help` stays fast
 
     groups = []
     for option, kind, values in (
@@ -118,11 +118,11 @@ def bench(
     """Benchmark systems against reference corpora: composite and S1..S8 with bootstrap CIs,
     per-metric distances to each reference, win rates, a length check; writes results.json and
     per_text.jsonl into --out (then `wqrm report RUN`)."""
-    from wqrm.benchmarks.analysis import BenchConfig
-    from wqrm.benchmarks.bench import run_bench
-    from wqrm.benchmarks.cache import CacheMismatchError
-    from wqrm.benchmarks.corpora import CorpusError
-    from wqrm.scoring import load
+    from wqrm.benchmarks.analysis import BenchConfig  # deferred: `wqrm --help` stays fast
+    from wqrm.benchmarks.bench import run_bench  # deferred: `wqrm --help` stays fast
+    from wqrm.benchmarks.cache import CacheMismatchError  # deferred: `wqrm --help` stays fast
+    from wqrm.benchmarks.corpora import CorpusError  # deferred: `wqrm --help` stays fast
+    from wqrm.scoring import load  # deferred: `wqrm --help` stays fast
 
     try:
         groups = _groups(system or [], baseline or [], reference or [])
@@ -208,8 +208,8 @@ def report(
     ] = None,
 ) -> None:
     """Write the self-contained HTML report of a benchmark run (no rescoring, no network)."""
-    from wqrm.benchmarks.results import RunFormatError, load_run
-    from wqrm.reports.html import render_report
+    from wqrm.benchmarks.results import RunFormatError, load_run  # deferred: `wqrm --help` stays fast
+    from wqrm.reports.html import render_report  # deferred: `wqrm --help` stays fast
 
     try:
         results, rows = load_run(run)

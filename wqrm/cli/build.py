@@ -44,7 +44,7 @@ def build_profile_cmd(
     """Build a reference profile: per-metric quantiles over passages of human reference prose."""
     from rich.progress import Progress
 
-    from wqrm.profile import build_profile
+    from wqrm.build.profile import build_profile  # deferred: `wqrm --help` stays fast
 
     missing = [str(c) for c in corpora if not c.exists()]
     if missing:
@@ -85,7 +85,8 @@ def build_corpus_cmd(
     """Build the corpus resources: co-occurrence, LDA, ESA, n-gram LM, generic phrases, classifier."""
     import time
 
-    from wqrm.corpus import BuildOptions, CorpusSources, build_corpus_resources
+    from wqrm.build.corpus import build_corpus_resources  # deferred: `wqrm --help` stays fast
+    from wqrm.build.sources import BuildOptions, CorpusSources  # deferred: `wqrm --help` stays fast
 
     data_dir = data or _default_data()
     if not data_dir.is_dir():

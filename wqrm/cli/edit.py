@@ -50,9 +50,13 @@ def train_edit(
     ] = None,
 ) -> None:
     """Train the edit-quality reward model (S1) pairwise: −log σ(r(better) − r(worse))."""
-    from wqrm.edit.dataset import FeatureCache, build_dataset
-    from wqrm.edit.model import EmbeddingHeadReward, RewardHead
-    from wqrm.edit.train import TrainConfig, train_frozen, train_transformer
+    from wqrm.edit.model import EmbeddingHeadReward, RewardHead  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.dataset import FeatureCache, build_dataset  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.train_edit import (  # deferred: `wqrm --help` stays fast
+        TrainConfig,
+        train_frozen,
+        train_transformer,
+    )  # deferred: `wqrm --help` stays fast
 
     if sum([frozen, lora, full]) > 1:
         err.print("[red]error:[/red] choose one of --frozen, --lora, --full")
@@ -114,8 +118,16 @@ def train_tagger(
     dev_percent: Annotated[int, typer.Option(help="Share of texts held out for dev.")] = 20,
 ) -> None:
     """Train the edit-trace span tagger on span annotations (+ diffs of edit pairs)."""
-    from wqrm.edit.data import is_dev, load_pairs, normalise
-    from wqrm.edit.tagger import EditTagger, load_span_file, tagged_from_pairs, token_prf
+    from wqrm.edit.tagger import EditTagger  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.data import is_dev, load_pairs, normalise  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.tagger import (  # deferred: `wqrm --help` stays fast
+        dev_scores,
+        featurise,
+        fit_tagger,
+        load_span_file,
+        tagged_from_pairs,
+        token_prf,
+    )
 
     items = [t for f in spans for t in load_span_file(f)]
     for it in items:
@@ -133,10 +145,10 @@ def train_tagger(
         f"tagger data: {len(train)} train texts ({len(extra)} from diffs), {len(dev)} dev texts, "
         f"{len(categories)} categories"
     )
-    train_feats = tagger.featurise(train)
-    dev_feats = tagger.featurise(dev)
-    history = tagger.fit(train_feats, dev_feats, epochs=epochs, seed=seed)
-    p, g = tagger.dev_scores(dev_feats)
+    train_feats = featurise(tagger, train)
+    dev_feats = featurise(tagger, dev)
+    history = fit_tagger(tagger, train_feats, dev_feats, epochs=epochs, seed=seed)
+    p, g = dev_scores(tagger, dev_feats)
     report = {
         "tagger": token_prf(p >= tagger.threshold, g),
         "flag_nothing": token_prf(np.zeros_like(g), g),

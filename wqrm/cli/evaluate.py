@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from wqrm.cli.common import err, out
+from wqrm.weights import default_weights_path, load_weights
 
 __all__ = ["eval_pairs"]
 
@@ -32,16 +33,14 @@ def eval_pairs(
     ] = None,
 ) -> None:
     """Pairwise accuracy (ties count half), n, bootstrap 95% CI and length-adversarial accuracy."""
-    from wqrm.edit.data import load_pairs
-    from wqrm.edit.evaluate import score_pairs
-    from wqrm.metrics.edit import shipped_dir
+    from wqrm.fit.data import load_pairs  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.evaluate import score_pairs  # deferred: `wqrm --help` stays fast
+    from wqrm.metrics.edit import shipped_dir  # deferred: `wqrm --help` stays fast
 
     pairs = load_pairs(files)
     if split != "all":
         # the split recorded by the fit: an edit model's training.json (--model), else the shipped
         # weights (all sources), else the shipped edit model (its own sources only)
-        from wqrm.weights import default_weights_path
-
         candidates = [Path(model) / "training.json"] if model else []
         candidates += [Path(weights)] if weights and weights != "uniform" else []
         candidates += [default_weights_path(), shipped_dir("reward") / "training.json"]
@@ -71,19 +70,18 @@ def eval_pairs(
 
 
 def _score_fn(name: str, model: Path | None, weights: str | None = None):
-    import wqrm.metrics as M
-    from wqrm.baselines import longer_wins, metric_baseline, shorter_wins
+    import wqrm.metrics as M  # deferred: `wqrm --help` stays fast
+    from wqrm.baselines import longer_wins, metric_baseline, shorter_wins  # deferred: fast --help
 
     if name == "edit":
-        from wqrm.edit.model import load_reward_model
-        from wqrm.metrics.edit import shipped_dir
+        from wqrm.edit.model import load_reward_model  # deferred: `wqrm --help` stays fast
+        from wqrm.metrics.edit import shipped_dir  # deferred: `wqrm --help` stays fast
 
         rm = load_reward_model(model or shipped_dir("reward"))
         return lambda texts: list(rm.score(texts))
     if name in ("composite", "uniform"):
-        from wqrm import resources
-        from wqrm.scoring import Scorer
-        from wqrm.weights import load_weights
+        from wqrm import resources  # deferred: `wqrm --help` stays fast
+        from wqrm.scoring import Scorer  # deferred: `wqrm --help` stays fast
 
         if model:
             resources.set_override("edit_model", str(model))
@@ -102,6 +100,6 @@ def _score_fn(name: str, model: Path | None, weights: str | None = None):
 
 
 def _analyses(texts):
-    from wqrm.analysis import analyze_batch
+    from wqrm.analysis import analyze_batch  # deferred: `wqrm --help` stays fast
 
     return analyze_batch(texts)

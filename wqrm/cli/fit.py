@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from wqrm.cli.common import err, out, parse_source_weights
+from wqrm.components import COMPONENTS
+from wqrm.weights import LearnedWeights
 
 __all__ = ["fit_weights_command"]
 
@@ -30,81 +30,6 @@ def _fit_command(
     parts += ["--edit-reference", str(edit_reference)] if edit_reference else []
     parts += ["--name", name, "--out", str(out_path)]
     return " ".join(shlex.quote(p) for p in parts)
-
-
-def evaluate_table(table, alpha) -> dict:
-    """Accuracy (ties half), length-adversarial accuracy and n of `alpha`'s composite on `table`."""
-    from wqrm.weights import accuracy, pair_margins
-
-    m = pair_margins(table.A, table.B, alpha)
-    adv = table.length_adversarial
-    return {
-        "accuracy": accuracy(m),
-        "n": int((~np.isnan(m)).sum()),
-        "length_adversarial_accuracy": accuracy(m[adv]) if adv.any() else None,
-        "n_length_adversarial": int((~np.isnan(m[adv])).sum()),
-    }
-
-
-def fit_inputs(
-    pairs,
-    scored,
-    source_weights,
-    seed,
-    dev_percent,
-    cache=None,
-    cross_fit=True,
-    features_cache=None,
-    edit_reference: Path | None = None,
-):
-    """(PairTable of train + dev pairs with their components, record of what was done): loads and
-    splits the pairs like the edit model (by item group), computes missing metric values into
-    `cache`, optionally rewrites `edit_reward`'s reference quantiles in the profile directory
-    `edit_reference` (over the edit model's training texts), and replaces `edit_reward` by
-    out-of-fold values for the edit model's own training texts."""
-    from wqrm.edit.dataset import FeatureCache, build_dataset
-    from wqrm.edit.model import EmbeddingHeadReward, RewardHead
-    from wqrm.metrics.edit import shipped_dir
-    from wqrm.scoring import Scorer, UniformWeights
-    from wqrm.weights import MetricCache, build_pair_table, collect_metrics, cross_fit_edit_reward
-
-    ds = build_dataset(pairs, scored, weights=source_weights, dev_percent=dev_percent, seed=seed)
-    err.print(f"data: {json.dumps(ds.summary())}")
-    scorer = Scorer(weights=UniformWeights())
-    mc = MetricCache(cache)
-    texts = [t for p in [*ds.train, *ds.dev] for t in (p.better, p.worse)]
-    collect_metrics(texts, mc, scorer, progress=lambda d, n: err.print(f"metrics: {d}/{n} texts", end="\r"))
-    model_dir = shipped_dir("reward")
-    record: dict = {"cross_fit_edit": None, "edit_reference": None}
-    if edit_reference is not None:
-        from wqrm.profile import MetricQuantiles, Profile
-        from wqrm.weights import edit_reward_reference
-
-        ref = edit_reward_reference(ds.train, model_dir, mc)
-        profile = Profile.load(edit_reference)
-        profile.metrics["edit_reward"] = MetricQuantiles(
-            tuple(ref["quantiles"]), ref["mean"], ref["std"], ref["n"], ref["n_undefined"]
-        )
-        note = {
-            "texts": "train-split texts of the edit model's training pairs (AI drafts and human edits)",
-            "n": ref["n"],
-            "split": {"seed": seed, "dev_percent": dev_percent},
-            "model": model_dir.name,
-            "command": "wqrm fit-weights --edit-reference",
-        }
-        profile.meta.setdefault("metric_references", {})["edit_reward"] = note
-        profile.save(edit_reference)
-        scorer = Scorer(profile=profile, weights=UniformWeights())
-        record["edit_reference"] = {"profile": Path(edit_reference).name, **note}
-        err.print(f"edit_reward reference: {ref['n']} training texts, median {ref['quantiles'][4]:.2f}")
-    override = None
-    if cross_fit:
-        probe = EmbeddingHeadReward(RewardHead(1, 0), {})
-        feats = FeatureCache(features_cache, probe.features) if features_cache else None
-        override = cross_fit_edit_reward(ds.train, model_dir, features=feats)
-        record["cross_fit_edit"] = {"folds": 5, "texts": len(override), "model": model_dir.name}
-        err.print(f"cross-fit edit_reward for {len(override)} training texts")
-    return build_pair_table(ds.train, ds.dev, mc, scorer, edit_override=override), record
 
 
 def fit_weights_command(
@@ -147,15 +72,16 @@ def fit_weights_command(
     """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
     from rich.table import Table
 
-    from wqrm.profile import file_sha256
-    from wqrm.weights import COMPONENTS, LearnedWeights, direction_check, fit_weights
+    from wqrm.build.sources import file_sha256  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.pairs import evaluate_table, prepare_pair_table  # deferred: `wqrm --help` stays fast
+    from wqrm.fit.weights import direction_check, fit_weights  # deferred: `wqrm --help` stays fast
 
     for f in [*pairs, *(scored or [])]:
         if not f.exists():
             err.print(f"[red]error:[/red] {f}: no such file")
             raise typer.Exit(2)
     source_weights = parse_source_weights(weight)
-    table, record = fit_inputs(
+    table, record = prepare_pair_table(
         pairs,
         scored or [],
         source_weights,
@@ -165,6 +91,7 @@ def fit_weights_command(
         cross_fit,
         features_cache,
         edit_reference,
+        say=err.print,
     )
     train, dev = table.subset(~table.dev), table.subset(table.dev)
     fit = fit_weights(train.A, train.B, train.weight, l2=l2)

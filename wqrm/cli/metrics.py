@@ -31,7 +31,7 @@ def metrics(
     ] = MAX_CHARS,
 ) -> None:
     """Rigid metrics only (no composite). Undefined values print as empty / null with a reason."""
-    import wqrm.metrics as M
+    import wqrm.metrics as M  # deferred: `wqrm --help` stays fast
 
     if as_json and as_csv:
         err.print("[red]error:[/red] choose one of --json and --csv")
@@ -93,7 +93,7 @@ def catalogue(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """List every registered metric with its component, direction, range and reference."""
-    import wqrm.metrics as M
+    import wqrm.metrics as M  # deferred: `wqrm --help` stays fast
 
     df = M.catalogue()
     if as_json:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from rich.table import Table
 
 from wqrm.cli.common import fmt, out
+from wqrm.components import COMPONENT_NAMES
 
 __all__ = ["display_spans", "print_score_table", "render_spans"]
 
 
 def print_score_table(name: str, result) -> None:
     """The composite, S1..S8 with each metric's raw value and goodness, and why anything is missing."""
-    from wqrm.components import COMPONENT_NAMES
-    from wqrm.metrics.registry import specs
+    from wqrm.metrics.registry import specs  # deferred: `wqrm --help` stays fast
 
     out.print(
         f"[bold]{name}[/bold]  score [bold cyan]{fmt(result.score)}[/bold cyan]  "

@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from wqrm.cli.common import err, out, read_all
+from wqrm.cli.render import print_score_table, render_spans
 from wqrm.textio import MAX_CHARS, InvalidTextError, read_text
+from wqrm.weights import load_weights
 
 __all__ = ["score"]
 
@@ -67,8 +69,8 @@ def score(
     ] = None,
 ) -> None:
     """Score texts: the composite score, components S1..S8 and every metric."""
-    from wqrm import resources
-    from wqrm.scoring import load
+    from wqrm import resources  # deferred: `wqrm --help` stays fast
+    from wqrm.scoring import load  # deferred: `wqrm --help` stays fast
 
     if model is not None:
         if not model.exists():
@@ -77,8 +79,6 @@ def score(
         resources.set_override("edit_model", str(model))
 
     context = _score_context(persona, task, prompt_file, references, encoding)
-    from wqrm.weights import load_weights
-
     try:
         alpha = load_weights(weights)  # read once; the scorer gets the object
     except ValueError as exc:
@@ -105,19 +105,15 @@ def score(
             failed = True
             err.print(f"[red]error:[/red] {error}")
             if as_json:
-                from wqrm.scoring import ScoreResult
+                from wqrm.scoring import ScoreResult  # deferred: `wqrm --help` stays fast
 
                 print(json.dumps(ScoreResult.failed(error).to_dict(file=f), ensure_ascii=False))
             continue
         if as_json:
             print(json.dumps(r.to_dict(file=f), ensure_ascii=False))
         else:
-            from wqrm.cli.render import print_score_table
-
             print_score_table(f, r)
             if spans:
-                from wqrm.cli.render import render_spans
-
                 out.print(render_spans(text, r.spans))
     if failed:
         raise typer.Exit(1)
@@ -136,7 +132,7 @@ class _InContext:
 
 def _score_context(persona, task, prompt_file, references, encoding: str) -> dict[str, Any]:
     """`Scorer.score_batch` context keywords from the `score` options (errors exit with status 2)."""
-    from wqrm.metrics.task import TASKS
+    from wqrm.metrics.task import TASKS  # deferred: `wqrm --help` stays fast
 
     if task is not None and task not in TASKS:
         err.print(f"[red]error:[/red] --task must be one of {', '.join(TASKS)}, not {task!r}")
@@ -147,7 +143,7 @@ def _score_context(persona, task, prompt_file, references, encoding: str) -> dic
     context: dict[str, Any] = {"task": task}
     try:
         if persona is not None:
-            from wqrm.persona import resolve
+            from wqrm.persona import resolve  # deferred: `wqrm --help` stays fast
 
             context["persona"] = resolve(persona)
         if prompt_file is not None:
@@ -172,8 +168,8 @@ def _score_jsonl(
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from wqrm.batch import count_rows, score_jsonl
-    from wqrm.scoring import load
+    from wqrm.batch import count_rows, score_jsonl  # deferred: `wqrm --help` stays fast
+    from wqrm.scoring import load  # deferred: `wqrm --help` stays fast
 
     if not input.exists():
         err.print(f"[red]error:[/red] {input}: no such file")

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from wqrm import resources
+from wqrm.analysis import encode_unit, paragraph_spans
 from wqrm.resources import ResourceMissingError
 
 __all__ = [
@@ -52,9 +53,7 @@ class RewardModel(Protocol):
 
 def paragraphs_of(text: str) -> list[str]:
     """Blank-line paragraphs of `text` (the whole stripped text when there is no break)."""
-    from wqrm.analysis import _paragraph_spans
-
-    paras = [text[a:b] for a, b in _paragraph_spans(text)]
+    paras = [text[a:b] for a, b in paragraph_spans(text)]
     return paras or [text.strip()]
 
 
@@ -141,8 +140,6 @@ class EmbeddingHeadReward:
 
     def features(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         pieces, owner = _flatten(texts)
-        from wqrm.analysis import encode_unit
-
         emb = encode_unit(pieces, encoder=self.encoder, batch_size=batch_size)
         out = np.zeros((len(texts), emb.shape[1]))
         np.add.at(out, owner, emb)

@@ -1,6 +1,6 @@
 import json
 
-from wqrm.edit.data import (
+from wqrm.fit.data import (
     Scored,
     assign_groups,
     is_dev,

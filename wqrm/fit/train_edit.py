@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from wqrm.edit.data import Pair, Scored
-from wqrm.edit.evaluate import pairwise_report
-from wqrm.edit.model import EmbeddingHeadReward, RewardHead, TransformerReward
+from wqrm.edit.model import EmbeddingHeadReward, RewardHead, TransformerReward, load_reward_model
+from wqrm.fit.data import Pair, Scored
+from wqrm.fit.evaluate import pairwise_report
 
 __all__ = ["TrainConfig", "set_seed", "train_frozen", "train_transformer"]
 
@@ -379,6 +379,4 @@ def train_transformer(
         _save_checkpoint(ckpt, model, opt, state)
         if state["stale"] >= cfg.patience:
             break
-    from wqrm.edit.model import load_reward_model
-
     return load_reward_model(out), state["history"]

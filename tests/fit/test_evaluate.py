@@ -1,7 +1,7 @@
 import pytest
 
-from wqrm.edit.data import Pair
-from wqrm.edit.evaluate import pairwise_report, score_pairs
+from wqrm.fit.data import Pair
+from wqrm.fit.evaluate import pairwise_report, score_pairs
 
 
 def test_pairwise_report_golden():

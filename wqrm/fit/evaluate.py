@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from wqrm.edit.data import Pair
+from wqrm.fit.data import Pair
 
 __all__ = ["PairwiseReport", "pair_credit", "pairwise_report", "score_pairs"]
 

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from wqrm.edit.tagger import EDITED, EditTagger, Span, TaggedText, diff_spans, token_prf
+from wqrm.edit.tagger import EDITED, EditTagger, Span
+from wqrm.fit.tagger import TaggedText, dev_scores, diff_spans, featurise, fit_tagger, token_prf
 
 
 def test_diff_spans_golden():
@@ -62,28 +63,12 @@ def test_tagger_learns_and_roundtrips(tiny_tagger, tmp_path):
         "the very rain fell on the town",
     ]
     items = [TaggedText(t, [Span(t.index("very"), t.index("very") + 4, "Cliche")]) for t in texts]
-    feats = tiny_tagger.featurise(items)
-    tiny_tagger.fit(feats, feats, epochs=60, seed=0)
-    p, g = tiny_tagger.dev_scores(feats)
+    feats = featurise(tiny_tagger, items)
+    fit_tagger(tiny_tagger, feats, feats, epochs=60, seed=0)
+    p, g = dev_scores(tiny_tagger, feats)
     assert token_prf(p >= tiny_tagger.threshold, g)["f1"] > 0.6
     spans = tiny_tagger.predict("the old man mended the very net")
     assert all(0 <= s.start < s.end <= 31 and 0 <= s.probability <= 1 for s in spans)
     tiny_tagger.save(tmp_path / "tagger")
     again = EditTagger.load(tmp_path / "tagger", tiny_tagger.encoder, tiny_tagger.tokenizer)
     assert again.predict(texts[0]) == tiny_tagger.predict(texts[0])
-
-
-def test_display_spans_widen_to_words_and_merge_neighbours():
-    from wqrm.cli.render import display_spans
-
-    text = "The lighthouse keeper, tired, slept. Gulls cried."
-    spans = [
-        {"start": 6, "end": 9, "label": "Cliche", "probability": 0.6},  # inside "lighthouse"
-        {"start": 15, "end": 21, "label": "Purple Prose", "probability": 0.8},  # "keeper"
-        {"start": 23, "end": 28, "label": "Cliche", "probability": 0.7},  # "tired" after ", "
-        {"start": 37, "end": 40, "label": "Cliche", "probability": 0.5},  # inside "Gulls"
-    ]
-    shown = display_spans(text, spans)
-    assert [text[s["start"] : s["end"]] for s in shown] == ["lighthouse keeper, tired,", "Gulls"]
-    assert shown[0]["label"] == "Cliche"  # label of the longest piece ("lighthouse")
-    assert shown[1]["probability"] == 0.5

@@ -9,18 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wqrm.corpus import (
-    BuildOptions,
-    CorpusResources,
-    CorpusSources,
-    KneserNeyLM,
-    PhraseDB,
-    build_corpus_resources,
-    clause_segments,
-    count_ngrams,
-    default_corpus_dir,
-    is_content_word,
-)
+from wqrm.build.corpus import build_corpus_resources
+from wqrm.build.sources import BuildOptions, CorpusSources
+from wqrm.corpus import CorpusResources, PhraseDB, default_corpus_dir
+from wqrm.ngram import KneserNeyLM, count_ngrams
+from wqrm.words import clause_segments, is_content_word
 
 # ---- a tiny corpus in the development-data layout --------------------------------------------
 
@@ -201,7 +194,7 @@ def test_builder_writes_every_file_without_pickles(tiny):
 
 
 def test_vocabulary_and_cooccurrence_counts(tiny, nlp):
-    from wqrm.profile import passages_from_file
+    from wqrm.build.profile import passages_from_file
 
     root, out, _ = tiny
     res = CorpusResources.load(out)

@@ -8,7 +8,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from wqrm.cli import app
-from wqrm.weights import COMPONENTS, MetricCache
+from wqrm.components import COMPONENTS
+from wqrm.fit.weights import MetricCache
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from wqrm import __version__
 from wqrm.cli import app
 from wqrm.weights import LearnedWeights, default_weights_path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "lighthouse.txt"
 runner = CliRunner()
 

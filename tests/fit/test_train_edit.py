@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from wqrm.edit.data import Pair
 from wqrm.edit.model import (
     EmbeddingHeadReward,
     RewardHead,
@@ -12,7 +11,8 @@ from wqrm.edit.model import (
     load_reward_model,
     resolve_base,
 )
-from wqrm.edit.train import TrainConfig, train_frozen, train_transformer
+from wqrm.fit.data import Pair
+from wqrm.fit.train_edit import TrainConfig, train_frozen, train_transformer
 from wqrm.resources import ResourceMissingError
 
 GOOD = [

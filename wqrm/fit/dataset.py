@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wqrm.edit.data import Pair, Scored, assign_groups, is_dev, link_scored_pairs, load_pairs, load_scored
+from wqrm.fit.data import Pair, Scored, assign_groups, is_dev, link_scored_pairs, load_pairs, load_scored
 
 __all__ = ["DEFAULT_PAIR_FILES", "DEFAULT_SCORED_FILES", "Dataset", "FeatureCache", "build_dataset"]
 

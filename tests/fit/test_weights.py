@@ -1,0 +1,145 @@
+"""Fitting the composite weights: Bradley–Terry fit, accuracy, direction check, S1's reference."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wqrm.components import COMPONENTS
+from wqrm.fit.weights import accuracy, direction_check, fit_weights
+from wqrm.weights import default_weights_path, load_weights
+
+NAN = np.nan
+
+
+def _alpha(**kw):
+    return {c: kw.get(c, 0.0) for c in COMPONENTS}
+
+
+def test_accuracy_counts_ties_half_and_skips_undefined():
+    assert accuracy(np.array([1.0, -1.0, 0.0, NAN])) == pytest.approx(1.5 / 3)
+    assert accuracy(np.array([NAN])) is None
+
+
+def _synthetic(n=600, seed=0, true=None):
+    """Pairs whose preference follows σ(8 · Σ α*_i ΔS_i) with α* on S1 and S3."""
+    rng = np.random.default_rng(seed)
+    true = true if true is not None else np.array([0.6, 0, 0.4, 0, 0, 0, 0, 0])
+    X = rng.uniform(0, 1, size=(n, 8))
+    Y = rng.uniform(0, 1, size=(n, 8))
+    X[:, 4] = Y[:, 4] = NAN  # S5 never observed
+    X[:, 7] = Y[:, 7] = NAN  # S8 never observed
+    d = np.nansum((X - Y) * true, axis=1)
+    prefer_x = rng.uniform(size=n) < 1 / (1 + np.exp(-8 * d))
+    A = np.where(prefer_x[:, None], X, Y)
+    B = np.where(prefer_x[:, None], Y, X)
+    return A, B
+
+
+def test_fit_is_on_the_simplex_and_deterministic():
+    A, B = _synthetic()
+    f1 = fit_weights(A, B)
+    f2 = fit_weights(A.copy(), B.copy())
+    a = np.array(list(f1.alpha.values()))
+    assert abs(a.sum() - 1.0) < 1e-9
+    assert (a >= 0).all()
+    assert f1.alpha == f2.alpha and f1.tau == f2.tau
+    assert f1.converged
+
+
+def test_fit_recovers_the_informative_components():
+    A, B = _synthetic(n=3000)
+    fit = fit_weights(A, B, l2=1e-4)
+    ranked = sorted(fit.alpha, key=fit.alpha.get, reverse=True)
+    assert set(ranked[:2]) == {"S1", "S3"}
+    assert fit.alpha["S1"] > fit.alpha["S3"]
+    assert fit.train_accuracy > 0.7
+    assert fit.tau > 1.0
+
+
+def test_unobserved_components_stay_at_the_prior():
+    A, B = _synthetic()
+    fit = fit_weights(A, B)
+    assert abs(fit.theta[4]) < 1e-9 and abs(fit.theta[7]) < 1e-9  # ratios of α never involve them
+    assert fit.alpha["S5"] == pytest.approx(fit.alpha["S8"])
+    assert "S5" not in fit.components_seen and "S1" in fit.components_seen
+
+
+def test_fit_restricted_to_components_gives_zero_elsewhere():
+    A, B = _synthetic()
+    fit = fit_weights(A, B, components=["S2", "S3"])
+    assert fit.alpha["S1"] == 0.0 and fit.alpha["S2"] + fit.alpha["S3"] == pytest.approx(1.0)
+    alone = fit_weights(A, B, components=["S1"])
+    assert alone.alpha["S1"] == 1.0
+
+
+def test_strong_l2_pulls_toward_uniform():
+    A, B = _synthetic()
+    loose, tight = fit_weights(A, B, l2=1e-4), fit_weights(A, B, l2=100.0)
+    dist = lambda f: np.abs(np.array(list(f.alpha.values())) - 1 / 8).sum()  # noqa: E731
+    assert dist(tight) < dist(loose)
+    assert dist(tight) < 0.02
+
+
+def test_sample_weights_matter():
+    A, B = _synthetic(n=400, seed=1)
+    flipped_A, flipped_B = B[:200], A[:200]  # the same pairs, opposite preference
+    A2, B2 = np.vstack([A, flipped_A]), np.vstack([B, flipped_B])
+    w = np.r_[np.ones(400), np.full(200, 1e-6)]
+    assert fit_weights(A2, B2, w).alpha == pytest.approx(fit_weights(A, B).alpha, abs=1e-3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_fit_alpha_always_on_the_simplex(seed):
+    A, B = _synthetic(n=50, seed=seed)
+    a = np.array(list(fit_weights(A, B).alpha.values()))
+    assert abs(a.sum() - 1.0) < 1e-9 and (a >= 0).all()
+
+
+def test_direction_check_reports_disagreement():
+    from wqrm.scoring import Scorer
+
+    sc = Scorer(weights=load_weights("uniform"))
+    n = 60
+    better = [{"ttr": 0.9, "gpp": 5.0} for _ in range(n)]  # ttr: higher ✓; gpp: lower, but better has more
+    worse = [{"ttr": 0.5, "gpp": 1.0} for _ in range(n)]
+    rep = direction_check(better, worse, sc)
+    assert rep["ttr"]["verdict"] == "agrees" and rep["ttr"]["agreement"] == 1.0
+    assert rep["gpp"]["verdict"] == "disagrees" and rep["gpp"]["agreement"] == 0.0
+    assert rep["mtld"]["verdict"] == "undefined"
+
+
+def test_shipped_weights_use_the_edit_models_split():
+    """Same item-group split as S1: the edit model's dev pairs are dev pairs of the composite too."""
+    from wqrm.metrics.edit import shipped_dir
+
+    weights = json.loads(default_weights_path().read_text())
+    edit = json.loads((shipped_dir("reward") / "training.json").read_text())
+    assert set(edit["dev_ids"]) <= set(weights["dev_ids"])
+    assert weights["split"] == {"by": "item group", "seed": edit["config"]["seed"], "dev_percent": 20}
+    assert sum(weights["counts"]["dev"].values()) == len(weights["dev_ids"])
+
+
+def test_edit_reward_reference_over_the_models_training_texts(tmp_path):
+    from wqrm.fit.data import Pair
+    from wqrm.fit.weights import MetricCache, edit_reward_reference, text_key
+    from wqrm.profile import QUANTILE_LEVELS
+
+    (tmp_path / "training.json").write_text(json.dumps({"data": {"train_pairs": {"lamp": 60, "other": 0}}}))
+    pairs = [Pair(f"good {i}", f"bad {i}", "lamp") for i in range(60)]
+    pairs += [Pair(f"x {i}", f"y {i}", "other") for i in range(60)]  # not the model's training source
+    cache = MetricCache()
+    cache.add({"key": text_key(f"good {i}"), "metrics": {"edit_reward": float(i)}} for i in range(60))
+    cache.add({"key": text_key(f"bad {i}"), "metrics": {"edit_reward": float(-i)}} for i in range(60))
+    ref = edit_reward_reference(pairs, tmp_path, cache)
+    values = np.r_[np.arange(60.0), -np.arange(60.0)]
+    assert ref["n"] == 120 and ref["n_undefined"] == 0
+    assert ref["quantiles"] == pytest.approx(np.quantile(values, QUANTILE_LEVELS))
+    assert ref["quantiles"][4] == pytest.approx(0.0)  # median of the symmetric set
+    with pytest.raises(ValueError, match="too few"):
+        edit_reward_reference(pairs[:10], tmp_path, cache)

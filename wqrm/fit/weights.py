@@ -1,0 +1,368 @@
+"""Fitting the composite weights: Bradley–Terry on component differences of preference pairs.
+
+Fitting (`fit_weights`) maximises the weighted Bradley–Terry log-likelihood of preference pairs
+
+    P(a ≻ b) = σ(τ · Σ_{i∈A(a)∩A(b)} α_i (S_i(a) − S_i(b)) / Σ_{i∈A(a)∩A(b)} α_i)
+
+(A(x): the components text x has, so a pair is compared on the components both texts have), with
+a learned temperature τ = exp(ρ) and an L2 pull of θ toward 0 (uniform α):
+
+    loss(θ, ρ) = Σ_p w_p softplus(−margin_p) / Σ_p w_p + λ ‖θ‖²
+
+The objective is smooth and the optimiser (L-BFGS from θ = 0, ρ = log 5) has no randomness, so a
+refit on the same data gives the same weights. A component that no training pair has (S5 without a
+task, S8 without a candidate group) gets no gradient from the data; its θ stays at the prior 0.
+
+Metric values for the training texts are expensive (parse, encoder, edit model, tagger), so
+`collect_metrics` computes them once per distinct text and appends them to a JSONL cache keyed by
+sha1(text); the fit, the ablations and the direction check all read that cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wqrm.components import COMPONENTS
+from wqrm.edit.model import EmbeddingHeadReward, RewardHead
+from wqrm.fit.evaluate import pair_credit, pairwise_report
+from wqrm.fit.train_edit import TrainConfig, train_frozen
+from wqrm.jsonl import repair_tail
+from wqrm.profile import QUANTILE_LEVELS
+from wqrm.scoring import Scorer
+from wqrm.weights import UniformWeights, pair_margins
+
+__all__ = [
+    "FitResult",
+    "MetricCache",
+    "accuracy",
+    "collect_metrics",
+    "cross_fit_edit_reward",
+    "direction_check",
+    "edit_reward_reference",
+    "fit_weights",
+    "metric_scorer",
+    "text_key",
+]
+
+log = logging.getLogger(__name__)
+
+
+def metric_scorer() -> Scorer:
+    """A scorer for metric values and goodness only (its weights are never used)."""
+    return Scorer(weights=UniformWeights())
+
+
+# ---- metric cache --------------------------------------------------------------------------------
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class MetricCache:
+    """Metric values per text (`{"key", "n_words", "metrics", "error"}` rows in a JSONL file)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else None
+        self.rows: dict[str, dict[str, Any]] = {}
+        if self.path and self.path.exists():
+            repair_tail(self.path)
+            with self.path.open(encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        row = json.loads(line)
+                        self.rows[row["key"]] = row
+
+    def __contains__(self, text: str) -> bool:
+        return text_key(text) in self.rows
+
+    def get(self, text: str) -> dict[str, Any] | None:
+        return self.rows.get(text_key(text))
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        for row in rows:
+            self.rows[row["key"]] = row
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:
+                for row in rows:
+                    fh.write(json.dumps(row) + "\n")
+                fh.flush()
+
+
+def collect_metrics(
+    texts: Sequence[str],
+    cache: MetricCache,
+    scorer=None,
+    *,
+    chunk: int = 32,
+    progress: Callable[[int, int], None] | None = None,
+) -> MetricCache:
+    """Compute every metric of the scorer for each distinct text not yet in `cache` (in chunks of
+    `chunk` texts, appended to the cache as they finish, so an interrupted run resumes). A text
+    that cannot be scored is cached with its error."""
+    scorer = scorer or metric_scorer()
+    todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    for start in range(0, len(todo), chunk):
+        part = todo[start : start + chunk]
+        cache.add(
+            {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
+            for t, r in zip(part, scorer.score_batch(part), strict=True)
+        )
+        if progress:
+            progress(start + len(part), len(todo))
+    return cache
+
+
+# ---- components and the fit -----------------------------------------------------------------------
+
+
+@dataclass
+class FitResult:
+    alpha: dict[str, float]
+    tau: float
+    theta: list[float]
+    loss: float
+    train_accuracy: float
+    n_pairs: int
+    iterations: int
+    converged: bool
+    l2: float
+    components_seen: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fit_weights(
+    A: np.ndarray,
+    B: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+    *,
+    l2: float = 0.01,
+    components: Sequence[str] = COMPONENTS,
+    max_iter: int = 500,
+) -> FitResult:
+    """Fit α = softmax(θ) and τ = exp(ρ) by weighted Bradley–Terry on component differences.
+
+    `A` holds the preferred texts' components, `B` the other texts' ((n, 8), NaN = missing).
+    Components outside `components` get α = 0 (for ablations). Deterministic: L-BFGS-B from θ = 0.
+    """
+    import torch
+
+    if A.shape != B.shape or A.shape[1] != len(COMPONENTS):
+        raise ValueError(f"A and B must both be (n, {len(COMPONENTS)})")
+    active = np.array([c in components for c in COMPONENTS])
+    if not active.any():
+        raise ValueError("no component to fit")
+    w = np.ones(len(A)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    shared = ~np.isnan(A) & ~np.isnan(B) & active
+    keep = shared.any(axis=1) & (w > 0)
+    D = torch.from_numpy(np.where(shared, np.nan_to_num(A) - np.nan_to_num(B), 0.0)[keep])
+    M = torch.from_numpy(shared[keep].astype(np.float64))
+    W = torch.from_numpy(w[keep])
+    W = W / W.sum()
+    idx = torch.from_numpy(np.flatnonzero(active))
+    seen = [c for c, s in zip(COMPONENTS, shared[keep].any(axis=0), strict=True) if s]
+
+    params = torch.zeros(len(idx) + 1, dtype=torch.float64)
+    params[-1] = float(np.log(5.0))
+    params.requires_grad_(True)
+
+    def objective(p: torch.Tensor) -> torch.Tensor:
+        theta, rho = p[:-1], p[-1]
+        alpha = torch.zeros(len(COMPONENTS), dtype=torch.float64).index_copy(0, idx, torch.softmax(theta, 0))
+        num = (D * alpha).sum(1)
+        den = (M * alpha).sum(1)
+        margin = torch.exp(rho) * num / den
+        return (W * torch.nn.functional.softplus(-margin)).sum() + l2 * (theta**2).sum()
+
+    opt = torch.optim.LBFGS(
+        [params],
+        lr=1.0,
+        max_iter=max_iter,
+        tolerance_grad=1e-10,
+        tolerance_change=1e-14,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+    )
+
+    def closure():
+        opt.zero_grad()
+        loss = objective(params)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    state = opt.state[opt._params[0]]
+    iterations = int(state.get("n_iter", 0))
+    with torch.no_grad():
+        theta = params[:-1].numpy().copy()
+        tau = float(np.exp(params[-1].item()))
+        loss = float(objective(params))
+    a = np.zeros(len(COMPONENTS))
+    e = np.exp(theta - theta.max())
+    a[active] = e / e.sum()
+    a = a / a.sum()
+    acc = accuracy(pair_margins(A[keep], B[keep], a), w[keep])
+    full_theta = np.full(len(COMPONENTS), -np.inf)
+    full_theta[active] = theta
+    return FitResult(
+        alpha={c: float(x) for c, x in zip(COMPONENTS, a, strict=True)},
+        tau=tau,
+        theta=[float(x) if np.isfinite(x) else None for x in full_theta],
+        loss=loss,
+        train_accuracy=float("nan") if acc is None else acc,
+        n_pairs=int(keep.sum()),
+        iterations=iterations,
+        converged=iterations < max_iter,
+        l2=l2,
+        components_seen=seen,
+    )
+
+
+# ---- out-of-fold S1 for the texts the edit model was trained on ---------------------------------------
+
+
+def cross_fit_edit_reward(
+    train_pairs: Sequence[Any],
+    model_dir: str | Path,
+    *,
+    folds: int = 5,
+    features: Callable[[list[str]], np.ndarray] | None = None,
+) -> dict[str, float]:
+    """Out-of-fold `edit_reward` for the texts of the pairs the shipped S1 model was trained on.
+
+    The edit model has seen its training pairs, so its scores on them are optimistic; fitting α on
+    them would overweight S1. The training pairs (sources with pairs in the model's
+    `training.json`) are split into `folds` folds by item group; a head with the model's own
+    configuration, trained for its recorded best number of epochs on the other folds, scores each
+    fold. Returns {sha1(text): reward}. Only the frozen-head model kind is supported (cheap on
+    cached features)."""
+    record = json.loads((Path(model_dir) / "training.json").read_text())
+    cfg_dict = dict(record["config"])
+    if cfg_dict.get("kind") != "frozen":
+        raise ValueError("cross-fitting needs a frozen-head edit model")
+    history = record.get("history") or []
+    best = (
+        max(history, key=lambda e: (e["dev_accuracy"], -e["dev_loss"]))["epoch"]
+        if history
+        else cfg_dict["epochs"]
+    )
+    pairs = edit_model_training_pairs(train_pairs, model_dir)
+    fold_of = {p.group: int(hashlib.sha1(f"fold|{p.group}".encode()).hexdigest(), 16) % folds for p in pairs}
+    probe = EmbeddingHeadReward(RewardHead(1, 0), {})
+    featurise = features or probe.features
+    out: dict[str, float] = {}
+    for k in range(folds):
+        fit_on = [p for p in pairs if fold_of[p.group] != k]
+        held = [p for p in pairs if fold_of[p.group] == k]
+        if not held:
+            continue
+        cfg = TrainConfig(**{**cfg_dict, "epochs": best, "patience": best + 1, "select_on": "all"})
+        # no held-out data in the loop: "dev" is the fit set itself, so no fold leaks into selection
+        model, _ = train_frozen(fit_on, fit_on, [], cfg, features=featurise)
+        texts = list(dict.fromkeys(t for p in held for t in (p.better, p.worse)))
+        for t, r in zip(texts, model.score_features(featurise(texts)), strict=True):
+            out[text_key(t)] = float(r)
+    return out
+
+
+# ---- direction check ---------------------------------------------------------------------------------
+
+
+def direction_check(
+    better_rows: Sequence[Mapping[str, float | None]],
+    worse_rows: Sequence[Mapping[str, float | None]],
+    scorer=None,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """How often each weighted metric prefers the human-preferred text, by its declared direction.
+
+    `higher`: value(better) > value(worse); `lower`: the reverse; `band`: goodness(better) >
+    goodness(worse). Ties count half; pairs where the metric is undefined on either side are left
+    out. `verdict` is "agrees" / "disagrees" when the bootstrap 95% interval lies above / below
+    0.5, else "unclear". Nothing is flipped: this is a report."""
+    scorer = scorer or metric_scorer()
+    report: dict[str, dict[str, Any]] = {}
+    for name, spec in scorer._specs.items():
+        if spec.component is None:
+            continue
+        b, w = (
+            np.array([np.nan if r.get(name) is None else r[name] for r in rows], dtype=np.float64)
+            for rows in (better_rows, worse_rows)
+        )
+        if spec.direction == "band":
+            b = scorer.profile.goodness_values(name, b, spec.direction, spec.band)
+            w = scorer.profile.goodness_values(name, w, spec.direction, spec.band)
+        elif spec.direction == "lower":
+            b, w = -b, -w
+        ok = ~np.isnan(b) & ~np.isnan(w)
+        rep = pairwise_report(b[ok], w[ok], np.zeros(int(ok.sum()), bool), n_boot=n_boot, seed=seed)
+        if rep.ci95 is None:
+            verdict = "undefined"
+        else:
+            verdict = "agrees" if rep.ci95[0] > 0.5 else "disagrees" if rep.ci95[1] < 0.5 else "unclear"
+        report[name] = {
+            "component": spec.component,
+            "declared": spec.direction,
+            "n": rep.n,
+            "agreement": rep.accuracy,
+            "ci95": None if rep.ci95 is None else list(rep.ci95),
+            "verdict": verdict,
+        }
+    return report
+
+
+def accuracy(margins: np.ndarray, weights: np.ndarray | None = None) -> float | None:
+    """Share of pairs with a positive margin (ties half), over pairs with a defined margin."""
+    ok = ~np.isnan(margins)
+    if not ok.any():
+        return None
+    credit = pair_credit(margins[ok], np.zeros(int(ok.sum())))
+    w = np.ones(ok.sum()) if weights is None else np.asarray(weights)[ok]
+    return float((credit * w).sum() / w.sum())
+
+
+# ---- S1's reference: the texts editors worked on -------------------------------------------------------
+
+
+def edit_model_training_pairs(train_pairs: Sequence[Any], model_dir: str | Path) -> list[Any]:
+    """The pairs of `train_pairs` from the sources the edit model at `model_dir` was trained on."""
+    record = json.loads((Path(model_dir) / "training.json").read_text())
+    sources = {s for s, n in record["data"]["train_pairs"].items() if n}
+    return [p for p in train_pairs if p.source in sources]
+
+
+def edit_reward_reference(train_pairs: Sequence[Any], model_dir: str | Path, cache: MetricCache) -> dict:
+    """Reference quantiles of `edit_reward` over the edit model's training texts (AI drafts and
+    their human edits), with provenance; the metric values come from `cache` (collected first).
+
+    Why not human reference prose: the texts S1 must rank are drafts, and nearly all of them lie
+    below the human reference's 1st percentile of `edit_reward`, where a percentile has no
+    resolution left (see docs/design-decisions.md). Over the texts editors worked on, the same
+    percentile spreads drafts and edits across [0, 1]; human prose lands near the top."""
+    pairs = edit_model_training_pairs(train_pairs, model_dir)
+    texts = list(dict.fromkeys(t for p in pairs for t in (p.better, p.worse)))
+    values = [cache.rows[text_key(t)]["metrics"].get("edit_reward") for t in texts]
+    v = np.array([x for x in values if x is not None], dtype=np.float64)
+    if v.size < 100:
+        raise ValueError(f"only {v.size} training texts with an edit_reward: too few for a reference")
+    return {
+        "quantiles": [round(float(q), 10) for q in np.quantile(v, QUANTILE_LEVELS)],
+        "mean": round(float(v.mean()), 10),
+        "std": round(float(v.std()), 10),
+        "n": int(v.size),
+        "n_undefined": len(values) - int(v.size),
+    }
