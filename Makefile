@@ -6,9 +6,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install demo test wheel-check golden lint profile weights bench bench-composite clean
+.PHONY: install browser demo test wheel-check golden lint profile weights bench bench-composite clean
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# Headless Chromium for the report's browser test (tests/reports/test_browser.py): Debian's
+# `chromium`, installed when missing and we are root; otherwise the test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; } } || \
+	  echo "note: chromium is not installed; the report's browser test will skip (as root: apt-get install chromium)"
 
 $(STAMP): pyproject.toml constraints.txt tools/install_wordnet.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

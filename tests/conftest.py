@@ -114,3 +114,11 @@ def tiny_deberta_dir(tmp_path_factory) -> Path:
     model.save_pretrained(str(out), safe_serialization=True)
     tok.save_pretrained(str(out))
     return out
+
+
+@pytest.fixture(scope="session")
+def bench_run(scorer, tmp_path_factory) -> Path:
+    """A small real `wqrm bench` run directory (tests/benchmarks/sample_run.py), scored once."""
+    from tests.benchmarks.sample_run import make_run
+
+    return make_run(scorer, tmp_path_factory.mktemp("bench") / "run")

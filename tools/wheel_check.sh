@@ -52,3 +52,9 @@ assert r["error"] is None and r["score"] is not None, r
 score, weights = r["score"], r["weights"]
 print(f"wqrm score --json examples/lighthouse.txt from the wheel: score {score:.4f}, weights {weights}")
 '
+# the report's templates and CSS ship in the wheel: a small benchmark and its report from it
+"$tmp/venv/bin/wqrm" bench --system revised="$root/examples/bench/revised.jsonl" --out "$tmp/run" \
+  --resamples 200 --no-progress >/dev/null 2>"$tmp/bench.log" || { cat "$tmp/bench.log"; exit 1; }
+"$tmp/venv/bin/wqrm" report "$tmp/run" -o "$tmp/run/report.html"
+grep -q '<section id="summary">' "$tmp/run/report.html"
+echo "wqrm bench + wqrm report from the wheel: $(du -k "$tmp/run/report.html" | cut -f1) KB report"

@@ -10,6 +10,8 @@ one but the console script).
     wqrm catalogue [--json]                         every metric with its metadata
     wqrm eval-pairs FILE… --scorer S                pairwise accuracy of a scorer on preference pairs
     wqrm snapshot OUTPUTS.jsonl -o S.wqrm.json      metric-profile snapshot for regression checks
+    wqrm bench --system N=F… [--reference N=F…] --out RUN   benchmark systems against references
+    wqrm report RUN [-o report.html]                self-contained HTML report of a benchmark run
     wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
     wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
     wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
@@ -23,7 +25,7 @@ from typing import Annotated
 import typer
 
 from wqrm import __version__
-from wqrm.cli import build, edit, evaluate, fit, metrics, score, snapshot
+from wqrm.cli import bench, build, edit, evaluate, fit, metrics, score, snapshot
 
 __all__ = ["app", "main"]
 
@@ -56,6 +58,9 @@ app.command("metrics")(metrics.metrics)
 app.command("catalogue")(metrics.catalogue)
 app.command("eval-pairs")(evaluate.eval_pairs)
 app.command("snapshot")(snapshot.snapshot)
+# benchmarks: systems against reference corpora, and their HTML report
+app.command("bench")(bench.bench)
+app.command("report")(bench.report)
 # build time: reference profile and corpus statistics
 app.command("build-profile")(build.build_profile_cmd)
 app.command("build-corpus")(build.build_corpus_cmd)
