@@ -48,6 +48,7 @@ __all__ = [
     "creativity_prob",
     "esa",
     "gsd",
+    "lsa_from_tfidf",
     "lsa_m9a",
     "lsa_m9b",
     "lsa_m9c",
@@ -68,8 +69,14 @@ WNF_MIN_PAIR_DF = 3
 WNF_COSINE = 0.7
 #: Chiru's coherence threshold on sentence TF-IDF cosines.
 COHERENCE_TAU = 0.05
-#: Dimensions kept by the LSA (TruncatedSVD) of the sentence-term matrix.
+#: Dimensions kept by the LSA (rank-k SVD) of the sentence-term matrix (more when σ_k is tied).
 LSA_COMPONENTS = 10
+#: Singular values within LSA_TIE_TOL · σ_1 of σ_k are tied with it (LAPACK's rounding is ~1e-16 σ_1).
+LSA_TIE_TOL = 1e-8
+#: Reduced sentence vectors with a norm at most this are zero (TF-IDF rows have norm 1).
+LSA_ZERO_TOL = 1e-8
+#: Matrices up to this many cells get LAPACK's dense SVD; larger ones ARPACK.
+LSA_DENSE_CELLS = 4_000_000
 #: spaCy entity labels counted as named entities (numeric types such as DATE or CARDINAL are not).
 NAMED_ENTITY_LABELS = frozenset(
     {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
@@ -430,38 +437,74 @@ def coherence_tau(a: Analysis) -> float:
     return hits / (n * (n - 1) / 2)
 
 
-def lsa_similarities(a: Analysis) -> dict[str, float]:
-    """Chiru's m9a-m9d from a rank-k SVD of the sentence TF-IDF matrix (exact LAPACK SVD for
-    matrices up to 4M cells, sklearn TruncatedSVD with arpack, seed 0, beyond).
+def _top_singular(x, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(U, σ) of the leading singular triplets of `x`, σ descending, covering at least the first
+    k values and every value tied with the k-th (see `lsa_from_tfidf`)."""
+    n, terms = x.shape
+    if n * terms <= LSA_DENSE_CELLS:  # small: the exact SVD is faster than ARPACK's iterations
+        u, sigma, _ = np.linalg.svd(x.toarray() if hasattr(x, "toarray") else x, full_matrices=False)
+        return u, sigma
+    from scipy.sparse.linalg import svds
 
-    k = min(10, n - 1, terms - 1) dimensions (k >= 2 needed), v_i = the sentence's reduced vector
-    (U_k Σ_k). m9a: mean v_i . v_{i+1}; m9b: mean over i<j of v_i . v_j; m9c, m9d: the same with
-    cosines. Dot products and cosines do not depend on the SVD's sign choices.
+    most = min(n, terms) - 1  # ARPACK computes at most min(shape) - 1 triplets
+    want = min(k + 8, most)
+    while True:
+        u, sigma, _ = svds(x, k=want, solver="arpack", random_state=0)
+        order = np.argsort(-sigma, kind="stable")
+        u, sigma = u[:, order], sigma[order]
+        if want >= most or sigma[k - 1] - sigma[-1] > LSA_TIE_TOL * sigma[0]:
+            return u, sigma
+        want = min(2 * want, most)
+
+
+def lsa_from_tfidf(x) -> dict[str, float] | str:
+    """Chiru's m9a-m9d from the sentence TF-IDF matrix `x` (rows: sentences), or the reason they
+    are undefined. See `lsa_similarities` for the definition."""
+    n, terms = x.shape
+    k = min(LSA_COMPONENTS, n - 1, terms - 1)
+    if k < 2:
+        return "fewer than three sentences (or terms) for a two-dimensional LSA"
+    u, sigma = _top_singular(x, k)
+    # the rank-k subspace is unique only when σ_k > σ_{k+1}: keep the whole block tied with σ_k
+    tied = np.flatnonzero(sigma[k - 1] - sigma[k:] <= LSA_TIE_TOL * sigma[0])
+    k_used = k + (int(tied[-1]) + 1 if tied.size else 0)
+    v = u[:, :k_used] * sigma[:k_used]
+    norms = np.linalg.norm(v, axis=1)
+    zero = norms <= LSA_ZERO_TOL  # rounding noise, not a direction: the row is the zero vector
+    v[zero] = 0.0
+    unit = np.divide(v, norms[:, None], out=np.zeros_like(v), where=~zero[:, None])
+    return {
+        "lsa_m9a": float(np.mean(np.sum(v[:-1] * v[1:], axis=1))),
+        "lsa_m9b": _mean_pairwise_cosine(v),
+        "lsa_m9c": float(np.mean(np.sum(unit[:-1] * unit[1:], axis=1))),
+        "lsa_m9d": _mean_pairwise_cosine(unit),
+    }
+
+
+def lsa_similarities(a: Analysis) -> dict[str, float]:
+    """Chiru's m9a-m9d from a rank-k SVD of the sentence TF-IDF matrix X (rows: sentences).
+
+    k = min(10, n − 1, terms − 1) (k ≥ 2 needed); v_i = row i of U_k Σ_k, the sentence's reduced
+    vector. m9a: mean v_i · v_{i+1}; m9b: mean over i<j of v_i · v_j; m9c, m9d: the same with
+    cosines. Only the Gram matrix U_k Σ_k² U_kᵀ enters, so the SVD's sign choices do not matter.
+
+    * Ties: when σ_k = σ_{k+1} (to `LSA_TIE_TOL` · σ_1) the rank-k subspace is not unique and any
+      choice depends on the order of the TF-IDF columns (about one text in ten). k is then raised
+      to the end of the block of singular values tied with σ_k: within a tied block the Gram
+      matrix does not depend on the basis, so the values do not depend on the column order.
+    * A reduced row of norm at most `LSA_ZERO_TOL` (a sentence whose TF-IDF vector is orthogonal
+      to the kept subspace, up to rounding) is the zero vector: its cosines are 0, not the
+      cosines of rounding noise.
+
+    The SVD is LAPACK's exact dense SVD (numpy) for matrices up to `LSA_DENSE_CELLS` cells, else
+    ARPACK (scipy `svds`, seeded) for enough leading triplets to cover the tied block.
     """
 
     def build() -> dict[str, float] | str:
-        from sklearn.decomposition import TruncatedSVD
-
         x = _sentence_tfidf(a)
         if x is None:
             return "fewer than two sentences with a content word"
-        n, terms = x.shape
-        k = min(LSA_COMPONENTS, n - 1, terms - 1)
-        if k < 2:
-            return "fewer than three sentences (or terms) for a two-dimensional LSA"
-        if n * terms <= 4_000_000:  # small: the exact SVD is faster than arpack's iterations
-            u_full, sigma, _ = np.linalg.svd(x.toarray(), full_matrices=False)
-            v = u_full[:, :k] * sigma[:k]
-        else:
-            v = TruncatedSVD(n_components=k, algorithm="arpack", random_state=0).fit_transform(x)
-        norms = np.linalg.norm(v, axis=1)
-        u = np.divide(v, norms[:, None], out=np.zeros_like(v), where=norms[:, None] > 0)
-        return {
-            "lsa_m9a": float(np.mean(np.sum(v[:-1] * v[1:], axis=1))),
-            "lsa_m9b": _mean_pairwise_cosine(v),
-            "lsa_m9c": float(np.mean(np.sum(u[:-1] * u[1:], axis=1))),
-            "lsa_m9d": _mean_pairwise_cosine(u),
-        }
+        return lsa_from_tfidf(x)
 
     result = a.cached("lsa_similarities", build)
     if isinstance(result, str):
@@ -469,7 +512,7 @@ def lsa_similarities(a: Analysis) -> dict[str, float]:
     return result
 
 
-_LSA_REF = "Chiru 2013 (m9, LSA sentence similarity); sklearn TruncatedSVD"
+_LSA_REF = "Chiru 2013 (m9, LSA sentence similarity); exact SVD (LAPACK), tied singular values kept together"
 
 
 @metric("lsa_m9a", component="S7", direction="band", reference=_LSA_REF, valid_range=(-math.inf, math.inf))
