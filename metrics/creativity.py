@@ -33,7 +33,7 @@ import numpy as np
 
 from wqrm import resources
 from wqrm.analysis import Analysis
-from wqrm.metrics.aesthetics import glove_vectors, paragraph_blocks
+from wqrm.metrics.aesthetics import glove_vectors, paragraph_bounds
 from wqrm.metrics.registry import MetricUndefined, get_spec, metric
 from wqrm.words import is_content_word
 
@@ -106,7 +106,7 @@ def _content_ids(a: Analysis, corpus) -> list[np.ndarray]:
 
     def build() -> list[np.ndarray]:
         out = []
-        for lo, hi in paragraph_blocks(a):
+        for lo, hi in paragraph_bounds(a):
             words = [w for w in a.words[lo:hi] if is_content_word(w)]
             out.append(corpus.ids(words))
         return out
