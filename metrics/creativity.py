@@ -348,27 +348,37 @@ def wordnet_sim(a: Analysis) -> float:
 # --------------------------------------------------------------------------------------------
 
 
+def _feature(a: Analysis, name: str) -> float | str:
+    """A feature's value, or the reason it is undefined for this text."""
+    try:
+        value = float(get_spec(name).func(a))
+    except MetricUndefined as exc:
+        return exc.reason
+    return value if math.isfinite(value) else f"non-finite value ({value})"
+
+
 def creativity_features(a: Analysis, names: Sequence[str] = FEATURES) -> dict[str, float | None]:
-    """The named m1-m9 features of a text (None where undefined)."""
+    """The named m1-m9 features of a text (None where undefined): the classifier's training rows."""
     out: dict[str, float | None] = {}
     for name in names:
-        try:
-            value = float(get_spec(name).func(a))
-            out[name] = value if math.isfinite(value) else None
-        except MetricUndefined:
-            out[name] = None
+        value = _feature(a, name)
+        out[name] = None if isinstance(value, str) else value
     return out
 
 
 def creativity_probability(features: dict[str, float | None], model: dict[str, Any]) -> float:
-    """P(creative) = σ(b + Σ_f c_f (x_f − μ_f) / σ_f) over the model's selected features; an
-    undefined feature takes its training mean (so contributes 0)."""
+    """P(creative) = σ(b + Σ_f c_f (x_f − μ_f) / σ_f) over the model's selected features f, with
+    σ(t) = 1 / (1 + e^−t), b the intercept, c_f the coefficients and μ_f, σ_f the training
+    standardisation. Every selected feature must be given (ValueError otherwise): the metric
+    never fills an undefined feature in."""
+    missing = [f for f in model["selected"] if features.get(f) is None]
+    if missing:
+        raise ValueError(
+            f"creativity_probability needs every selected feature; missing: {', '.join(missing)}"
+        )
     logit = model["intercept"]
     for f in model["selected"]:
-        x = features.get(f)
-        if x is None:
-            x = model["impute_mean"][f]
-        logit += model["coef"][f] * (x - model["scale_mean"][f]) / model["scale_std"][f]
+        logit += model["coef"][f] * (features[f] - model["scale_mean"][f]) / model["scale_std"][f]
     return float(1.0 / (1.0 + math.exp(-logit)))
 
 
@@ -383,17 +393,25 @@ def creativity_probability(features: dict[str, float | None], model: dict[str, A
 def creativity_prob(a: Analysis) -> float:
     """Probability that the text is creative prose rather than conventional prose.
 
-    A logistic regression over the m1-m9 features its forward selection kept (the coefficients
-    ship in the corpus resources' creativity_lr.json; see `wqrm.fit.creativity.fit_creativity_model`),
-    trained on
-    reference book passages and human creative-writing texts against human news, Wikipedia and
-    QA texts. Range (0, 1). Undefined when the corpus resources have no classifier or none of the
-    selected features is defined for the text.
+    P = σ(b + Σ_f c_f (x_f − μ_f) / σ_f), σ(t) = 1 / (1 + e^−t): a logistic regression over the
+    m1-m9 features its forward selection kept (the shipped classifier: wnf, gsd, esa and
+    coherence_tau), with the intercept b, coefficients c_f and standardisation μ_f, σ_f shipped
+    in the corpus resources' creativity_lr.json (see `wqrm.fit.creativity.fit_creativity_model`).
+    Trained on reference book passages and human creative-writing texts against human news,
+    Wikipedia and QA texts. Range (0, 1).
+
+    Undefined when the corpus resources hold no classifier, or when any selected feature is
+    undefined for the text (the reason names it; e.g. a one-sentence text has no sentence pairs
+    for esa and coherence_tau). Training filled undefined features with their mean, but a score
+    that silently stands in the training mean for a missing input would look like a measurement
+    of this text; such texts are about 0.5% of the development data.
     """
     model = resources.get("corpus").creativity_model
     if model is None:
         raise MetricUndefined("the corpus resources hold no creativity classifier (creativity_lr.json)")
-    features = creativity_features(a, model["selected"])
-    if all(v is None for v in features.values()):
-        raise MetricUndefined("none of the classifier's features is defined for this text")
+    features = {f: _feature(a, f) for f in model["selected"]}
+    undefined = {f: v for f, v in features.items() if isinstance(v, str)}
+    if undefined:
+        why = "; ".join(f"{f}: {reason}" for f, reason in undefined.items())
+        raise MetricUndefined(f"the classifier needs {', '.join(model['selected'])}, undefined here ({why})")
     return creativity_probability(features, model)

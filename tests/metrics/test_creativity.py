@@ -136,19 +136,32 @@ def test_fit_creativity_model_selects_the_informative_feature():
     model = fit_creativity_model(rows, labels, seed=0, folds=3)
     assert "gsd" in model["selected"] and model["coef"]["gsd"] > 0
     assert model["cv_accuracy"]["nested_mean"] > 0.7
-    p_hi = C.creativity_probability({"gsd": 3.0}, model)
-    p_lo = C.creativity_probability({"gsd": -1.0}, model)
+    typical = {f: model["scale_mean"][f] for f in model["selected"]}  # contribute 0 to the logit
+    p_hi = C.creativity_probability({**typical, "gsd": 3.0}, model)
+    p_lo = C.creativity_probability({**typical, "gsd": -1.0}, model)
     assert 0 < p_lo < 0.5 < p_hi < 1
+    with pytest.raises(ValueError, match="missing: gsd"):
+        C.creativity_probability({**typical, "gsd": None}, model)
 
 
 def test_creativity_prob_uses_the_shipped_coefficients(analysis, corpus):
     model = corpus.creativity_model
     feats = C.creativity_features(analysis, model["selected"])
+    assert all(v is not None for v in feats.values())
     logit = model["intercept"] + sum(
-        model["coef"][f]
-        * ((model["impute_mean"][f] if feats[f] is None else feats[f]) - model["scale_mean"][f])
-        / model["scale_std"][f]
+        model["coef"][f] * (feats[f] - model["scale_mean"][f]) / model["scale_std"][f]
         for f in model["selected"]
     )
     assert C.creativity_prob(analysis) == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-12)
     assert 0 < C.creativity_prob(analysis) < 1
+
+
+def test_creativity_prob_is_undefined_when_a_selected_feature_is(corpus):
+    # one sentence: no sentence pair for esa and coherence_tau. The probability is not computed
+    # with their training means standing in: it is undefined, and the reason says why.
+    model = corpus.creativity_model
+    assert {"esa", "coherence_tau"} <= set(model["selected"])
+    mv = compute("The old fisherman mended his nets by the harbour wall.", names=["creativity_prob"])
+    assert mv["creativity_prob"] is None
+    reason = mv.reasons["creativity_prob"]
+    assert "esa" in reason and "coherence_tau" in reason and "undefined" in reason
