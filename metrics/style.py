@@ -77,7 +77,8 @@ def _lengths(a: Analysis) -> np.ndarray:
     valid_range=(1.0, float("inf")),
 )
 def sentence_length_mean(a: Analysis) -> float:
-    """Mean sentence length in words, over sentences holding at least one word. Range [1, ∞)."""
+    """Mean sentence length in words: (1/S) Σ_s n_s over the S sentences holding at least one word,
+    n_s the number of DESIGN.md's words of sentence s. Descriptive (not scored). Range [1, ∞)."""
     return float(_lengths(a).mean())
 
 
@@ -89,7 +90,9 @@ def sentence_length_mean(a: Analysis) -> float:
     valid_range=(0.0, float("inf")),
 )
 def sentence_length_std(a: Analysis) -> float:
-    """Population standard deviation of sentence length in words. Range [0, ∞); needs ≥ 2 sentences."""
+    """Population standard deviation of sentence length in words: sqrt((1/S) Σ_s (n_s − n̄)²) over
+    the S ≥ 2 sentences holding a word (n̄ = `sentence_length_mean`). Descriptive (not scored).
+    Range [0, ∞)."""
     lengths = _lengths(a)
     if lengths.size < 2:
         raise MetricUndefined("one sentence: the spread of sentence lengths is undefined")
