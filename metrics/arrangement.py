@@ -5,7 +5,8 @@ lengths D = Σ |π(u) − π(v)|. Two minima are used:
 
 * `min_linear_arrangement`: the *unconstrained* minimum over all n! arrangements of a free tree
   (the tree's edges, direction ignored), the D_min of Ferrer-i-Cancho et al.'s Ω. Exact, by Chung's
-  (1984) algorithm, O(n²).
+  (1984) quadratic algorithm (also implemented in the Linear Arrangement Library, Alemany-Puig,
+  Esteban & Ferrer-i-Cancho 2021), with closed forms for stars and for anchors of degree one.
 * `projective_min_sum`: the minimum over *projective* arrangements of a rooted tree (every subtree
   contiguous, no arc covering the root), Gildea & Temperley (2007); vectorised over many trees.
 
@@ -64,8 +65,12 @@ class _Chung:
     (counted by its anchored cost) past the outer branches nearer the middle (the Σ w_j s_j term)
     to u, one position per edge into the central part, and across the central part to u (with
     equal numbers of edges from both sides, or the anchor counted on its side, these crossings
-    sum to a constant). A brute-force test over every arrangement of small trees confirms the
-    formulas. Results are memoised per (nodes, anchor) within one tree.
+    sum to a constant). Shortcuts: a star (a vertex and leaves) has free = ⌊n²/4⌋ and, anchored at
+    its hub with k leaves, min over a of a(a+1)/2 + (k−a)(k−a+1)/2 + a (a leaves on the anchor's
+    side); an anchor with one neighbour in S goes first, anchored(S, r) = 1 + anchored(S − r, r'),
+    peeled in a loop, so paths cost O(n). Checked against the brute-force minimum over every
+    arrangement: all 201 unlabelled trees of 2-10 nodes (during development) and random trees
+    up to 9 nodes (tests). Results are memoised per (nodes, anchor) within one tree.
     """
 
     def __init__(self, adjacency: list[list[int]]):

@@ -61,9 +61,9 @@ def _brute_projective_min(head):
     return best
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.integers(1, 7), st.integers(0, 10_000))
-def test_projective_min_matches_brute_force(n, seed):
+def _random_tree(n: int, seed: int) -> list[int]:
+    """A random labelled tree as a head array: in a shuffled order, each node hangs from an
+    earlier one."""
     rng = random.Random(seed)
     order = list(range(n))
     rng.shuffle(order)
@@ -71,6 +71,13 @@ def test_projective_min_matches_brute_force(n, seed):
     head[order[0]] = order[0]
     for i, v in enumerate(order[1:], start=1):
         head[v] = order[rng.randrange(i)]
+    return head
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 7), st.integers(0, 10_000))
+def test_projective_min_matches_brute_force(n, seed):
+    head = _random_tree(n, seed)
     assert projective_min_sum(np.array(head))[0] == _brute_projective_min(head)
 
 
@@ -89,19 +96,6 @@ def _brute_min(head) -> int:
         _PERMUTATIONS[n] = np.array(list(itertools.permutations(range(n))), dtype=np.int8)
     positions = _PERMUTATIONS[n].astype(np.int16)
     return int(np.abs(positions[:, arcs[:, 0]] - positions[:, arcs[:, 1]]).sum(axis=1).min())
-
-
-def _random_tree(n: int, seed: int) -> list[int]:
-    """A random labelled tree as a head array: in a shuffled order, each node hangs from an
-    earlier one."""
-    rng = random.Random(seed)
-    order = list(range(n))
-    rng.shuffle(order)
-    head = [0] * n
-    head[order[0]] = order[0]
-    for i, v in enumerate(order[1:], start=1):
-        head[v] = order[rng.randrange(i)]
-    return head
 
 
 # Hand-worked unconstrained minima:
