@@ -69,7 +69,7 @@ class _Chung:
     its hub with k leaves, min over a of a(a+1)/2 + (k−a)(k−a+1)/2 + a (a leaves on the anchor's
     side); an anchor with one neighbour in S goes first, anchored(S, r) = 1 + anchored(S − r, r'),
     peeled in a loop, so paths cost O(n). Checked against the brute-force minimum over every
-    arrangement: all 201 unlabelled trees of 2-10 nodes (during development) and random trees
+    arrangement: all 200 unlabelled trees of 2-10 nodes (during development) and random trees
     up to 9 nodes (tests). Results are memoised per (nodes, anchor) within one tree.
     """
 
