@@ -136,3 +136,17 @@ def test_shipped_default_profile():
         mq = prof.metrics[name]
         assert mq.n >= 1000, name
         assert list(mq.quantiles) == sorted(mq.quantiles), name
+
+
+def test_rebuilding_a_profile_keeps_references_that_are_not_the_corpus():
+    from wqrm.build.profile import carry_metric_references
+    from wqrm.profile import MetricQuantiles
+
+    edit = MetricQuantiles(tuple(float(x) for x in range(9)), 4.0, 2.0, 1537)
+    ref = {"edit_reward": {"texts": "the edit model's training texts", "n": 1537}}
+    previous = Profile(metrics={"edit_reward": edit, "ttr": edit}, meta={"metric_references": ref})
+    fresh = Profile(metrics={"ttr": MetricQuantiles((0.5,) * 9, 0.5, 0.0, 10)}, meta={"name": "new"})
+    assert carry_metric_references(fresh, previous) == ["edit_reward"]
+    assert fresh.metrics["edit_reward"] == edit and fresh.meta["metric_references"] == ref
+    assert fresh.metrics["ttr"].n == 10  # corpus metrics are the new ones
+    assert carry_metric_references(fresh, Profile(metrics={})) == []
