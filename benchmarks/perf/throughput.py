@@ -40,6 +40,25 @@ def load_texts(path: Path, n: int) -> list[str]:
     return paras[:n]
 
 
+def machine() -> str:
+    """One line naming the machine a figure was measured on: CPU model, cores, torch threads, load."""
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (
+        f"{cpu}; {os.cpu_count()} logical cores; torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads; Python {platform.python_version()}{load}"
+    )
+
+
 def best_of(rounds: int, fn) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(rounds):
@@ -64,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from wqrm import resources
     from wqrm.analysis import analyze_batch, is_word
 
+    print(f"machine: {machine()}")
     texts = load_texts(args.file, args.n)
     nlp = resources.get("spacy")
     list(nlp.pipe(texts[:8]))  # warm-up
