@@ -91,18 +91,18 @@ def texts() -> dict[str, str]:
         "numbers-only": " ".join(str(i) for i in range(200)),
         "punctuation-only": "!!! ??? ... ,,, ;;; --- ***",
         "one-letter-words": " ".join("abcdefghij" * 30),
-        "repeated-sentence": " ".join([PROSE] * 300),
-        "no-punctuation-long": " ".join(PROSE.replace(".", "").replace(",", "").split() * 200),
-        "words-20000-one-line": " ".join(["word"] * 20_000),
+        "repeated-sentence": " ".join([PROSE] * 40),
+        "no-punctuation-long": " ".join(PROSE.replace(".", "").replace(",", "").split() * 30),
+        "words-2000-one-line": " ".join(["word"] * 2_000),
         "cr-only-newlines": PROSE + "\r" + PROSE2 + "\r" + PROSE,
         "many-blank-lines": PROSE + "\n" * 1000 + PROSE2,
-        "many-paragraphs": "\n\n".join([PROSE, PROSE2] * 200),
+        "many-paragraphs": "\n\n".join([PROSE, PROSE2] * 40),
         "dialogue": '"Go," she said.\n\n"Where?"\n\n"Anywhere."',
         "all-caps": PROSE.upper(),
         "no-spaces": PROSE.replace(" ", ""),
         "ellipses": "… … … " + PROSE + " …",
-        "hyphen-chain": "-".join(["sea"] * 500),
-        "long-sentence": "and the boats " * 2000 + ".",
+        "hyphen-chain": "-".join(["sea"] * 300),
+        "long-sentence": "and the boats " * 300 + ".",
     }
     return t
 
@@ -147,13 +147,15 @@ def _encodings() -> dict[str, bytes]:
     }
 
 
-def files() -> dict[str, bytes]:
-    """File contents: every hostile text as UTF-8 (alone and after a line of prose), plus invalid
-    UTF-8, binary data and other encodings."""
+def files(with_prose: bool = True) -> dict[str, bytes]:
+    """File contents: every hostile text as UTF-8 — alone and, with `with_prose`, after a paragraph
+    of prose (the short ones: the long ones only cost time) — plus invalid UTF-8, binary data and
+    other encodings."""
     out: dict[str, bytes] = {}
     for name, text in texts().items():
         out[f"{name}.txt"] = text.encode("utf-8")
-        out[f"prose+{name}.txt"] = (PROSE + "\n\n" + text).encode("utf-8")
+        if with_prose and len(text) < 2000:
+            out[f"prose+{name}.txt"] = (PROSE + "\n\n" + text).encode("utf-8")
     for group in (_invalid_utf8(), _binary(), _encodings()):
         out.update({f"{name}.txt": data for name, data in group.items()})
     return out
@@ -254,7 +256,7 @@ def jsonl_lines() -> list[tuple[str, bytes]]:
     add("grp:mismatch-1", row({"id": "grp:mismatch-1", "text": PROSE, "group": 7, "task": "continue"}))
     add("grp:mismatch-2", row({"id": "grp:mismatch-2", "text": PROSE2, "group": 7}))
     add("grp:alone", row({"id": "grp:alone", "text": PROSE, "group": "solo"}))
-    add("huge-line", row({"id": "huge-line", "text": " ".join([PROSE] * 3000)}))
+    add("huge-line", row({"id": "huge-line", "text": " ".join([PROSE] * 60), "pad": "x " * 500_000}))
     add("huge-field", row({"id": "huge-field", "text": PROSE, "meta": "x" * 1_000_000}))
     return rows
 

@@ -125,9 +125,7 @@ def test_command_line_context_is_the_default_a_row_overrides(tmp_path, scorer):
     score_jsonl(inp, out, scorer, context={"task": "continue", "prompt": "The ferry was late."})
     got = {r["id"]: r for r in _read(out)}
     assert got["cli"]["metrics"]["bleu"] is not None  # continue: an overlap metric with the prompt
-    assert (
-        got["own"]["metrics"]["bleu"] is None and "not a storygen metric" in got["own"]["reasons"]["bleu"]
-    )
+    assert got["own"]["metrics"]["bleu"] is None and "not a storygen metric" in got["own"]["reasons"]["bleu"]
 
 
 def test_resume_rescores_an_unfinished_group_whole(tmp_path, scorer):

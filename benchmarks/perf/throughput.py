@@ -6,7 +6,10 @@ Prints, over the same texts in the same run:
   * their ratio (acceptance: ≥ 0.85);
   * words/s of the sentence encoder alone (all sentences, one batched call), of
     `compute_batch(models=True)` (parse + embeddings + every metric), and its ratio to the
-    sequential floor parse-then-encode.
+    sequential floor parse-then-encode;
+  * words/s and texts/s of a full `Scorer.score_batch` (what `wqrm score` runs: every metric, the
+    edit model, the tagger, the composite).
+The first line names the machine (CPU, cores, torch threads, load average).
 Each timing is the best of --rounds runs. Words follow DESIGN.md (non-punctuation, non-space tokens).
 
     python benchmarks/perf/throughput.py [--n 400] [--file texts.jsonl|texts.txt] [--rounds 2]
@@ -116,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sentence encoder alone    {words / t_enc:9.0f} words/s  ({t_enc:.2f} s, {n_sent} sentences)")
         print(f"metrics.compute (all)     {words / t_all:9.0f} words/s  ({t_all:.2f} s, {n_all} metrics)")
         print(f"ratio all / (parse+embed) {floor / t_all:9.3f}")
+        import wqrm
+
+        scorer = wqrm.load()
+        scorer.score_batch(texts[:8])  # warm-up: edit model and tagger
+        t_score, _ = best_of(args.rounds, lambda: scorer.score_batch(texts))
+        print(
+            f"wqrm score (everything)   {words / t_score:9.0f} words/s  ({t_score:.2f} s, "
+            f"{len(texts) / t_score:.2f} texts/s: composite, S1..S8, {n_all} metrics, spans)"
+        )
     return 0
 
 

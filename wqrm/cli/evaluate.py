@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from wqrm.cli.common import (
     Feedback,
@@ -82,7 +83,7 @@ def eval_pairs(
     problems: list[str] = []
     pairs = load_pairs(files, problems=problems)
     for message in problems[:SHOW_PROBLEMS]:
-        err.print(f"[yellow]skipped:[/yellow] {_escape(message)}", highlight=False)
+        err.print(f"[yellow]skipped:[/yellow] {escape(message)}", highlight=False)
     if len(problems) > SHOW_PROBLEMS:
         err.print(
             f"[yellow]skipped:[/yellow] … and {len(problems) - SHOW_PROBLEMS} more rows", highlight=False
@@ -122,12 +123,6 @@ def eval_pairs(
         highlight=False,
         markup=False,
     )
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _check_scorer(name: str) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from wqrm.cli.common import (
     Feedback,
@@ -149,7 +150,7 @@ def score(
                 if r.error is not None:
                     failed = True
                     message = r.error if error is not None else f"{f}: {r.error}"
-                    err.print(f"[red]error:[/red] {_escape(message)}", highlight=False)
+                    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
                     if as_json:
                         print(dumps(ScoreResult.failed(message).to_dict(file=f)), flush=True)
                 elif as_json:
@@ -161,12 +162,6 @@ def score(
             feedback.advance(len(part))
     if failed:
         raise typer.Exit(1)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def _profile(profile: Path | None):
@@ -271,7 +266,7 @@ def _score_jsonl(
     def on_error(row, message: str) -> None:
         name = json.dumps(row.id, ensure_ascii=False)
         where = "" if row.id == f"line:{row.line}" else f" (line {row.line})"
-        err.print(f"[red]error:[/red] row {_escape(name)}{where}: {_escape(message)}", highlight=False)
+        err.print(f"[red]error:[/red] row {escape(name)}{where}: {escape(message)}", highlight=False)
 
     feedback = Feedback("scoring", None, mode, unit="rows")
     with feedback:
@@ -289,6 +284,6 @@ def _score_jsonl(
     duplicates = f", {stats.duplicates} repeated ids skipped" if stats.duplicates else ""
     err.print(
         f"{stats.rows} rows: {stats.written} written ({stats.errors} with errors), "
-        f"{stats.skipped} already in {_escape(str(output))}{duplicates}",
+        f"{stats.skipped} already in {escape(str(output))}{duplicates}",
         highlight=False,
     )
