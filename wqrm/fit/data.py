@@ -193,6 +193,20 @@ def pair_texts(row: Any) -> tuple[str, str] | None:
     return better, worse
 
 
+def _pair_rows(
+    paths: Iterable[str | Path],
+) -> Iterator[tuple[Path, int, Any, tuple[str, str] | None, RowError | None]]:
+    """(file, line, row, (better, worse) or None, error) for every non-blank line of pair files."""
+    for path in paths:
+        for n, row, error in records(path):
+            try:
+                if error is not None:
+                    raise RowError(error.removeprefix(f"line {n}: "))
+                yield Path(path), n, row, pair_texts(row), None
+            except RowError as exc:
+                yield Path(path), n, row, None, exc
+
+
 def load_pairs(
     paths: Iterable[str | Path],
     weights: dict[str, float] | None = None,
@@ -208,33 +222,21 @@ def load_pairs(
     the source filters drop are left out silently (they are data choices, not errors)."""
     weights = weights or {}
     pairs = []
-    for path in paths:
-        for n, row, error in records(path):
-            try:
-                if error is not None:
-                    raise RowError(error.removeprefix(f"line {n}: "))
-                texts = pair_texts(row)
-            except RowError as exc:
-                message = f"{path}, line {n}: {exc}"
-                if problems is None and isinstance(exc, NoPreference):
-                    continue
-                if problems is None:
-                    raise ValueError(message) from None
-                problems.append(message)
-                continue
-            if texts is None:
-                continue
-            source = row.get("source")
-            source = source if isinstance(source, str) and source else Path(path).stem
-            row_id = row.get("id")
-            pairs.append(
-                Pair(
-                    *texts,
-                    source,
-                    id="" if row_id is None else str(row_id),
-                    weight=weights.get(source, 1.0),
-                )
-            )
+    for path, n, row, texts, error in _pair_rows(paths):
+        if error is not None:
+            if problems is not None:
+                problems.append(f"{path}, line {n}: {error}")
+            elif not isinstance(error, NoPreference):
+                raise ValueError(f"{path}, line {n}: {error}")
+            continue
+        if texts is None:
+            continue
+        source = row.get("source")
+        source = source if isinstance(source, str) and source else path.stem
+        row_id = row.get("id")
+        pairs.append(
+            Pair(*texts, source, id="" if row_id is None else str(row_id), weight=weights.get(source, 1.0))
+        )
     return pairs
 
 
@@ -242,17 +244,11 @@ def check_files(pair_files: Iterable[str | Path] = (), other_files: Iterable[str
     """Every malformed row of pair files (see `pair_texts`) and of other JSONL files (each line must
     be a JSON object), as "file, line n: why" — what a fit checks before it loads any model. Rows
     that state no preference are not malformed (the fit leaves them out)."""
-    problems = []
-    for path in pair_files:
-        for n, row, error in records(path):
-            try:
-                if error is not None:
-                    raise RowError(error.removeprefix(f"line {n}: "))
-                pair_texts(row)
-            except NoPreference:
-                continue
-            except RowError as exc:
-                problems.append(f"{path}, line {n}: {exc}")
+    problems = [
+        f"{path}, line {n}: {error}"
+        for path, n, _, _, error in _pair_rows(pair_files)
+        if error is not None and not isinstance(error, NoPreference)
+    ]
     for path in other_files:
         for n, row, error in records(path):
             if error is not None or not isinstance(row, dict):
