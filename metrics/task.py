@@ -45,6 +45,7 @@ from wqrm.metrics.style import (
     text_embedding,
     ttr_consistency_between,
 )
+from wqrm.tasks import TASKS
 
 __all__ = [
     "TASKS",
@@ -58,7 +59,6 @@ __all__ = [
     "style_preservation",
 ]
 
-TASKS = ("continue", "rephrase", "storygen")
 _OVERLAP_TASKS = ("continue", "rephrase")
 
 

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from wqrm import resources
 from wqrm.analysis import from_doc
+
+# `evaluate` / `datasets` copy modules and write caches under ~/.cache: keep the tests' copies apart
+_HF_CACHES = tempfile.mkdtemp(prefix="wqrm-tests-hf-")
+atexit.register(shutil.rmtree, _HF_CACHES, ignore_errors=True)
+os.environ.setdefault("HF_EVALUATE_CACHE", os.path.join(_HF_CACHES, "evaluate"))
+os.environ.setdefault("HF_METRICS_CACHE", os.path.join(_HF_CACHES, "metrics"))
+os.environ.setdefault("HF_MODULES_CACHE", os.path.join(_HF_CACHES, "modules"))
+os.environ.setdefault("HF_DATASETS_CACHE", os.path.join(_HF_CACHES, "datasets"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))

@@ -82,3 +82,75 @@ def test_killed_run_resumes_without_duplicates(tmp_path):
     ids = [r["id"] for r in _read(out)]
     assert sorted(ids) == sorted(f"r{i}" for i in range(60)) and len(ids) == len(set(ids))
     assert sum(1 for r in _read(out) if r["error"]) == 1
+
+
+def test_rows_carry_their_context_and_groups(tmp_path, scorer):
+    """Each row's task/prompt/references are its context; rows sharing a group are scored together
+    (S8) even when other rows come between them; the results equal the Python API's exactly."""
+    story = "The ferry came in late. Nobody on the quay said a word, and the gulls went quiet too."
+    prompt = "The ferry was late again."
+    cands = [
+        "The boy carried the suitcase down the ramp one step at a time.",
+        "A gull landed on the rail and watched the queue as if it had paid.",
+        "The ferry is a boat. It carries people. It was late.",
+    ]
+    rows = [
+        {"id": "c0", "text": cands[0], "prompt": prompt, "group": "g"},
+        {"id": "task", "text": story, "task": "continue", "prompt": prompt, "references": story},
+        {"id": "c1", "text": cands[1], "prompt": prompt, "group": "g"},
+        {"id": "plain", "text": story},
+        {"id": "c2", "text": cands[2], "prompt": prompt, "group": "g"},
+        {"id": "bad-task", "text": story, "task": "haiku"},
+    ]
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    stats = score_jsonl(inp, out, scorer, chunk_size=2)
+    got = {r["id"]: r for r in _read(out)}
+    assert stats.written == 6 and stats.errors == 1 and set(got) == {r["id"] for r in rows}
+    assert "'task' must be one of" in got["bad-task"]["error"]
+    group = scorer.score_batch(cands, ids=["c0", "c1", "c2"], prompt=prompt, group=True)
+    for r in group:
+        assert got[r.id]["score"] == r.score and got[r.id]["metrics"] == r.metrics
+        assert got[r.id]["metrics"]["deviation"] is not None
+    task = scorer.score(story, task="continue", prompt=prompt, references=[story])
+    assert got["task"]["score"] == task.score and got["task"]["components"]["S5"] is not None
+    assert got["plain"]["score"] == scorer.score(story).score
+
+
+def test_command_line_context_is_the_default_a_row_overrides(tmp_path, scorer):
+    story = "The ferry came in late. Nobody on the quay said a word, and the gulls went quiet too."
+    rows = [{"id": "cli", "text": story}, {"id": "own", "text": story, "task": "storygen"}]
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    score_jsonl(inp, out, scorer, context={"task": "continue", "prompt": "The ferry was late."})
+    got = {r["id"]: r for r in _read(out)}
+    assert got["cli"]["metrics"]["bleu"] is not None  # continue: an overlap metric with the prompt
+    assert got["own"]["metrics"]["bleu"] is None and "not a storygen metric" in got["own"]["reasons"]["bleu"]
+
+
+def test_resume_rescores_an_unfinished_group_whole(tmp_path, scorer):
+    prompt = "The ferry was late again."
+    cands = ["The boy carried the suitcase down.", "A gull watched the queue.", "The ferry is a boat."]
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text(
+        "".join(
+            json.dumps({"id": f"c{i}", "text": t, "prompt": prompt, "group": 1}) + "\n"
+            for i, t in enumerate(cands)
+        ),
+        encoding="utf-8",
+    )
+    score_jsonl(inp, out, scorer)
+    full = _read(out)
+    out.write_text(json.dumps(full[0]) + "\n", encoding="utf-8")  # killed after the first member
+    stats = score_jsonl(inp, out, scorer)
+    assert stats.written == 2 and stats.skipped == 1
+    assert _read(out) == full  # the missing members got the same S8 as in one run
+
+
+def test_duplicate_ids_are_reported_not_lost(tmp_path, scorer):
+    inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    inp.write_text('{"id": 1, "text": "A story."}\n{"id": 1, "text": "Another."}\n', encoding="utf-8")
+    seen = []
+    stats = score_jsonl(inp, out, scorer, on_error=lambda row, msg: seen.append((row.id, row.line, msg)))
+    assert stats.rows == 2 and stats.written == 1 and stats.duplicates == 1
+    assert seen == [(1, 2, "repeats the id 1 of an earlier row; skipped")]

@@ -91,3 +91,15 @@ def test_preference_probability_golden():
     assert w.preference_probability(a, b) == pytest.approx(1 / (1 + np.exp(-0.2)))
     assert w.preference_probability(b, a) == pytest.approx(1 / (1 + np.exp(0.2)))
     assert w.preference_probability({"S2": 1.0}, {"S2": 0.0}) is None
+
+
+def test_preference_probability_takes_score_results():
+    from wqrm.result import ScoreResult
+
+    w = LearnedWeights(_alpha(S1=0.5, S3=0.5), tau=2.0)
+    a = ScoreResult(0.7, {"S1": 0.9, "S3": 0.4}, {}, ["S1", "S3"])
+    b = ScoreResult(0.5, {"S1": 0.5, "S3": 0.6}, {}, ["S1", "S3"])
+    assert w.preference_probability(a, b) == pytest.approx(1 / (1 + np.exp(-0.2)))
+    assert w.preference_probability(a, ScoreResult.failed("empty text")) is None  # no shared component
+    with pytest.raises(TypeError, match="ScoreResult or a dict"):
+        w.preference_probability(0.7, 0.5)

@@ -35,11 +35,6 @@ __all__ = [
     "set_override",
 ]
 
-# Hub access is never wanted: make transformers / sentence-transformers fail fast instead of
-# trying the network when something is not found locally.
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 

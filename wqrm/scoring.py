@@ -13,87 +13,25 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from wqrm import __version__
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
 from wqrm.metrics.registry import MetricContext, MetricValues, compute_analysis, prepare, specs
-from wqrm.metrics.task import TASKS
 from wqrm.persona import resolve as resolve_persona
 from wqrm.profile import Profile
+from wqrm.result import ScoreBatch, ScoreResult
+from wqrm.tasks import TASKS
 from wqrm.textio import InvalidTextError, validate_text
 from wqrm.weights import LearnedWeights, UniformWeights, load_weights
 
 __all__ = ["ScoreBatch", "ScoreResult", "Scorer", "load"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class ScoreResult:
-    """The score of one text, its components, every metric, and why anything is missing."""
-
-    score: float | None
-    components: dict[str, float | None]
-    metrics: dict[str, float | None]
-    used_components: list[str]
-    reasons: dict[str, str] = field(default_factory=dict)
-    component_reasons: dict[str, str] = field(default_factory=dict)
-    goodness: dict[str, float | None] = field(default_factory=dict)
-    spans: list[dict[str, Any]] = field(default_factory=list)
-    weights: str | None = None  # the name of the weights that made `score` (None: no score)
-    error: str | None = None
-    id: Any = None
-    n_words: int | None = None  # words of the parsed text (the length baselines' measure)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_dict(self, **extra: Any) -> dict[str, Any]:
-        """The stable JSON shape of DESIGN.md's contract (plus any `extra` leading keys)."""
-        return {
-            **extra,
-            "score": self.score,
-            "components": self.components,
-            "metrics": self.metrics,
-            "used_components": self.used_components,
-            "reasons": {**self.component_reasons, **self.reasons},
-            "spans": self.spans,
-            "weights": self.weights,
-            "version": __version__,
-            "error": self.error,
-        }
-
-    @classmethod
-    def failed(cls, error: str, id: Any = None) -> ScoreResult:
-        return cls(
-            score=None,
-            components=dict.fromkeys(COMPONENT_NAMES),
-            metrics={},
-            used_components=[],
-            error=error,
-            id=id,
-        )
-
-
-class ScoreBatch(list):
-    """A list of `ScoreResult`s, one per input text, in input order."""
-
-    def to_frame(self):
-        """A pandas DataFrame: score, S1..S8, every metric, and the error column."""
-        import pandas as pd
-
-        rows = []
-        for r in self:
-            row = {"id": r.id, "score": r.score, **r.components, **r.metrics, "error": r.error}
-            rows.append(row)
-        return pd.DataFrame(rows)
 
 
 class Scorer:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import codecs
+import re
 import sys
 from pathlib import Path
 
-__all__ = ["MAX_CHARS", "InvalidTextError", "decode_bytes", "read_text", "validate_text"]
+__all__ = [
+    "MAX_CHARS",
+    "InvalidTextError",
+    "ascii_compatible",
+    "check_encoding",
+    "decode_bytes",
+    "read_text",
+    "validate_text",
+]
 
 #: Largest accepted text, in characters (override with `validate_text(max_chars=…)` / `--max-chars`).
 MAX_CHARS = 20_000_000
 
 # Control characters other than tab, newline, carriage return, form feed and vertical tab.
 _CONTROL = {c for c in range(32) if c not in (9, 10, 11, 12, 13)} | {127}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class InvalidTextError(ValueError):
@@ -27,6 +37,12 @@ def validate_text(text: object, *, max_chars: int = MAX_CHARS) -> str:
         raise InvalidTextError("empty text: nothing to score (the input is empty or only whitespace)")
     if "\x00" in text:
         raise InvalidTextError("binary data: the text contains NUL bytes, so it is not plain text")
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise InvalidTextError(
+            f"not valid Unicode: a lone surrogate U+{ord(bad.group()):04X} at character {bad.start()} "
+            "(half of a UTF-16 pair; the text was decoded or escaped incorrectly)"
+        )
     if len(text) > max_chars:
         raise InvalidTextError(
             f"text too large: {len(text):,} characters > limit {max_chars:,} (raise it with --max-chars)"
@@ -44,18 +60,51 @@ def _looks_binary(data: bytes) -> bool:
     return controls / len(sample) > 0.10
 
 
+#: Byte-order marks of encodings that are not ASCII-compatible (UTF-32 LE first: it starts with
+#: the UTF-16 LE mark).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32", "utf-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32", "utf-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16", "utf-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16", "utf-16"),
+)
+
+
+def ascii_compatible(encoding: str) -> bool:
+    """True when `encoding` writes ASCII as ASCII (UTF-8, Latin-1, …; not UTF-16 / UTF-32), so
+    bytes can be split on newlines before decoding. Raises `InvalidTextError` for an unknown name."""
+    check_encoding(encoding)
+    try:
+        return "a\n".encode(encoding) == b"a\n"
+    except (UnicodeError, LookupError):
+        return False
+
+
+def check_encoding(encoding: str) -> str:
+    """`encoding` if Python knows a text codec of that name, else `InvalidTextError`."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError as exc:
+        raise InvalidTextError(f"unknown encoding {encoding!r} (e.g. utf-8, latin-1, utf-16)") from exc
+    if not getattr(info, "_is_text_encoding", True):
+        raise InvalidTextError(f"{encoding!r} is not a text encoding (e.g. utf-8, latin-1, utf-16)")
+    return encoding
+
+
 def decode_bytes(data: bytes, *, encoding: str = "utf-8", name: str = "input") -> str:
     """Decode `data` as text, refusing binary data and naming decoding errors precisely."""
-    if _looks_binary(data):
-        raise InvalidTextError(f"{name}: looks like a binary file (NUL or control bytes), not text")
-    try:
-        codecs.lookup(encoding)
-    except LookupError as exc:
-        raise InvalidTextError(f"unknown encoding {encoding!r}") from exc
-    if encoding.lower().replace("-", "").replace("_", "") in ("utf8", "utf8sig") and data.startswith(
-        codecs.BOM_UTF8
-    ):
-        data = data[len(codecs.BOM_UTF8) :]
+    if ascii_compatible(encoding):
+        utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig", "ascii")
+        for bom, label, codec in _WIDE_BOMS if utf8 else ():
+            if data.startswith(bom):
+                raise InvalidTextError(
+                    f"{name}: {label} text (it starts with a {label} byte-order mark), not {encoding}; "
+                    f"pass --encoding {codec}"
+                )
+        if _looks_binary(data):
+            raise InvalidTextError(f"{name}: looks like a binary file (NUL or control bytes), not text")
+        if utf8 and data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:

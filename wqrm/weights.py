@@ -58,13 +58,13 @@ class LearnedWeights:
     def alpha(self) -> dict[str, float]:
         return {c: float(self.alpha_values.get(c, 0.0)) for c in COMPONENTS}
 
-    def preference_probability(
-        self, a: Mapping[str, float | None], b: Mapping[str, float | None]
-    ) -> float | None:
-        """P(a ≻ b) = σ(τ · Σ_shared α_i (S_i(a) − S_i(b)) / Σ_shared α_i) from two component dicts
-        (e.g. `ScoreResult.components`); None when they share no weighted component."""
-        A = np.array([[np.nan if a.get(c) is None else a[c] for c in COMPONENTS]], dtype=np.float64)
-        B = np.array([[np.nan if b.get(c) is None else b[c] for c in COMPONENTS]], dtype=np.float64)
+    def preference_probability(self, a: Any, b: Any) -> float | None:
+        """P(a ≻ b) = σ(τ · Σ_shared α_i (S_i(a) − S_i(b)) / Σ_shared α_i) for two scored texts:
+        `ScoreResult`s (anything with a `.components` mapping) or component dicts {"S1": …}.
+        None when they share no weighted component (e.g. a result with an error)."""
+        ca, cb = _components_of(a), _components_of(b)
+        A = np.array([[np.nan if ca.get(c) is None else ca[c] for c in COMPONENTS]], dtype=np.float64)
+        B = np.array([[np.nan if cb.get(c) is None else cb[c] for c in COMPONENTS]], dtype=np.float64)
         m = pair_margins(A, B, self.alpha())[0]
         return None if np.isnan(m) else float(1.0 / (1.0 + np.exp(-self.tau * m)))
 
@@ -100,6 +100,13 @@ class UniformWeights:
 
     def alpha(self) -> dict[str, float]:
         return dict.fromkeys(COMPONENT_NAMES, 1 / len(COMPONENT_NAMES))
+
+
+def _components_of(x: Any) -> Mapping[str, float | None]:
+    components = getattr(x, "components", x)
+    if not isinstance(components, Mapping):
+        raise TypeError(f"expected a ScoreResult or a dict of components S1..S8, got {type(x).__name__}")
+    return components
 
 
 def load_weights(path: Any = None) -> LearnedWeights | UniformWeights:

@@ -6,7 +6,10 @@ Prints, over the same texts in the same run:
   * their ratio (acceptance: ≥ 0.85);
   * words/s of the sentence encoder alone (all sentences, one batched call), of
     `compute_batch(models=True)` (parse + embeddings + every metric), and its ratio to the
-    sequential floor parse-then-encode.
+    sequential floor parse-then-encode;
+  * words/s and texts/s of a full `Scorer.score_batch` (what `wqrm score` runs: every metric, the
+    edit model, the tagger, the composite).
+The first line names the machine (CPU, cores, torch threads, load average).
 Each timing is the best of --rounds runs. Words follow DESIGN.md (non-punctuation, non-space tokens).
 
     python benchmarks/perf/throughput.py [--n 400] [--file texts.jsonl|texts.txt] [--rounds 2]
@@ -40,6 +43,25 @@ def load_texts(path: Path, n: int) -> list[str]:
     return paras[:n]
 
 
+def machine() -> str:
+    """One line naming the machine a figure was measured on: CPU model, cores, torch threads, load."""
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
+    return (
+        f"{cpu}; {os.cpu_count()} logical cores; torch {torch.__version__} with "
+        f"{torch.get_num_threads()} threads; Python {platform.python_version()}{load}"
+    )
+
+
 def best_of(rounds: int, fn) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(rounds):
@@ -64,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from wqrm import resources
     from wqrm.analysis import analyze_batch, is_word
 
+    print(f"machine: {machine()}")
     texts = load_texts(args.file, args.n)
     nlp = resources.get("spacy")
     list(nlp.pipe(texts[:8]))  # warm-up
@@ -96,6 +119,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"sentence encoder alone    {words / t_enc:9.0f} words/s  ({t_enc:.2f} s, {n_sent} sentences)")
         print(f"metrics.compute (all)     {words / t_all:9.0f} words/s  ({t_all:.2f} s, {n_all} metrics)")
         print(f"ratio all / (parse+embed) {floor / t_all:9.3f}")
+        import wqrm
+
+        scorer = wqrm.load()
+        scorer.score_batch(texts[:8])  # warm-up: edit model and tagger
+        t_score, _ = best_of(args.rounds, lambda: scorer.score_batch(texts))
+        print(
+            f"wqrm score (everything)   {words / t_score:9.0f} words/s  ({t_score:.2f} s, "
+            f"{len(texts) / t_score:.2f} texts/s: composite, S1..S8, {n_all} metrics, spans)"
+        )
     return 0
 
 

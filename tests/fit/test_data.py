@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from wqrm.fit.data import (
     Scored,
     assign_groups,
@@ -99,3 +101,68 @@ def test_groups_join_shared_texts_and_split_is_deterministic(tmp_path):
     assert is_dev("g", 20, 0) == is_dev("g", 20, 0)
     share = sum(is_dev(str(i)) for i in range(2000)) / 2000
     assert 0.17 < share < 0.23
+
+
+def test_trl_standard_and_conversational_pairs(tmp_path):
+    from wqrm.fit.data import pair_texts
+
+    def m(role, content):
+        return {"role": role, "content": content}
+
+    good, bad = "The tide came in over the slipway.", "Tide tide tide."
+    # standard, implicit and explicit prompt: the strings are the texts
+    assert pair_texts({"chosen": good, "rejected": bad}) == (good, bad)
+    assert pair_texts({"prompt": "Write.", "chosen": good, "rejected": bad}) == (good, bad)
+    # conversational, explicit prompt: the completions
+    row = {
+        "prompt": [m("user", "Write.")],
+        "chosen": [m("assistant", good)],
+        "rejected": [m("assistant", bad)],
+    }
+    assert pair_texts(row) == (good, bad)
+    # conversational, implicit prompt: the shared leading messages are the prompt (TRL extract_prompt)
+    row = {
+        "chosen": [
+            m("system", "Be brief."),
+            m("user", "Write."),
+            m("assistant", good),
+            m("user", "More."),
+            m("assistant", "Yes."),
+        ],
+        "rejected": [m("system", "Be brief."), m("user", "Write."), m("assistant", bad)],
+    }
+    assert pair_texts(row) == (f"{good}\n\nMore.\n\nYes.", bad)
+    # content given as text parts
+    row = {
+        "prompt": [],
+        "chosen": [m("assistant", [{"type": "text", "text": good}])],
+        "rejected": [m("assistant", bad)],
+    }
+    assert pair_texts(row) == (good, bad)
+    # edit pairs: the edit is better
+    assert pair_texts({"original": bad, "edited": good}) == (good, bad)
+
+
+def test_unusable_pair_rows_are_named_or_raise(tmp_path):
+    rows = [
+        '{"chosen": "The tide came in.", "rejected": "Tide tide."}',
+        "{broken",
+        '{"chosen": [{"role": "assistant", "content": "A b."}], "rejected": "A c."}',
+        '{"chosen": "Same text.", "rejected": "Same text."}',
+        '{"chosen": "", "rejected": "Something."}',
+        '{"chosen": [{"role": "assistant"}], "rejected": [{"role": "assistant", "content": "x"}]}',
+        '{"text": "no pair"}',
+    ]
+    f = tmp_path / "p.jsonl"
+    f.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    problems = []
+    assert len(load_pairs([f], problems=problems)) == 1
+    assert [p.split(": ", 1)[0] for p in problems] == [f"{f}, line {n}" for n in (2, 3, 4, 5, 6, 7)]
+    assert "invalid JSON" in problems[0] and "both be strings" in problems[1] and "same" in problems[2]
+    assert "empty" in problems[3] and "'content'" in problems[4] and "neither" in problems[5]
+    # strict (the fits): a malformed row raises naming file and line; rows without a preference drop
+    with pytest.raises(ValueError, match=r"p\.jsonl, line 2: invalid JSON"):
+        load_pairs([f])
+    g = tmp_path / "q.jsonl"
+    g.write_text("\n".join([rows[0], rows[3], rows[4]]) + "\n", encoding="utf-8")
+    assert len(load_pairs([g])) == 1

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from wqrm.cli.common import err
+from wqrm.cli.common import Feedback, ProgressOption, check_files, err, progress_mode, usage_error
 
 __all__ = ["build_corpus_cmd", "build_profile_cmd"]
 
@@ -29,10 +29,10 @@ def build_profile_cmd(
     corpora: Annotated[list[Path], typer.Argument(help="Corpus files: .txt (prose) or .jsonl (text field).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write profile.json to.")],
     passage_words: Annotated[
-        int, typer.Option(help="Join .txt paragraphs into passages of ≥ N words.")
+        int, typer.Option(min=1, help="Join .txt paragraphs into passages of ≥ N words.")
     ] = 150,
     max_passages_per_file: Annotated[
-        int, typer.Option(help="Seeded sample of passages per file (0: all).")
+        int, typer.Option(min=0, help="Seeded sample of passages per file (0: all).")
     ] = 120,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     where: Annotated[
@@ -40,28 +40,26 @@ def build_profile_cmd(
         typer.Option(help="Keep .jsonl rows where KEY=VALUE (repeatable), e.g. label=human."),
     ] = None,
     name: Annotated[str, typer.Option(help="Profile name recorded in its metadata.")] = "custom",
+    progress: ProgressOption = None,
 ) -> None:
     """Build a reference profile: per-metric quantiles over passages of human reference prose.
 
     Metrics the existing profile in --out records under `metric_references` (their reference is
     not the corpus: `edit_reward`'s comes from `wqrm fit-weights --edit-reference`) are carried
     over unchanged rather than recomputed over the corpus."""
-    from rich.progress import Progress
-
-    from wqrm.build import profile as builder  # deferred: `wqrm --help` stays fast
-    from wqrm.metrics.registry import specs  # deferred: `wqrm --help` stays fast
-    from wqrm.profile import PROFILE_FILE, Profile  # deferred: `wqrm --help` stays fast
-
-    missing = [str(c) for c in corpora if not c.exists()]
-    if missing:
-        err.print(f"[red]error:[/red] no such corpus file: {', '.join(missing)}")
-        raise typer.Exit(1)
+    check_files(corpora, "corpus file")
+    bad = [w for w in where or [] if "=" not in w or not w.split("=", 1)[0]]
+    if bad:
+        raise usage_error(f"--where {bad[0]!r}: expected KEY=VALUE")
     conditions = dict(w.split("=", 1) for w in (where or []))
+    from wqrm.build import profile as builder  # deferred: arguments are checked first
+    from wqrm.metrics.registry import specs  # deferred: arguments are checked first
+    from wqrm.profile import PROFILE_FILE, Profile  # deferred: arguments are checked first
+
     previous = Profile.load(out_dir) if (out_dir / PROFILE_FILE).exists() else None
     kept = set((previous.meta.get("metric_references") or {}) if previous else ())
     command = "wqrm build-profile " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    with Progress(console=err, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("profiling", total=None)
+    with Feedback("profiling", None, progress_mode(progress), unit="passages") as feedback:
         prof = builder.build_profile(
             corpora,
             names=[n for n in specs() if n not in kept],
@@ -71,7 +69,7 @@ def build_profile_cmd(
             jsonl_where=conditions or None,
             command=command,
             name=name,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=feedback.update,
         )
     if previous is not None:
         for n in builder.carry_metric_references(prof, previous):
@@ -91,25 +89,31 @@ def build_corpus_cmd(
     classifier: Annotated[
         bool, typer.Option("--classifier/--no-classifier", help="Also train the creativity classifier.")
     ] = True,
-    lda_topics: Annotated[int, typer.Option(help="LDA topics.")] = 40,
-    vocab_size: Annotated[int, typer.Option(help="Content-word vocabulary cap.")] = 20_000,
-    lm_order: Annotated[int, typer.Option(help="Order of the Kneser-Ney n-gram model.")] = 3,
+    lda_topics: Annotated[int, typer.Option(min=1, help="LDA topics.")] = 40,
+    vocab_size: Annotated[int, typer.Option(min=1, help="Content-word vocabulary cap.")] = 20_000,
+    lm_order: Annotated[int, typer.Option(min=1, help="Order of the Kneser-Ney n-gram model.")] = 3,
+    progress: ProgressOption = None,
 ) -> None:
     """Build the corpus resources: co-occurrence, LDA, ESA, n-gram LM, generic phrases, classifier."""
     import time
-
-    from wqrm.build.corpus import build_corpus_resources  # deferred: `wqrm --help` stays fast
-    from wqrm.build.sources import BuildOptions, CorpusSources  # deferred: `wqrm --help` stays fast
 
     data_dir = data or _default_data()
     if not data_dir.is_dir():
         err.print(f"[red]error:[/red] no data directory at {data_dir} (give --data or set WQRM_DATA_DIR)")
         raise typer.Exit(1)
+    from wqrm.build.corpus import build_corpus_resources  # deferred: arguments are checked first
+    from wqrm.build.sources import BuildOptions, CorpusSources  # deferred: arguments are checked first
+
     sources = CorpusSources.from_data_dir(data_dir)
     if not (sources.reference_books or sources.reference_rows):
         err.print(f"[red]error:[/red] {data_dir} holds no reference prose (reference/books/en/*.txt)")
         raise typer.Exit(1)
     options = BuildOptions(lda_topics=lda_topics, vocab_size=vocab_size, lm_order=lm_order)
+
+    def say(message: str) -> None:  # one plain line per build step (the feedback of a long build)
+        if progress is not False:
+            err.print(message, style="dim", markup=False, highlight=False)
+
     command = "wqrm build-corpus " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     t0 = time.perf_counter()
     manifest = build_corpus_resources(
@@ -119,7 +123,7 @@ def build_corpus_cmd(
         options=options,
         command=command,
         classifier=classifier,
-        progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
+        progress=say,
     )
     err.print(
         f"wrote {out_dir}: {manifest['total_bytes'] / 1e6:.2f} MB in {time.perf_counter() - t0:.0f} s; "

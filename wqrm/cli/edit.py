@@ -10,7 +10,15 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from wqrm.cli.common import command_line, err, out, parse_source_weights
+from wqrm.cli.common import (
+    ProgressOption,
+    check_files,
+    check_jsonl,
+    command_line,
+    err,
+    out,
+    parse_source_weights,
+)
 
 __all__ = ["train_edit", "train_tagger"]
 
@@ -27,12 +35,14 @@ def train_edit(
     frozen: Annotated[bool, typer.Option("--frozen", help="Frozen encoder + MLP head (default).")] = False,
     lora: Annotated[bool, typer.Option("--lora", help="LoRA adapters + head (peft).")] = False,
     full: Annotated[bool, typer.Option("--full", help="Full fine-tune.")] = False,
-    epochs: Annotated[int, typer.Option(help="Maximum epochs (early stopping on dev accuracy).")] = 3,
+    epochs: Annotated[int, typer.Option(min=1, help="Maximum epochs (early stopping on dev accuracy).")] = 3,
     lr: Annotated[
         float | None, typer.Option(help="Learning rate (default: 1e-3 frozen, 2e-4 LoRA, 3e-5 full).")
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="Pairs per step.")] = 8,
-    max_length: Annotated[int, typer.Option(help="Tokens per paragraph (longer ones are truncated).")] = 256,
+    batch_size: Annotated[int, typer.Option(min=1, help="Pairs per step.")] = 8,
+    max_length: Annotated[
+        int, typer.Option(min=8, help="Tokens per paragraph (longer ones are truncated).")
+    ] = 256,
     mse_weight: Annotated[
         float, typer.Option(help="Weight of the MSE term on scored paragraphs (0: off).")
     ] = 0.0,
@@ -40,7 +50,9 @@ def train_edit(
         list[str] | None, typer.Option(help="SOURCE=W pair weight, repeatable (0 drops a source).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for splits, initialisation and order.")] = 0,
-    dev_percent: Annotated[int, typer.Option(help="Share of item groups held out for dev.")] = 20,
+    dev_percent: Annotated[
+        int, typer.Option(min=1, max=99, help="Share of item groups held out for dev (percent).")
+    ] = 20,
     patience: Annotated[int, typer.Option(help="Epochs without dev improvement before stopping.")] = 2,
     resume: Annotated[
         bool, typer.Option("--resume/--no-resume", help="Continue from OUT/checkpoint.")
@@ -48,19 +60,23 @@ def train_edit(
     features_cache: Annotated[
         Path | None, typer.Option(help="NPZ cache of frozen-encoder features (frozen only).")
     ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Train the edit-quality reward model (S1) pairwise: −log σ(r(better) − r(worse))."""
-    from wqrm.edit.model import EmbeddingHeadReward, RewardHead  # deferred: `wqrm --help` stays fast
-    from wqrm.fit.dataset import FeatureCache, build_dataset  # deferred: `wqrm --help` stays fast
-    from wqrm.fit.train_edit import (  # deferred: `wqrm --help` stays fast
-        TrainConfig,
-        train_frozen,
-        train_transformer,
-    )  # deferred: `wqrm --help` stays fast
-
     if sum([frozen, lora, full]) > 1:
         err.print("[red]error:[/red] choose one of --frozen, --lora, --full")
         raise typer.Exit(2)
+    check_files([*pairs, *(scored or [])])
+    check_jsonl(pairs, scored or [])
+    source_weights = parse_source_weights(weight)
+    from wqrm.edit.model import EmbeddingHeadReward, RewardHead  # deferred: arguments are checked first
+    from wqrm.fit.dataset import FeatureCache, build_dataset  # deferred: arguments are checked first
+    from wqrm.fit.train_edit import (  # deferred: arguments are checked first
+        TrainConfig,
+        train_frozen,
+        train_transformer,
+    )
+
     kind = "lora" if lora else "full" if full else "frozen"
     default_lr = {"frozen": 1e-3, "lora": 2e-4, "full": 3e-5}[kind]
     cfg = TrainConfig(
@@ -74,11 +90,13 @@ def train_edit(
         seed=seed,
         patience=patience,
     )
-    ds = build_dataset(
-        pairs, scored or [], weights=parse_source_weights(weight), dev_percent=dev_percent, seed=seed
-    )
-    err.print(f"data: {json.dumps(ds.summary())}")
-    log_epoch = lambda e: err.print(f"epoch {e['epoch']}: {json.dumps(e)}")  # noqa: E731
+    ds = build_dataset(pairs, scored or [], weights=source_weights, dev_percent=dev_percent, seed=seed)
+    err.print(f"data: {json.dumps(ds.summary())}", markup=False, highlight=False)
+
+    def log_epoch(e: dict) -> None:  # one plain line per epoch (the feedback of a training run)
+        if progress is not False:
+            err.print(f"epoch {e['epoch']}: {json.dumps(e)}", markup=False, highlight=False)
+
     if kind == "frozen":
         probe = EmbeddingHeadReward(RewardHead(1, 0), {})
         feats = FeatureCache(features_cache, probe.features) if features_cache else None
@@ -112,15 +130,19 @@ def train_tagger(
         list[Path] | None, typer.Option("--pairs", help="Edit-pair files whose diffs add 'Edited' spans.")
     ] = None,
     base: Annotated[str, typer.Option(help="Encoder: a local path or 'minilm'.")] = "minilm",
-    epochs: Annotated[int, typer.Option(help="Epochs over cached features.")] = 8,
-    max_length: Annotated[int, typer.Option(help="Tokens per window.")] = 256,
+    epochs: Annotated[int, typer.Option(min=1, help="Epochs over cached features.")] = 8,
+    max_length: Annotated[int, typer.Option(min=8, help="Tokens per window.")] = 256,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
-    dev_percent: Annotated[int, typer.Option(help="Share of texts held out for dev.")] = 20,
+    dev_percent: Annotated[
+        int, typer.Option(min=1, max=99, help="Share of texts held out for dev (percent).")
+    ] = 20,
 ) -> None:
     """Train the edit-trace span tagger on span annotations (+ diffs of edit pairs)."""
-    from wqrm.edit.tagger import EditTagger  # deferred: `wqrm --help` stays fast
-    from wqrm.fit.data import is_dev, load_pairs, normalise  # deferred: `wqrm --help` stays fast
-    from wqrm.fit.tagger import (  # deferred: `wqrm --help` stays fast
+    check_files([*spans, *(pairs or [])])
+    check_jsonl(pairs or [], spans)
+    from wqrm.edit.tagger import EditTagger  # deferred: arguments are checked first
+    from wqrm.fit.data import is_dev, load_pairs, normalise  # deferred: arguments are checked first
+    from wqrm.fit.tagger import (  # deferred: arguments are checked first
         dev_scores,
         featurise,
         fit_tagger,

@@ -10,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-from wqrm.cli.common import err, out, parse_source_weights
+from wqrm.cli.common import (
+    Feedback,
+    ProgressOption,
+    check_files,
+    check_jsonl,
+    err,
+    out,
+    parse_source_weights,
+    progress_mode,
+)
 from wqrm.components import COMPONENTS
 from wqrm.weights import LearnedWeights
 
@@ -46,10 +55,12 @@ def fit_weights_command(
         list[str] | None, typer.Option(help="SOURCE=W pair weight, repeatable (0 drops a source).")
     ] = None,
     l2: Annotated[
-        float, typer.Option(help="L2 pull of θ toward 0 (uniform α); the shipped fit's CV choice.")
+        float, typer.Option(min=0.0, help="L2 pull of θ toward 0 (uniform α); the shipped fit's CV choice.")
     ] = 1e-4,
     seed: Annotated[int, typer.Option(help="Split seed (the edit model's: 0).")] = 0,
-    dev_percent: Annotated[int, typer.Option(help="Share of item groups held out for dev.")] = 20,
+    dev_percent: Annotated[
+        int, typer.Option(min=1, max=99, help="Share of item groups held out for dev (percent).")
+    ] = 20,
     cross_fit: Annotated[
         bool,
         typer.Option(
@@ -68,31 +79,35 @@ def fit_weights_command(
             "training texts before fitting (the shipped profile: wqrm/data/profiles/default)."
         ),
     ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
     from rich.table import Table
 
-    from wqrm.build.sources import file_sha256  # deferred: `wqrm --help` stays fast
-    from wqrm.fit.pairs import evaluate_table, prepare_pair_table  # deferred: `wqrm --help` stays fast
-    from wqrm.fit.weights import direction_check, fit_weights  # deferred: `wqrm --help` stays fast
-
-    for f in [*pairs, *(scored or [])]:
-        if not f.exists():
-            err.print(f"[red]error:[/red] {f}: no such file")
-            raise typer.Exit(2)
+    check_files([*pairs, *(scored or [])])
+    check_jsonl(pairs, scored or [])
     source_weights = parse_source_weights(weight)
-    table, record = prepare_pair_table(
-        pairs,
-        scored or [],
-        source_weights,
-        seed,
-        dev_percent,
-        cache,
-        cross_fit,
-        features_cache,
-        edit_reference,
-        say=err.print,
-    )
+    if edit_reference is not None and not (edit_reference / "profile.json").is_file():
+        err.print(f"[red]error:[/red] --edit-reference {edit_reference}: no profile.json in it")
+        raise typer.Exit(2)
+    from wqrm.build.sources import file_sha256  # deferred: arguments are checked first
+    from wqrm.fit.pairs import evaluate_table, prepare_pair_table  # deferred: arguments are checked first
+    from wqrm.fit.weights import direction_check, fit_weights  # deferred: arguments are checked first
+
+    with Feedback("metrics", None, progress_mode(progress), unit="texts") as feedback:
+        table, record = prepare_pair_table(
+            pairs,
+            scored or [],
+            source_weights,
+            seed,
+            dev_percent,
+            cache,
+            cross_fit,
+            features_cache,
+            edit_reference,
+            say=lambda message: err.print(message, markup=False, highlight=False),
+            on_metrics=feedback.update,
+        )
     train, dev = table.subset(~table.dev), table.subset(table.dev)
     fit = fit_weights(train.A, train.B, train.weight, l2=l2)
     uniform = dict.fromkeys(COMPONENTS, 1 / len(COMPONENTS))

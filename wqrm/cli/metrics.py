@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import csv
-import json
 import sys
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from wqrm import __version__
-from wqrm.cli.common import err, fmt, out, read_all
+from wqrm.cli.common import (
+    Feedback,
+    ProgressOption,
+    checked_encoding,
+    err,
+    fmt,
+    out,
+    progress_mode,
+    read_all,
+    usage_error,
+)
+from wqrm.jsonl import dumps
 from wqrm.textio import MAX_CHARS
 
 __all__ = ["catalogue", "metrics"]
@@ -27,64 +38,63 @@ def metrics(
     names: Annotated[str | None, typer.Option(help="Comma-separated metric names.")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the input files.")] = "utf-8",
     max_chars: Annotated[
-        int, typer.Option(help="Refuse texts longer than this many characters.")
+        int, typer.Option(min=1, help="Refuse texts longer than this many characters.")
     ] = MAX_CHARS,
+    batch_size: Annotated[int, typer.Option(min=1, help="Files computed together.")] = 32,
+    progress: ProgressOption = None,
 ) -> None:
-    """Rigid metrics only (no composite). Undefined values print as empty / null with a reason."""
-    import wqrm.metrics as M  # deferred: `wqrm --help` stays fast
+    """Rigid metrics only (no composite). Undefined values print as empty / null with a reason.
 
+    A file that cannot be read as text is named with the reason (exit status 1); the others are
+    computed."""
     if as_json and as_csv:
-        err.print("[red]error:[/red] choose one of --json and --csv")
-        raise typer.Exit(2)
-    wanted = [n.strip() for n in names.split(",")] if names else None
-    try:
-        resolved = M.resolve_names(wanted, models)
-    except KeyError as exc:
-        err.print(f"[red]error:[/red] {exc.args[0]}")
-        raise typer.Exit(2) from None
+        raise usage_error("choose one of --json and --csv")
+    encoding = checked_encoding(encoding)
+    wanted = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
+    if wanted is not None and not wanted:
+        raise usage_error("--names: no metric name given")
     items = read_all(files, encoding, max_chars)
-    good = [(f, t) for f, t, e in items if e is None]
-    values = dict(zip([f for f, _ in good], M.compute_batch([t for _, t in good], resolved), strict=True))
+    resolved: list[str] = []
+    if any(e is None for _, _, e in items):
+        import wqrm.metrics as M  # deferred: the files are read before the metrics are imported
+
+        try:
+            resolved = M.resolve_names(wanted, models)
+        except KeyError as exc:
+            raise usage_error(exc.args[0]) from None
+    elif wanted is not None:
+        resolved = wanted
     failed = False
-    rows: list[dict[str, Any]] = []
-    for f, _t, e in items:
-        if e:
-            failed = True
-            err.print(f"[red]error:[/red] {e}")
-            rows.append({"file": f, "error": e, **dict.fromkeys(resolved)})
-            continue
-        mv = values[f]
-        rows.append({"file": f, "error": None, **mv, "_reasons": mv.reasons})
-    if as_csv:
-        w = csv.writer(sys.stdout)
-        w.writerow(["file", *resolved, "error"])
-        for r in rows:
-            w.writerow([r["file"], *("" if r[n] is None else repr(r[n]) for n in resolved), r["error"] or ""])
-    elif as_json:
-        for r in rows:
-            reasons = r.pop("_reasons", {})
-            print(
-                json.dumps(
-                    {
-                        "file": r.pop("file"),
-                        "metrics": {n: r[n] for n in resolved},
-                        "reasons": reasons,
-                        "error": r["error"],
-                        "version": __version__,
-                    }
-                )
-            )
-    else:
-        for r in rows:
-            if r["error"]:
-                continue
-            t = Table(title=r["file"], show_header=True, header_style="bold")
-            t.add_column("metric")
-            t.add_column("value", justify="right")
-            t.add_column("note")
-            for n in resolved:
-                t.add_row(n, fmt(r[n], 4), r["_reasons"].get(n, ""))
-            out.print(t)
+    writer = csv.writer(sys.stdout) if as_csv else None
+    if writer is not None:
+        writer.writerow(["file", *resolved, "error"])
+    with Feedback("metrics", len(items), progress_mode(progress), unit="files") as feedback:
+        for start in range(0, len(items), batch_size):
+            part = items[start : start + batch_size]
+            good = [t for _, t, e in part if e is None]
+            values = iter(M.compute_batch(good, resolved) if good else [])
+            for f, _t, e in part:
+                if e is not None:
+                    failed = True
+                    err.print(f"[red]error:[/red] {escape(e)}", highlight=False)
+                    mv, reasons = dict.fromkeys(resolved), {}
+                else:
+                    mv = next(values)
+                    reasons = mv.reasons
+                if writer is not None:
+                    writer.writerow([f, *("" if mv[n] is None else repr(mv[n]) for n in resolved), e or ""])
+                elif as_json:
+                    record = {"file": f, "metrics": {n: mv[n] for n in resolved}, "reasons": reasons}
+                    print(dumps({**record, "error": e, "version": __version__}), flush=True)
+                elif e is None:
+                    t = Table(title=escape(f), show_header=True, header_style="bold")
+                    t.add_column("metric")
+                    t.add_column("value", justify="right")
+                    t.add_column("note")
+                    for n in resolved:
+                        t.add_row(n, fmt(mv[n], 4), escape(reasons.get(n, "")))
+                    out.print(t)
+            feedback.advance(len(part))
     if failed:
         raise typer.Exit(1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
 from rich.table import Table
 
 from wqrm.cli.common import fmt, out
@@ -15,7 +16,7 @@ def print_score_table(name: str, result) -> None:
     from wqrm.metrics.registry import specs  # deferred: `wqrm --help` stays fast
 
     out.print(
-        f"[bold]{name}[/bold]  score [bold cyan]{fmt(result.score)}[/bold cyan]  "
+        f"[bold]{escape(name)}[/bold]  score [bold cyan]{fmt(result.score)}[/bold cyan]  "
         f"(weights: {result.weights}; components used: {', '.join(result.used_components) or 'none'})"
     )
     t = Table(show_header=True, header_style="bold")
@@ -30,7 +31,7 @@ def print_score_table(name: str, result) -> None:
             g = result.goodness.get(n)
             cells.append(f"{n} {fmt(result.metrics[n])}" + ("" if g is None else f" → {g:.2f}"))
         value = fmt(result.components[c])
-        note = "; ".join(cells) if cells else result.component_reasons.get(c, "")
+        note = "; ".join(cells) if cells else escape(result.component_reasons.get(c, ""))
         t.add_row(f"{c} {label}", value, note)
     descriptive = [n for n in result.metrics if all_specs[n].component is None]
     if descriptive:
@@ -41,7 +42,7 @@ def print_score_table(name: str, result) -> None:
         if n in result.metrics and result.metrics[n] is None:
             by_reason.setdefault(r, []).append(n)
     for r, names in by_reason.items():
-        out.print(f"  [dim]{', '.join(names)}: {r}[/dim]")
+        out.print(f"  [dim]{', '.join(names)}: {escape(r)}[/dim]")
 
 
 def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:

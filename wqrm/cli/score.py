@@ -1,27 +1,51 @@
-"""`wqrm score`: the composite, S1..S8 and every metric of files or of a JSONL batch."""
+"""`wqrm score`: the composite, S1..S8 and every metric of files or of a JSONL batch.
+
+Arguments, options and input files are checked before any model or metric is imported: a typo or a
+missing file is reported at once, not after the models load.
+"""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from wqrm.cli.common import err, out, read_all
+from wqrm.cli.common import (
+    Feedback,
+    ProgressOption,
+    checked_encoding,
+    err,
+    fail,
+    out,
+    progress_mode,
+    read_all,
+    usage_error,
+)
 from wqrm.cli.render import print_score_table, render_spans
-from wqrm.textio import MAX_CHARS, InvalidTextError, read_text
+from wqrm.jsonl import dumps, loads
+from wqrm.result import ScoreResult
+from wqrm.tasks import TASKS
+from wqrm.textio import MAX_CHARS, InvalidTextError, read_text, validate_text
 from wqrm.weights import load_weights
 
 __all__ = ["score"]
+
+PERSONA_SUFFIXES = (".txt", ".md")
 
 
 def score(
     files: Annotated[list[str] | None, typer.Argument(help="Text files to score ('-' reads stdin).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file (JSON Lines).")] = False,
     input: Annotated[
-        Path | None, typer.Option("--input", help="JSONL of {id, text} rows to score in batch.")
+        Path | None,
+        typer.Option(
+            "--input",
+            help="JSONL rows to score in batch: {id, text} plus optional task, prompt, references, "
+            "persona, group (see above).",
+        ),
     ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", help="JSONL to append results to (resumable).")
@@ -31,13 +55,12 @@ def score(
     ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the input files.")] = "utf-8",
     max_chars: Annotated[
-        int, typer.Option(help="Refuse texts longer than this many characters.")
+        int, typer.Option(min=1, help="Refuse texts longer than this many characters.")
     ] = MAX_CHARS,
-    batch_size: Annotated[int, typer.Option(help="Rows scored together in --input mode.")] = 32,
-    progress: Annotated[
-        bool | None,
-        typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: if a tty)."),
-    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, help="Texts scored together (files, or rows in --input mode).")
+    ] = 32,
+    progress: ProgressOption = None,
     persona: Annotated[
         Path | None,
         typer.Option(
@@ -68,133 +91,199 @@ def score(
         typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'."),
     ] = None,
 ) -> None:
-    """Score texts: the composite score, components S1..S8 and every metric."""
-    from wqrm import resources  # deferred: `wqrm --help` stays fast
-    from wqrm.scoring import load  # deferred: `wqrm --help` stays fast
+    """Score texts: the composite score, components S1..S8 and every metric.
 
-    if model is not None:
-        if not model.exists():
-            err.print(f"[red]error:[/red] --model {model}: no such directory")
-            raise typer.Exit(2)
-        resources.set_override("edit_model", str(model))
+    FILE mode prints a table per file (or, with --json, one JSON object per file); a file that
+    cannot be scored is named with the reason (exit status 1) and the others are scored.
 
-    context = _score_context(persona, task, prompt_file, references, encoding)
+    Batch mode (--input rows.jsonl --output scores.jsonl) writes one JSON object per input row,
+    resumably. A row is {"id": …, "text": "…"} and may carry its own context: "task" (continue,
+    rephrase, storygen), "prompt" (a string), "references" (a string or a list of strings),
+    "persona" (a persona directory) — each overrides the option of the same name — and "group"
+    (a string or an integer): rows sharing a group are scored together as candidates for one
+    prompt, which adds S8 (diversity). A row with a bad field gets an error record; the others
+    are scored.
+    """
+    # 1. arguments and options (nothing heavy imported yet)
+    batch = input is not None or output is not None
+    if batch and (input is None or output is None or files):
+        raise usage_error("batch mode needs both --input and --output, and no FILE arguments")
+    if not batch and not files:
+        raise usage_error("give FILE arguments ('-' for stdin) or --input/--output")
+    encoding = checked_encoding(encoding)
+    if task is not None and task not in TASKS:
+        raise usage_error(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
+    if (prompt_file is not None or references) and task is None:
+        raise usage_error("--prompt-file and --references need --task")
+    if model is not None and not model.is_dir():
+        raise usage_error(f"--model {model}: no such directory")
+    prof = _profile(profile)
     try:
         alpha = load_weights(weights)  # read once; the scorer gets the object
     except ValueError as exc:
-        err.print(f"[red]error:[/red] --weights: {exc}")
-        raise typer.Exit(2) from None
-    if input is not None or output is not None:
-        if input is None or output is None or files:
-            err.print("[red]error:[/red] batch mode needs both --input and --output, and no FILE arguments")
-            raise typer.Exit(2)
-        _score_jsonl(input, output, profile, encoding, batch_size, progress, context, alpha)
-        return
-    if not files:
-        err.print("[red]error:[/red] give FILE arguments ('-' for stdin) or --input/--output")
-        raise typer.Exit(2)
-    items = read_all(files, encoding, max_chars)
-    scorer = _InContext(load(str(profile) if profile else None, alpha), context)
-    good = [(f, t) for f, t, e in items if e is None]
-    results = dict(zip([f for f, _ in good], scorer.score_batch([t for _, t in good]), strict=True))
-    failed = False
-    for f, text, e in items:
-        r = results.get(f)
-        error = e or (r.error if r is not None else None)
-        if error:
-            failed = True
-            err.print(f"[red]error:[/red] {error}")
-            if as_json:
-                from wqrm.scoring import ScoreResult  # deferred: `wqrm --help` stays fast
+        raise usage_error(f"--weights: {exc}") from None
+    if persona is not None:
+        _check_persona(persona)
+    context = _score_context(task, prompt_file, references, encoding)
+    if persona is not None:
+        context["persona"] = str(persona.resolve())
+    mode = progress_mode(progress)
 
-                print(json.dumps(ScoreResult.failed(error).to_dict(file=f), ensure_ascii=False))
-            continue
-        if as_json:
-            print(json.dumps(r.to_dict(file=f), ensure_ascii=False))
-        else:
-            print_score_table(f, r)
-            if spans:
-                out.print(render_spans(text, r.spans))
+    # 2. inputs
+    if batch:
+        _check_batch_paths(input, output)
+        _score_jsonl(input, output, prof, alpha, model, encoding, batch_size, mode, context)
+        return
+    items = read_all(files, encoding, max_chars)
+
+    # 3. models, only when there is something to score
+    scorer = _load_scorer(prof, alpha, model, context) if any(e is None for _, _, e in items) else None
+    failed = False
+    with Feedback("scoring", len(items), mode, unit="files") as feedback:
+        for start in range(0, len(items), batch_size):
+            part = items[start : start + batch_size]
+            good = [(f, t) for f, t, e in part if e is None]
+            results = scorer.score_batch([t for _, t in good], **context) if good else []
+            scored = iter(results)
+            for f, text, error in part:
+                r = next(scored) if error is None else ScoreResult.failed(error)
+                if r.error is not None:
+                    failed = True
+                    message = r.error if error is not None else f"{f}: {r.error}"
+                    err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
+                    if as_json:
+                        print(dumps(ScoreResult.failed(message).to_dict(file=f)), flush=True)
+                elif as_json:
+                    print(dumps(r.to_dict(file=f)), flush=True)
+                else:
+                    print_score_table(f, r)
+                    if spans:
+                        out.print(render_spans(text, r.spans))
+            feedback.advance(len(part))
     if failed:
         raise typer.Exit(1)
 
 
-class _InContext:
-    """A scorer whose `score_batch` always scores in one context (persona, task, prompt, references)."""
+def _profile(profile: Path | None):
+    if profile is None:
+        return None
+    from wqrm.profile import Profile  # light: numbers only, no model
 
-    def __init__(self, scorer, context: dict[str, Any]):
-        self.scorer = scorer
-        self.context = context
-
-    def score_batch(self, texts, ids=None):
-        return self.scorer.score_batch(texts, ids=ids, **self.context)
+    try:
+        return Profile.load(profile)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise usage_error(f"--profile: {exc}") from None
 
 
-def _score_context(persona, task, prompt_file, references, encoding: str) -> dict[str, Any]:
+def _check_persona(persona: Path) -> None:
+    """A saved persona (persona.json) or a directory holding .txt / .md files; status 2 otherwise."""
+    if not persona.is_dir():
+        raise usage_error(f"--persona {persona}: no such directory")
+    if (persona / "persona.json").exists():
+        return
+    if not any(p.is_file() and p.suffix.lower() in PERSONA_SUFFIXES for p in persona.rglob("*")):
+        raise usage_error(f"--persona {persona}: no .txt or .md files (and no saved persona.json) in it")
+
+
+def _score_context(task, prompt_file, references, encoding: str) -> dict[str, Any]:
     """`Scorer.score_batch` context keywords from the `score` options (errors exit with status 2)."""
-    from wqrm.metrics.task import TASKS  # deferred: `wqrm --help` stays fast
-
-    if task is not None and task not in TASKS:
-        err.print(f"[red]error:[/red] --task must be one of {', '.join(TASKS)}, not {task!r}")
-        raise typer.Exit(2)
-    if (prompt_file is not None or references) and task is None:
-        err.print("[red]error:[/red] --prompt-file and --references need --task")
-        raise typer.Exit(2)
     context: dict[str, Any] = {"task": task}
     try:
-        if persona is not None:
-            from wqrm.persona import resolve  # deferred: `wqrm --help` stays fast
-
-            context["persona"] = resolve(persona)
         if prompt_file is not None:
-            context["prompt"] = read_text(prompt_file, encoding=encoding)
+            context["prompt"] = validate_text(read_text(prompt_file, encoding=encoding))
         if references:
             refs: list[str] = []
             for ref in references:
                 if ref.suffix == ".jsonl":
-                    with ref.open(encoding=encoding) as fh:
-                        refs.extend(json.loads(line)["text"] for line in fh if line.strip())
+                    refs.extend(_jsonl_references(ref, encoding))
                 else:
-                    refs.append(read_text(ref, encoding=encoding))
+                    refs.append(validate_text(read_text(ref, encoding=encoding)))
             context["references"] = refs
-    except (OSError, ValueError, KeyError, InvalidTextError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    except InvalidTextError as exc:
+        raise usage_error(str(exc)) from None
     return context
 
 
-def _score_jsonl(
-    input: Path, output: Path, profile, encoding: str, batch_size: int, progress, context=None, weights=None
-) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+def _jsonl_references(path: Path, encoding: str) -> list[str]:
+    """One reference per row's "text" of a JSONL file; any bad row is named (status 2)."""
+    if not path.is_file():
+        raise InvalidTextError(f"{path}: no such file")
+    refs = []
+    try:
+        lines = path.read_text(encoding=encoding).splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidTextError(f"{path}: cannot read ({exc})") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = loads(line)
+            text = row["text"] if isinstance(row, dict) else None
+            refs.append(validate_text(text))
+        except (ValueError, KeyError, InvalidTextError) as exc:
+            raise InvalidTextError(f"{path}, line {n}: not a row with a usable 'text' ({exc})") from None
+    if not refs:
+        raise InvalidTextError(f"{path}: no references in it")
+    return refs
 
-    from wqrm.batch import count_rows, score_jsonl  # deferred: `wqrm --help` stays fast
-    from wqrm.scoring import load  # deferred: `wqrm --help` stays fast
 
+def _check_batch_paths(input: Path, output: Path) -> None:
     if not input.exists():
-        err.print(f"[red]error:[/red] {input}: no such file")
-        raise typer.Exit(1)
-    scorer = _InContext(load(str(profile) if profile else None, weights), context or {})
-    show = sys.stderr.isatty() if progress is None else progress
-    total = count_rows(input)
-    with Progress(
-        TextColumn("scoring"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not show,
-    ) as bar:
-        task = bar.add_task("score", total=total)
+        raise fail(f"--input {input}: no such file")
+    if input.is_dir():
+        raise usage_error(f"--input {input}: is a directory, not a JSONL file")
+    if output.is_dir():
+        raise usage_error(f"--output {output}: is a directory; give a file to append to")
+    if not output.parent.exists():
+        raise usage_error(f"--output {output}: no directory {output.parent}")
+    if output.exists() and output.resolve() == input.resolve():
+        raise usage_error("--output must not be the --input file")
+
+
+def _load_scorer(prof, alpha, model: Path | None, context: dict[str, Any]):
+    """The scorer (models load here); a persona that cannot be built exits with status 2."""
+    from wqrm import resources  # deferred: arguments are checked before anything heavy loads
+    from wqrm.scoring import Scorer  # deferred: arguments are checked before anything heavy loads
+
+    if model is not None:
+        resources.set_override("edit_model", str(model))
+    scorer = Scorer(profile=prof, weights=alpha)
+    if context.get("persona") is not None:
+        try:
+            scorer.context(persona=context["persona"])  # built once here, cached by the scorer
+        except (OSError, ValueError, InvalidTextError) as exc:
+            raise usage_error(f"--persona: {exc}") from None
+    return scorer
+
+
+def _score_jsonl(
+    input: Path, output: Path, prof, alpha, model, encoding: str, batch_size: int, mode, context
+) -> None:
+    from wqrm.batch import score_jsonl  # deferred: arguments are checked before anything heavy loads
+
+    scorer = _load_scorer(prof, alpha, model, context)
+
+    def on_error(row, message: str) -> None:
+        name = json.dumps(row.id, ensure_ascii=False)
+        where = "" if row.id == f"line:{row.line}" else f" (line {row.line})"
+        err.print(f"[red]error:[/red] row {escape(name)}{where}: {escape(message)}", highlight=False)
+
+    feedback = Feedback("scoring", None, mode, unit="rows")
+    with feedback:
         stats = score_jsonl(
             input,
             output,
             scorer,
             chunk_size=batch_size,
             encoding=encoding,
-            on_progress=lambda n: bar.advance(task, n),
+            context=context,
+            on_start=lambda total: feedback.update(0, total),
+            on_progress=feedback.advance,
+            on_error=on_error,
         )
+    duplicates = f", {stats.duplicates} repeated ids skipped" if stats.duplicates else ""
     err.print(
         f"{stats.rows} rows: {stats.written} written ({stats.errors} with errors), "
-        f"{stats.skipped} already in {output}"
+        f"{stats.skipped} already in {escape(str(output))}{duplicates}",
+        highlight=False,
     )

@@ -28,15 +28,22 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from wqrm.jsonl import records
+from wqrm.textio import InvalidTextError, validate_text
+
 __all__ = [
+    "NoPreference",
     "Pair",
+    "RowError",
     "Scored",
     "assign_groups",
+    "check_files",
     "is_dev",
     "link_scored_pairs",
     "load_pairs",
     "load_scored",
     "normalise",
+    "pair_texts",
     "read_jsonl",
 ]
 
@@ -90,8 +97,8 @@ def normalise(text: str) -> str:
 
 def _keep_edit(row: dict[str, Any]) -> bool:
     source = row.get("source", "")
-    meta = row.get("meta") or {}
-    if row.get("original", "").strip() == row.get("edited", "").strip():
+    meta = row.get("meta") if isinstance(row.get("meta"), dict) else {}
+    if row["original"].strip() == row["edited"].strip():
         return False
     if source.startswith("iterater"):
         if "intent" in meta:
@@ -105,29 +112,148 @@ def _keep_edit(row: dict[str, Any]) -> bool:
     return True
 
 
-def load_pairs(paths: Iterable[str | Path], weights: dict[str, float] | None = None) -> list[Pair]:
-    """Pairs from edit_pair files (`original`/`edited`) and pair files (`chosen`/`rejected`)."""
+class RowError(ValueError):
+    """A pair row that cannot be used; the message says why."""
+
+
+class NoPreference(RowError):
+    """A well-formed row that states no preference: a text is empty, or both are the same."""
+
+
+def _message_text(message: Any) -> str:
+    """The text of one chat message: its `content` string, or the joined text parts of a content list."""
+    if not isinstance(message, dict) or "content" not in message:
+        raise RowError("a message must be an object with a 'content' field")
+    content = message["content"]
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts: [{"type": "text", "text": "…"}, …]
+        parts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "text"]
+        if parts and all(isinstance(t, str) for t in parts):
+            return "\n\n".join(parts)
+    raise RowError("a message's 'content' must be a string (or a list of text parts)")
+
+
+def _completions(chosen: Any, rejected: Any, prompt: Any) -> tuple[str, str]:
+    """(chosen text, rejected text) of a TRL preference row: standard (strings) or conversational
+    (lists of {"role", "content"} messages). With an implicit prompt (no "prompt" field), the
+    conversational prompt is the messages both lists begin with, as TRL's `extract_prompt` finds
+    it; the completion is what follows, its messages joined by blank lines. Standard strings are
+    scored whole (a shared leading word is not a prompt)."""
+    if isinstance(chosen, str) and isinstance(rejected, str):
+        return chosen, rejected
+    if isinstance(chosen, list) and isinstance(rejected, list):
+        if prompt is None:
+            k = 0
+            while k < min(len(chosen), len(rejected)) and chosen[k] == rejected[k]:
+                k += 1
+            chosen, rejected = chosen[k:], rejected[k:]
+        if not chosen or not rejected:
+            raise RowError("a conversational row needs completion messages after the prompt")
+        return (
+            "\n\n".join(_message_text(m) for m in chosen),
+            "\n\n".join(_message_text(m) for m in rejected),
+        )
+    raise RowError(
+        "'chosen' and 'rejected' must both be strings (TRL standard format) or both lists of "
+        "messages (TRL conversational format)"
+    )
+
+
+def pair_texts(row: Any) -> tuple[str, str] | None:
+    """(better, worse) of one pair row, None for an edit the filters drop (see the module docstring);
+    `RowError` says why a row is unusable.
+
+    Accepted rows: edit pairs `{"original", "edited"}` (the edit is better) and preference pairs
+    `{"chosen", "rejected"}` in TRL's formats — standard or conversational, with an explicit
+    `"prompt"` or an implicit one."""
+    if not isinstance(row, dict):
+        raise RowError("expected a JSON object")
+    if "chosen" in row or "rejected" in row:
+        if row.get("chosen") is None or row.get("rejected") is None:
+            raise RowError("a preference row needs both 'chosen' and 'rejected'")
+        better, worse = _completions(row["chosen"], row["rejected"], row.get("prompt"))
+    elif "edited" in row or "original" in row:
+        if not isinstance(row.get("original"), str) or not isinstance(row.get("edited"), str):
+            raise RowError("an edit row needs 'original' and 'edited' strings")
+        if not _keep_edit(row):
+            return None
+        better, worse = row["edited"], row["original"]
+    else:
+        raise RowError("neither chosen/rejected nor original/edited")
+    for name, text in (("preferred", better), ("other", worse)):
+        if not text.strip():
+            raise NoPreference(f"the {name} text is empty")
+        try:
+            validate_text(text)
+        except InvalidTextError as exc:
+            raise RowError(f"the {name} text: {exc}") from None
+    if better.strip() == worse.strip():
+        raise NoPreference("both texts are the same")
+    return better, worse
+
+
+def _pair_rows(
+    paths: Iterable[str | Path],
+) -> Iterator[tuple[Path, int, Any, tuple[str, str] | None, RowError | None]]:
+    """(file, line, row, (better, worse) or None, error) for every non-blank line of pair files."""
+    for path in paths:
+        for n, row, error in records(path):
+            try:
+                if error is not None:
+                    raise RowError(error.removeprefix(f"line {n}: "))
+                yield Path(path), n, row, pair_texts(row), None
+            except RowError as exc:
+                yield Path(path), n, row, None, exc
+
+
+def load_pairs(
+    paths: Iterable[str | Path],
+    weights: dict[str, float] | None = None,
+    *,
+    problems: list[str] | None = None,
+) -> list[Pair]:
+    """Pairs from edit-pair files (`original`/`edited`) and preference files (`chosen`/`rejected`,
+    TRL's standard and conversational formats; see `pair_texts`).
+
+    Without `problems`, the first malformed row raises `ValueError` naming its file and line, and
+    rows that state no preference (an empty text, two equal texts) are left out; with a list, one
+    message per unusable row ("file, line n: why") is appended to it and the row is left out. Edits
+    the source filters drop are left out silently (they are data choices, not errors)."""
     weights = weights or {}
     pairs = []
-    for path in paths:
-        for row in read_jsonl(path):
-            source = row.get("source") or Path(path).stem
-            if "chosen" in row:
-                better, worse = row["chosen"], row["rejected"]
-            elif "edited" in row:
-                if not _keep_edit(row):
-                    continue
-                better, worse = row["edited"], row["original"]
-            else:
-                raise ValueError(
-                    f"{path}: row {row.get('id')} has neither chosen/rejected nor original/edited"
-                )
-            if not better.strip() or not worse.strip() or better.strip() == worse.strip():
-                continue
-            pairs.append(
-                Pair(better, worse, source, id=str(row.get("id", "")), weight=weights.get(source, 1.0))
-            )
+    for path, n, row, texts, error in _pair_rows(paths):
+        if error is not None:
+            if problems is not None:
+                problems.append(f"{path}, line {n}: {error}")
+            elif not isinstance(error, NoPreference):
+                raise ValueError(f"{path}, line {n}: {error}")
+            continue
+        if texts is None:
+            continue
+        source = row.get("source")
+        source = source if isinstance(source, str) and source else path.stem
+        row_id = row.get("id")
+        pairs.append(
+            Pair(*texts, source, id="" if row_id is None else str(row_id), weight=weights.get(source, 1.0))
+        )
     return pairs
+
+
+def check_files(pair_files: Iterable[str | Path] = (), other_files: Iterable[str | Path] = ()) -> list[str]:
+    """Every malformed row of pair files (see `pair_texts`) and of other JSONL files (each line must
+    be a JSON object), as "file, line n: why" — what a fit checks before it loads any model. Rows
+    that state no preference are not malformed (the fit leaves them out)."""
+    problems = [
+        f"{path}, line {n}: {error}"
+        for path, n, _, _, error in _pair_rows(pair_files)
+        if error is not None and not isinstance(error, NoPreference)
+    ]
+    for path in other_files:
+        for n, row, error in records(path):
+            if error is not None or not isinstance(row, dict):
+                problems.append(f"{path}, line {n}: {error or 'expected a JSON object'}")
+    return problems
 
 
 def load_scored(paths: Iterable[str | Path]) -> list[Scored]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy import stats
 
 from wqrm.fit.data import Pair
 
-__all__ = ["PairwiseReport", "pair_credit", "pairwise_report", "score_pairs"]
+__all__ = ["PairwiseReport", "distinct_texts", "pair_credit", "pairwise_report", "score_pairs"]
 
 
 @dataclass(frozen=True)
@@ -38,29 +40,61 @@ def pairwise_report(
     n_boot: int = 1000,
     seed: int = 0,
 ) -> PairwiseReport:
-    """Accuracy of scores on pairs; pairs with an undefined score on either side are counted apart."""
-    keep = np.array([b is not None and w is not None for b, w in zip(better, worse, strict=True)], dtype=bool)
+    """Accuracy of scores on pairs; pairs with an undefined (None or non-finite) score on either
+    side are counted apart. `ci95` is the percentile bootstrap interval of the accuracy
+    (`scipy.stats.bootstrap`, `n_boot` resamples, seeded); None below two pairs."""
+
+    def defined(x: float | None) -> bool:
+        return x is not None and math.isfinite(x)
+
+    keep = np.array([defined(b) and defined(w) for b, w in zip(better, worse, strict=True)], dtype=bool)
     b = np.array([x for x, k in zip(better, keep, strict=True) if k], dtype=np.float64)
     w = np.array([x for x, k in zip(worse, keep, strict=True) if k], dtype=np.float64)
     adv = np.asarray(length_adversarial, dtype=bool)[keep]
     credit = pair_credit(b, w)
     if credit.size == 0:
         return PairwiseReport(None, 0, None, None, 0, int((~keep).sum()))
-    rng = np.random.default_rng(seed)
-    boots = credit[rng.integers(0, credit.size, size=(n_boot, credit.size))].mean(axis=1)
-    ci = (float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975)))
+    ci = None
+    if credit.size >= 2:
+        res = stats.bootstrap(
+            (credit,),
+            np.mean,
+            n_resamples=n_boot,
+            confidence_level=0.95,
+            method="percentile",
+            vectorized=True,
+            rng=np.random.default_rng(seed),
+        )
+        ci = (float(res.confidence_interval.low), float(res.confidence_interval.high))
     adv_acc = float(credit[adv].mean()) if adv.any() else None
     return PairwiseReport(
         float(credit.mean()), int(credit.size), ci, adv_acc, int(adv.sum()), int((~keep).sum())
     )
 
 
+def distinct_texts(pairs: Sequence[Pair]) -> list[str]:
+    """Every text of the pairs once, in first-seen order."""
+    return list(dict.fromkeys(t for p in pairs for t in (p.better, p.worse)))
+
+
 def score_pairs(
-    pairs: Sequence[Pair], score_fn: Callable[[list[str]], Sequence[float | None]], **kw
+    pairs: Sequence[Pair],
+    score_fn: Callable[[list[str]], Sequence[float | None]],
+    *,
+    chunk_size: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    **kw,
 ) -> PairwiseReport:
-    """Score every distinct text once with `score_fn` (a batch function) and report on the pairs."""
-    texts = list(dict.fromkeys(t for p in pairs for t in (p.better, p.worse)))
-    scores = dict(zip(texts, score_fn(texts), strict=True))
+    """Score every distinct text once with `score_fn` (a batch function; `chunk_size` texts per
+    call, all at once by default; `on_progress(n)` after each call) and report on the pairs."""
+    texts = distinct_texts(pairs)
+    scores: dict[str, float | None] = {}
+    step = chunk_size or max(len(texts), 1)
+    for start in range(0, len(texts), step):
+        part = texts[start : start + step]
+        scores.update(zip(part, score_fn(part), strict=True))
+        if on_progress:
+            on_progress(len(part))
     return pairwise_report(
         [scores[p.better] for p in pairs],
         [scores[p.worse] for p in pairs],

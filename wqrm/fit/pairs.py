@@ -133,18 +133,20 @@ def prepare_pair_table(
     features_cache=None,
     edit_reference: Path | None = None,
     say: Callable[[str], None] = log.info,
+    on_metrics: Callable[[int, int], None] | None = None,
 ) -> tuple[PairTable, dict[str, Any]]:
     """(PairTable of train + dev pairs with their components, record of what was done): loads and
     splits the pairs like the edit model (by item group), computes missing metric values into
     `cache`, optionally rewrites `edit_reward`'s reference quantiles in the profile directory
     `edit_reference` (over the edit model's training texts), and replaces `edit_reward` by
-    out-of-fold values for the edit model's own training texts."""
+    out-of-fold values for the edit model's own training texts. `say(message)` reports each step,
+    `on_metrics(done, total)` the metric collection (the long part)."""
     ds = build_dataset(pairs, scored, weights=source_weights, dev_percent=dev_percent, seed=seed)
     say(f"data: {json.dumps(ds.summary())}")
     scorer = Scorer(weights=UniformWeights())
     mc = MetricCache(cache)
     texts = [t for p in [*ds.train, *ds.dev] for t in (p.better, p.worse)]
-    collect_metrics(texts, mc, scorer, progress=lambda d, n: say(f"metrics: {d}/{n} texts"))
+    collect_metrics(texts, mc, scorer, progress=on_metrics)
     model_dir = shipped_dir("reward")
     record: dict = {"cross_fit_edit": None, "edit_reference": None}
     if edit_reference is not None:
