@@ -11,7 +11,9 @@ lands in the repository), with `../shared/data` pointing at the development data
   bounded by a timeout. `TINY` appends arguments that shrink a long run to a tiny input (argparse:
   the last value wins); a command that mentions the development data needs the `data_dir` fixture.
 
-Each must exit with status 0 and print no traceback. Python blocks run in one fresh namespace each.
+Each must exit with status 0, or with the status N its comment announces (`# exit N: …`, for a
+command shown failing on purpose), and print no traceback. Python blocks run in one fresh namespace
+each.
 """
 
 from __future__ import annotations
@@ -75,6 +77,16 @@ def readme_commands() -> list[str]:
     return commands
 
 
+def expected_exit(command: str) -> int:
+    """The exit status the README announces for a command (`# exit N: …` after it), else 0."""
+    for block in _blocks("bash"):
+        for line in block.replace("\\\n", " ").splitlines():
+            if _strip_comment(line) == command:
+                found = re.search(r"#\s*exit (\d+)\b", line[line.index(command) + len(command) :])
+                return int(found.group(1)) if found else 0
+    return 0
+
+
 ALL_COMMANDS = readme_commands()
 COMMANDS = [c for c in ALL_COMMANDS if c not in SETUP]
 PYTHON_BLOCKS = _blocks("python")
@@ -90,6 +102,8 @@ def test_comment_stripping_and_continuations():
     assert _strip_comment("wqrm score a.txt   # table") == "wqrm score a.txt"
     assert _strip_comment("wqrm x --name '#1' # c") == "wqrm x --name '#1'"
     assert _strip_comment("# only a comment") == ""
+    failing = [c for c in COMMANDS if expected_exit(c) != 0]  # shown failing on purpose
+    assert len(failing) == 2 and all(expected_exit(c) == 1 for c in failing), failing
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +160,8 @@ def test_readme_command_runs(command, sandbox, request, monkeypatch):
             ["bash", "-c", command], cwd=sandbox, env=_env(), capture_output=True, text=True, timeout=TIMEOUT
         )
         output, code = done.stdout + done.stderr, done.returncode
-    assert code == 0, f"{command!r} exited with {code}:\n{output[-3000:]}"
+    expected = expected_exit(command)
+    assert code == expected, f"{command!r} exited with {code}, not {expected}:\n{output[-3000:]}"
     assert "Traceback" not in output, output[-3000:]
 
 
