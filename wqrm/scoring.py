@@ -323,6 +323,12 @@ class Scorer:
             self._add_diversity(analyses, results, ctx)
         return ScoreBatch(results)
 
+    def best_of(self, candidates: Sequence[Any], prompt: Any = None, **kwargs: Any):
+        """Best-of-N among `candidates` for `prompt`: see `wqrm.ddpo.best_of`."""
+        from wqrm.ddpo import best_of  # kept out of import time: scoring does not need it
+
+        return best_of(self, candidates, prompt=prompt, **kwargs)
+
     def _add_diversity(self, analyses: dict[int, Analysis], results: list, ctx: MetricContext) -> None:
         """Second pass for a group of candidates: S8 metrics with siblings and quality = composite."""
         from wqrm.metrics.registry import MetricValues, compute_analysis
