@@ -40,6 +40,8 @@ class FakeScorer:
                 metrics["deviation"] = d
             score, used = self.composite(comps)
             out.append(
-                ScoreResult(score=score, components=comps, metrics=metrics, used_components=used, n_words=n, id=i)
+                ScoreResult(
+                    score=score, components=comps, metrics=metrics, used_components=used, n_words=n, id=i
+                )
             )
         return ScoreBatch(out)

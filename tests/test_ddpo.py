@@ -78,7 +78,12 @@ def test_ddpo_loss_zero_weight_pair_gets_zero_gradient():
 
 @pytest.mark.parametrize(
     ("weights", "beta", "message"),
-    [([1.0, -1.0], 0.1, "≥ 0"), ([1.0, float("nan")], 0.1, "finite"), ([1.0], 0.1, "shape"), ([1.0, 1.0], 0.0, "beta")],
+    [
+        ([1.0, -1.0], 0.1, "≥ 0"),
+        ([1.0, float("nan")], 0.1, "finite"),
+        ([1.0], 0.1, "shape"),
+        ([1.0, 1.0], 0.0, "beta"),
+    ],
 )
 def test_ddpo_loss_rejects_bad_input(weights, beta, message):
     x = torch.zeros(2)
@@ -182,7 +187,10 @@ def test_build_pairs_conversational_in_conversational_out():
 
 
 def test_message_text():
-    msgs = [{"role": "user", "content": "Q"}, {"role": "assistant", "content": [{"type": "text", "text": "A"}]}]
+    msgs = [
+        {"role": "user", "content": "Q"},
+        {"role": "assistant", "content": [{"type": "text", "text": "A"}]},
+    ]
     assert message_text(msgs) == "A" and message_text("plain") == "plain"
     for bad in ([], [{"role": "user", "content": "Q"}], 3, [{"content": "x"}]):
         with pytest.raises(ValueError):

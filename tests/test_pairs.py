@@ -90,7 +90,9 @@ def test_pairs_jsonl_log_resume_and_orphans(tmp_path):
     ]
     assert [r["group"] for r in records] == ["g1", "g2", "line:3", "g3"]
     assert records[0]["n_pairs"] == records[0]["n_written"] == 3 and records[0]["best_without_s8_index"] == 0
-    assert "1 scorable" in records[1]["error"] and records[1]["candidate_errors"] == {"1": "empty text: nothing to score"}
+    assert "1 scorable" in records[1]["error"] and records[1]["candidate_errors"] == {
+        "1": "empty text: nothing to score"
+    }
     assert "expected an object" in records[2]["error"]
     assert (stats.groups, stats.failed, stats.texts, stats.pairs_written) == (4, 2, 8, 4)
 
@@ -136,7 +138,9 @@ def test_balance_length_brings_share_to_half(tmp_path):
 def test_cli_pairs_and_rerank_on_the_example(tmp_path):
     runner = CliRunner()
     out = tmp_path / "pairs.jsonl"
-    res = runner.invoke(app, ["pairs", "--input", str(EXAMPLES), "--output", str(out), "--mode", "best-worst"])
+    res = runner.invoke(
+        app, ["pairs", "--input", str(EXAMPLES), "--output", str(out), "--mode", "best-worst"]
+    )
     assert res.exit_code == 0, res.output
     assert "longer text chosen" in res.output and "3 groups (0 without pairs)" in res.output
     pairs = _read(out)
@@ -153,8 +157,14 @@ def test_cli_pairs_and_rerank_on_the_example(tmp_path):
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     assert [r["group"] for r in rows] == ["lighthouse", "station", "garden"]
-    for r, p in zip(rows, sorted(pairs, key=lambda p: ["lighthouse", "station", "garden"].index(p["group"])), strict=True):
-        assert r["error"] is None and r["index"] == p["chosen_index"] and r["score"] == pytest.approx(p["score_chosen"])
+    for r, p in zip(
+        rows, sorted(pairs, key=lambda p: ["lighthouse", "station", "garden"].index(p["group"])), strict=True
+    ):
+        assert (
+            r["error"] is None
+            and r["index"] == p["chosen_index"]
+            and r["score"] == pytest.approx(p["score_chosen"])
+        )
         assert r["margin"] >= 0 and r["decided_by"] and r["best"] is not None
 
     res = runner.invoke(app, ["pairs", "--input", str(EXAMPLES), "--output", str(out), "--mode", "worst"])
@@ -173,7 +183,17 @@ def test_killed_pairs_run_resumes_without_duplicates(tmp_path):
     inp = _write(tmp_path / "in.jsonl", rows)
     out = tmp_path / "pairs.jsonl"
     log = default_log_path(out)
-    cmd = [sys.executable, "-m", "wqrm.cli", "pairs", "--input", str(inp), "--output", str(out), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "wqrm.cli",
+        "pairs",
+        "--input",
+        str(inp),
+        "--output",
+        str(out),
+        "--no-progress",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 180
     while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 3):

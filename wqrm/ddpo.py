@@ -57,7 +57,9 @@ def _content_text(content: Any) -> str:
         parts = [p.get("text") for p in content if isinstance(p, Mapping) and p.get("type", "text") == "text"]
         if all(isinstance(p, str) for p in parts):
             return "\n".join(parts)
-    raise ValueError(f"message content must be a string or a list of text parts, not {type(content).__name__}")
+    raise ValueError(
+        f"message content must be a string or a list of text parts, not {type(content).__name__}"
+    )
 
 
 def message_text(value: Any, roles: Sequence[str] = ("assistant",)) -> str:
@@ -66,7 +68,9 @@ def message_text(value: Any, roles: Sequence[str] = ("assistant",)) -> str:
     if isinstance(value, str):
         return value
     if not is_conversational(value) or not value:
-        raise ValueError(f"expected a string or a non-empty list of {{role, content}} messages, got {value!r:.80}")
+        raise ValueError(
+            f"expected a string or a non-empty list of {{role, content}} messages, got {value!r:.80}"
+        )
     texts = [_content_text(m.get("content")) for m in value if m.get("role") in roles]
     if not texts:
         raise ValueError(f"no message with role {' or '.join(roles)} in {value!r:.80}")
@@ -182,7 +186,8 @@ def build_pairs(
         texts[i] = t
     out.n_unique = len(texts)
     idx = list(texts)
-    results = dict(zip(idx, scorer.score_batch([texts[i] for i in idx], prompt=prompt_text(prompt), group=True)))
+    batch = scorer.score_batch([texts[i] for i in idx], prompt=prompt_text(prompt), group=True)
+    results = dict(zip(idx, batch, strict=True))
     out.scores = [results[i].score if i in results else None for i in range(len(candidates))]
     for i, r in results.items():
         if r.score is None:
@@ -199,7 +204,7 @@ def build_pairs(
         (i for i in scored if no_s8[i] is not None), key=lambda i: (no_s8[i], -i), default=None
     )
     deviations = [results[i].metrics.get("deviation") for i in scored]
-    weight = dict(zip(scored, deviation_weights(deviations)))[best]
+    weight = dict(zip(scored, deviation_weights(deviations), strict=True))[best]
     if weight is None:
         weight = 1.0
         out.note = "the chosen candidate has no deviation (no usable embedding): weight 1"
@@ -288,7 +293,11 @@ class LengthBalancer:
         """Count and keep the pair (True), or drop it (False) because it would unbalance the share."""
         d = self.direction(pair)
         n = self.n + 1
-        if d > 0 and self.longer > self.shorter and (self.longer + 1 + self.equal / 2) / n > 0.5 + self.tolerance:
+        if (
+            d > 0
+            and self.longer > self.shorter
+            and (self.longer + 1 + self.equal / 2) / n > 0.5 + self.tolerance
+        ):
             return False
         if d < 0 and self.shorter > self.longer and (self.longer + self.equal / 2) / n < 0.5 - self.tolerance:
             return False
@@ -328,7 +337,9 @@ def ddpo_loss(
     w = torch.as_tensor(weights, dtype=pc.dtype, device=pc.device)
     shapes = {tuple(t.shape) for t in (pc, policy_rejected_logps, ref_chosen_logps, ref_rejected_logps, w)}
     if len(shapes) != 1 or pc.dim() != 1:
-        raise ValueError(f"log-probabilities and weights must be 1-D tensors of one shape, got {sorted(shapes)}")
+        raise ValueError(
+            f"log-probabilities and weights must be 1-D tensors of one shape, got {sorted(shapes)}"
+        )
     if not bool(torch.isfinite(w).all()) or bool((w < 0).any()):
         raise ValueError("weights must be finite and ≥ 0")
     chosen_logratios = pc - ref_chosen_logps
@@ -380,7 +391,9 @@ def best_of(
     components both texts have. Raises ValueError when no candidate can be scored."""
     texts = [message_text(c) for c in candidates]
     results = scorer.score_batch(texts, prompt=prompt_text(prompt), group=group, **context)
-    ranked = sorted((i for i, r in enumerate(results) if r.score is not None), key=lambda i: (-results[i].score, i))
+    ranked = sorted(
+        (i for i, r in enumerate(results) if r.score is not None), key=lambda i: (-results[i].score, i)
+    )
     if not ranked:
         errors = "; ".join(f"{i}: {r.error}" for i, r in enumerate(results))
         raise ValueError(f"no candidate could be scored ({errors or 'no candidates'})")

@@ -85,7 +85,9 @@ def read_groups(path: str | Path, encoding: str = "utf-8") -> Iterator[Candidate
                 line = fh.readline()
             except UnicodeDecodeError as exc:
                 yield from close()
-                yield CandidateGroup(f"line:{lineno}", lineno, error=f"line {lineno}: not valid {encoding} ({exc.reason})")
+                yield CandidateGroup(
+                    f"line:{lineno}", lineno, error=f"line {lineno}: not valid {encoding} ({exc.reason})"
+                )
                 return
             if not line:
                 break
@@ -94,7 +96,9 @@ def read_groups(path: str | Path, encoding: str = "utf-8") -> Iterator[Candidate
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield CandidateGroup(f"line:{lineno}", lineno, error=f"line {lineno}: invalid JSON ({exc.msg})")
+                yield CandidateGroup(
+                    f"line:{lineno}", lineno, error=f"line {lineno}: invalid JSON ({exc.msg})"
+                )
                 continue
             bad = _row_error(row)
             if bad:
@@ -105,7 +109,9 @@ def read_groups(path: str | Path, encoding: str = "utf-8") -> Iterator[Candidate
                 yield from close()
                 key = str(row["id"]) if row.get("id") is not None else group_key(prompt)
                 if key in ids:
-                    yield CandidateGroup(f"line:{lineno}", lineno, error=f"line {lineno}: group {key!r} again")
+                    yield CandidateGroup(
+                        f"line:{lineno}", lineno, error=f"line {lineno}: group {key!r} again"
+                    )
                     continue
                 ids.add(key)
                 yield CandidateGroup(key, lineno, prompt, list(row["candidates"]))

@@ -35,35 +35,48 @@ def _scorer(profile: Path | None, weights: str | None):
 
 def _share(balancer) -> str:
     s = balancer.share
-    return "—" if s is None else f"{s:.3f} ({balancer.longer} longer, {balancer.shorter} shorter, {balancer.equal} equal)"
+    return (
+        "—"
+        if s is None
+        else f"{s:.3f} ({balancer.longer} longer, {balancer.shorter} shorter, {balancer.equal} equal)"
+    )
 
 
 def pairs(
     input: Annotated[Path, typer.Option("--input", help=_INPUT_HELP)],
     output: Annotated[Path, typer.Option("--output", help="Pairs JSONL to append to (resumable).")],
     mode: Annotated[
-        str, typer.Option("--mode", help="'all': the best vs every candidate below it; 'best-worst': one pair.")
+        str,
+        typer.Option("--mode", help="'all': the best vs every candidate below it; 'best-worst': one pair."),
     ] = "all",
     margin: Annotated[
-        float, typer.Option("--margin", help="Pair only candidates at least this far below the best (composite).")
+        float,
+        typer.Option("--margin", help="Pair only candidates at least this far below the best (composite)."),
     ] = 0.0,
     balance_length: Annotated[
         bool,
         typer.Option(
             "--balance-length",
-            help="Drop pairs so that the share with the longer text chosen stays within 0.5 ± --length-tolerance.",
+            help="Drop pairs to keep the share with the longer text chosen within 0.5 ± --length-tolerance.",
         ),
     ] = False,
     length_tolerance: Annotated[float, typer.Option(help="Tolerance of --balance-length.")] = 0.05,
     log: Annotated[
         Path | None, typer.Option("--log", help="Group log JSONL (default: OUTPUT's stem + .groups.jsonl).")
     ] = None,
-    profile: Annotated[Path | None, typer.Option(help="Reference profile directory (default: shipped).")] = None,
-    weights: Annotated[str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Reference profile directory (default: shipped).")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
+    ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
     progress: Annotated[
         bool | None,
-        typer.Option("--progress/--no-progress", help="Progress bar on stderr (default: if a tty; else a line every 30 s)."),
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr (default: if a tty; else a line every 30 s).",
+        ),
     ] = None,
 ) -> None:
     """DDPO preference pairs: score each prompt's candidates as a group (composite with S8), pair the
@@ -100,12 +113,18 @@ def pairs(
             last[0] = now
             rate = stats.texts_per_second
             err.print(
-                f"pairs: {stats.rows_read}/{total} rows, {stats.groups} groups ({stats.skipped} already done), "
+                f"pairs: {stats.rows_read}/{total} rows, {stats.groups} groups "
+                f"({stats.skipped} already done), "
                 f"{stats.pairs_written} pairs, {fmt(rate, 2)} texts/s"
             )
 
     with Progress(
-        TextColumn("pairs"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, disable=not show
+        TextColumn("pairs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show,
     ) as bar:
         task = bar.add_task("pairs", total=total)
         done = [0]
@@ -152,8 +171,12 @@ def rerank(
     group: Annotated[
         bool, typer.Option("--group/--no-group", help="Score each prompt's candidates as a group (with S8).")
     ] = True,
-    profile: Annotated[Path | None, typer.Option(help="Reference profile directory (default: shipped).")] = None,
-    weights: Annotated[str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Reference profile directory (default: shipped).")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
+    ] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
 ) -> None:
     """Best-of-N: the best candidate of each prompt, its score, its margin over the runner-up and the
@@ -188,16 +211,23 @@ def rerank(
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 exposes the server to the network).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Interface to bind (0.0.0.0 exposes the server to the network).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     max_texts: Annotated[int, typer.Option(help="Most texts per request (413 above).")] = 256,
     max_chars: Annotated[int, typer.Option(help="Most characters per text (413 above).")] = 100_000,
     failure_reward: Annotated[float, typer.Option(help="Reward of a text that cannot be scored.")] = 0.0,
     group: Annotated[
-        bool, typer.Option("--group/--no-group", help="Score one prompt's responses in a request as a group (S8).")
+        bool,
+        typer.Option("--group/--no-group", help="Score one prompt's responses in a request as a group (S8)."),
     ] = False,
-    profile: Annotated[Path | None, typer.Option(help="Reference profile directory (default: shipped).")] = None,
-    weights: Annotated[str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")] = None,
+    profile: Annotated[
+        Path | None, typer.Option(help="Reference profile directory (default: shipped).")
+    ] = None,
+    weights: Annotated[
+        str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
+    ] = None,
 ) -> None:
     """HTTP reward server: POST /get_reward {"query": [...], "prompts": [...]} → {"rewards": [...]}
     (OpenRLHF's remote reward model), POST /score {"texts": [...]} → full results, GET /health."""

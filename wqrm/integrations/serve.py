@@ -1,8 +1,8 @@
 """An HTTP reward server: `wqrm serve` (FastAPI + uvicorn, bound to 127.0.0.1 by default).
 
-    GET  /health                                   → {"status": "ok", "version", "weights", "max_texts", "max_chars"}
-    POST /get_reward {"query": [str], "prompts": [str]?}     → {"rewards": [float]}   (OpenRLHF's remote RM)
-    POST /score      {"texts": [str], "prompt": str?, "group": bool?} → {"results": [ScoreResult.to_dict()]}
+    GET  /health      → {"status": "ok", "version", "weights", "max_texts", "max_chars"}
+    POST /get_reward  {"query": [str], "prompts": [str]?} → {"rewards": [float]}  (OpenRLHF's remote RM)
+    POST /score       {"texts": [str], "prompt": str?, "group": bool?} → {"results": [ScoreResult.to_dict()]}
 
 `/get_reward` follows OpenRLHF's remote reward model: `query` holds the full sequences (prompt +
 response). When `prompts` is given and `query[i]` starts with `prompts[i]`, only the rest (the
@@ -80,7 +80,13 @@ def create_app(
     @app.get("/health")
     def health() -> dict[str, Any]:
         name = getattr(getattr(scorer, "weights", None), "name", None)
-        return {"status": "ok", "version": __version__, "weights": name, "max_texts": max_texts, "max_chars": max_chars}
+        return {
+            "status": "ok",
+            "version": __version__,
+            "weights": name,
+            "max_texts": max_texts,
+            "max_chars": max_chars,
+        }
 
     @app.post("/get_reward")
     def get_reward(req: RewardRequest) -> dict[str, list[float]]:
@@ -90,7 +96,9 @@ def create_app(
             if len(prompts) != len(req.query):
                 raise HTTPException(400, f"{len(prompts)} prompts for {len(req.query)} queries")
             _check_texts("prompts", prompts, max_texts, max_chars)
-            responses = [q[len(p) :] if p and q.startswith(p) else q for q, p in zip(req.query, prompts, strict=True)]
+            responses = [
+                q[len(p) :] if p and q.startswith(p) else q for q, p in zip(req.query, prompts, strict=True)
+            ]
         else:
             responses = list(req.query)
         with lock:

@@ -97,7 +97,9 @@ class DDPOTrainer(DPOTrainer):
         if self._is_vision_dataset:
             unsupported.append("image data")
         if unsupported:
-            raise ValueError(f"DDPOTrainer implements the weighted sigmoid DPO loss only; got {', '.join(unsupported)}")
+            raise ValueError(
+                f"DDPOTrainer implements the weighted sigmoid DPO loss only; got {', '.join(unsupported)}"
+            )
         self.data_collator = _WeightCollator(self.data_collator)
 
     def _set_signature_columns_if_needed(self):
@@ -111,7 +113,9 @@ class DDPOTrainer(DPOTrainer):
         weight = inputs.pop("weight", None)
         completion_mask = inputs["completion_mask"]
         model_kwargs = {
-            k: v for k, v in inputs.items() if k not in ("completion_mask", "ref_chosen_logps", "ref_rejected_logps")
+            k: v
+            for k, v in inputs.items()
+            if k not in ("completion_mask", "ref_chosen_logps", "ref_rejected_logps")
         }
         if self.aux_loss_enabled:
             model_kwargs["output_router_logits"] = True
@@ -136,7 +140,9 @@ class DDPOTrainer(DPOTrainer):
         metrics = self._metrics[mode]
         metrics["rewards/chosen"].append(gather(chosen_rewards).mean().item())
         metrics["rewards/rejected"].append(gather(rejected_rewards).mean().item())
-        metrics["rewards/accuracies"].append(gather((chosen_rewards > rejected_rewards).float()).mean().item())
+        metrics["rewards/accuracies"].append(
+            gather((chosen_rewards > rejected_rewards).float()).mean().item()
+        )
         metrics["rewards/margins"].append(gather(chosen_rewards - rejected_rewards).mean().item())
         metrics["logps/chosen"].append(gather(chosen_logps.detach()).mean().item())
         metrics["logps/rejected"].append(gather(rejected_logps.detach()).mean().item())
