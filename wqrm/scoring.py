@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from wqrm import __version__
+from wqrm import __version__, ddpo
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
 from wqrm.profile import Profile
@@ -325,9 +325,7 @@ class Scorer:
 
     def best_of(self, candidates: Sequence[Any], prompt: Any = None, **kwargs: Any):
         """Best-of-N among `candidates` for `prompt`: see `wqrm.ddpo.best_of`."""
-        from wqrm.ddpo import best_of  # kept out of import time: scoring does not need it
-
-        return best_of(self, candidates, prompt=prompt, **kwargs)
+        return ddpo.best_of(self, candidates, prompt=prompt, **kwargs)
 
     def _add_diversity(self, analyses: dict[int, Analysis], results: list, ctx: MetricContext) -> None:
         """Second pass for a group of candidates: S8 metrics with siblings and quality = composite."""
