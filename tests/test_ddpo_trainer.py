@@ -1,7 +1,6 @@
 """DDPOTrainer and ddpo_loss against TRL itself, on a tiny randomly initialised GPT-2 (nothing downloaded)."""
 
 import copy
-import json
 from pathlib import Path
 
 import pytest
@@ -125,6 +124,7 @@ def test_ddpo_loss_equals_trl_sigmoid_loss(tmp_path, tok):
     assert loss.item() == pytest.approx(trl_loss.item(), abs=1e-6)
     assert abs(loss.item() - 0.6931) > 1e-3
     assert chosen_rewards.tolist() == pytest.approx((trainer.beta * (pc - rc)).tolist(), abs=1e-6)
+    assert rejected_rewards.tolist() == pytest.approx((trainer.beta * (pr - rr)).tolist(), abs=1e-6)
     # and the trainer with every weight 1 is TRL's DPO trainer
     ddpo = DDPOTrainer(
         model=model,
@@ -176,11 +176,8 @@ def test_ddpo_trainer_refuses_other_losses(tmp_path, tok):
 
 def test_ddpo_trainer_end_to_end_on_wqrm_pairs(tmp_path, scorer):
     """`wqrm pairs` on the shipped example → DDPOTrainer a few steps: the weighted loss falls."""
-    plain = tmp_path / "candidates.jsonl"
-    lines = EXAMPLES.read_text(encoding="utf-8").splitlines()
-    plain.write_text("\n".join(li for li in lines if isinstance(json.loads(li)["prompt"], str)) + "\n")
     out = tmp_path / "pairs.jsonl"
-    stats = pairs_jsonl(plain, out, scorer)
+    stats = pairs_jsonl(EXAMPLES, out, scorer)
     assert stats.pairs_written >= 4 and stats.failed == 0
     pairs = load_dataset("json", data_files=str(out), split="train")
     assert {"prompt", "chosen", "rejected", "weight", "margin"} <= set(pairs.column_names)

@@ -1,5 +1,6 @@
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -11,10 +12,12 @@ from typer.testing import CliRunner
 
 from tests.ddpo_helpers import FakeScorer
 from wqrm.cli import app
+from wqrm.ddpo import LengthBalancer
 from wqrm.pairs import default_log_path, group_key, pairs_jsonl, read_groups
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "ddpo" / "candidates.jsonl"
+CHAT_EXAMPLES = ROOT / "examples" / "ddpo" / "chat_candidates.jsonl"
 TABLE = {
     "a": (0.9, 0.1, 50),
     "b": (0.5, 0.7, 60),
@@ -133,42 +136,77 @@ def test_balance_length_brings_share_to_half(tmp_path):
     assert (longer, len(kept) - longer) == (19, 23) == (bal.balance.longer, bal.balance.shorter)
     logged = sum(r["n_written"] for r in _read(default_log_path(tmp_path / "bal.jsonl")))
     assert logged == len(kept) == bal.pairs_written
+    # the stream keeps exactly what the balancer keeps from the unbalanced file in order
+    # (benchmarks/ddpo_pairs.py relies on this to report both shares from one run)
+    post_hoc = LengthBalancer()
+    assert [p for p in _read(tmp_path / "plain.jsonl") if post_hoc.accept(p)] == kept
 
 
-def test_cli_pairs_and_rerank_on_the_example(tmp_path):
+def _readme_ddpo_commands() -> list[list[str]]:
+    """The `wqrm …` lines of the README's DDPO section's bash blocks, as argument lists."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## DDPO") : text.index("## Speed")]
+    commands, inside = [], False
+    for line in section.splitlines():
+        if line.startswith("```"):
+            inside = line.strip() == "```bash"
+            continue
+        if inside and line.strip():
+            commands.append(shlex.split(line, comments=True))
+    return commands
+
+
+def test_readme_ddpo_commands(tmp_path, monkeypatch):
+    """Runs the README's DDPO commands as written (from a directory holding `examples/`), then checks
+    what they wrote."""
+    (tmp_path / "examples").symlink_to(ROOT / "examples")
+    monkeypatch.chdir(tmp_path)
+    commands = _readme_ddpo_commands()
+    assert [c[:2] for c in commands] == [["wqrm", "pairs"]] * 3 + [["wqrm", "rerank"]]
     runner = CliRunner()
-    out = tmp_path / "pairs.jsonl"
-    res = runner.invoke(
-        app, ["pairs", "--input", str(EXAMPLES), "--output", str(out), "--mode", "best-worst"]
-    )
-    assert res.exit_code == 0, res.output
-    assert "longer text chosen" in res.output and "3 groups (0 without pairs)" in res.output
-    pairs = _read(out)
-    assert len(pairs) == 3 and {p["group"] for p in pairs} == {"lighthouse", "station", "garden"}
-    garden = next(p for p in pairs if p["group"] == "garden")
-    assert garden["prompt"][0]["role"] == "user" and garden["chosen"][0]["role"] == "assistant"
-    log = _read(default_log_path(out))
-    for p in pairs:
-        rec = next(r for r in log if r["group"] == p["group"])
-        assert p["score_chosen"] == max(s for s in rec["scores"] if s is not None)
-        assert p["score_rejected"] == min(s for s in rec["scores"] if s is not None)
+    outputs = []
+    for cmd in commands:
+        res = runner.invoke(app, cmd[1:])
+        assert res.exit_code == 0, (cmd, res.output)
+        outputs.append(res)
+    assert "longer text chosen" in outputs[0].output and "3 groups (0 without pairs)" in outputs[0].output
 
-    res = runner.invoke(app, ["rerank", "--input", str(EXAMPLES)])
-    assert res.exit_code == 0, res.output
-    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    pairs = _read(tmp_path / "pairs.jsonl")
+    assert {p["group"] for p in pairs} == {"lighthouse", "station", "garden"}
+    assert all(isinstance(p[k], str) for p in pairs for k in ("prompt", "chosen", "rejected"))
+    log = _read(tmp_path / "pairs.groups.jsonl")
+    for rec in log:
+        scores = [s for s in rec["scores"] if s is not None]
+        mine = [p for p in pairs if p["group"] == rec["group"]]
+        assert len(mine) == rec["n_written"] == len(scores) - 1  # margin 0: the best vs every other
+        assert all(p["score_chosen"] == max(scores) for p in mine)
+    balanced = _read(tmp_path / "balanced.jsonl")
+    post_hoc = LengthBalancer()
+    assert balanced == [p for p in pairs if post_hoc.accept(p)]
+
+    source = json.loads(CHAT_EXAMPLES.read_text(encoding="utf-8"))
+    (chat,) = _read(tmp_path / "chat_pairs.jsonl")  # best-worst: one pair
+    assert chat["prompt"] == source["prompt"]
+    assert chat["chosen"] in source["candidates"] and chat["rejected"] in source["candidates"]
+    assert chat["score_rejected"] == min(s for s in _read(tmp_path / "chat_pairs.groups.jsonl")[0]["scores"])
+
+    rows = [json.loads(line) for line in outputs[3].stdout.splitlines()]
     assert [r["group"] for r in rows] == ["lighthouse", "station", "garden"]
-    for r, p in zip(
-        rows, sorted(pairs, key=lambda p: ["lighthouse", "station", "garden"].index(p["group"])), strict=True
-    ):
-        assert (
-            r["error"] is None
-            and r["index"] == p["chosen_index"]
-            and r["score"] == pytest.approx(p["score_chosen"])
-        )
-        assert r["margin"] >= 0 and r["decided_by"] and r["best"] is not None
+    for r in rows:
+        chosen = next(p for p in pairs if p["group"] == r["group"])
+        assert r["error"] is None and r["index"] == chosen["chosen_index"]
+        assert r["score"] == pytest.approx(chosen["score_chosen"]) and r["margin"] >= 0 and r["decided_by"]
 
-    res = runner.invoke(app, ["pairs", "--input", str(EXAMPLES), "--output", str(out), "--mode", "worst"])
-    assert res.exit_code == 2 and "--mode" in res.output
+
+def test_cli_pairs_refuses_bad_options(tmp_path):
+    res = CliRunner().invoke(
+        app, ["pairs", "--input", str(EXAMPLES), "--output", str(tmp_path / "o.jsonl"), "--mode", "x"]
+    )
+    assert res.exit_code == 2 and "--mode" in res.output and not (tmp_path / "o.jsonl").exists()
+    res = CliRunner().invoke(
+        app, ["pairs", "--input", str(tmp_path / "none.jsonl"), "--output", str(tmp_path / "o.jsonl")]
+    )
+    assert res.exit_code == 1 and "no such file" in res.output
 
 
 def test_killed_pairs_run_resumes_without_duplicates(tmp_path):
