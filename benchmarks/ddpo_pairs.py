@@ -91,15 +91,18 @@ def dev_pairs(weights_path: Path | None) -> tuple[list[tuple[str, str]], str]:
                 pairs.append((hi["text"], lo["text"]))
                 linked += 1
     n_files = len(pairs) - linked
-    return pairs, f"{len(pairs)} LAMP dev pairs of the shipped weights ({n_files} from pair files, {linked} linked lamp_R)"
+    return pairs, (
+        f"{len(pairs)} LAMP dev pairs of the shipped weights "
+        f"({n_files} from pair files, {linked} linked lamp_R)"
+    )
 
 
 def balance_cost(pairs, results, seeds: int = 20) -> dict:
     from wqrm.ddpo import LengthBalancer
 
     picks = []  # (composite pick correct?, words of the picked text, words of the other)
-    for i, (better, worse) in enumerate(pairs):
-        rb, rw = results[2 * i], results[2 * i + 1]
+    for i in range(len(pairs)):
+        rb, rw = results[2 * i], results[2 * i + 1]  # (better, worse) texts of pair i
         if rb.score is None or rw.score is None or rb.score == rw.score:
             continue
         correct = rb.score > rw.score
@@ -199,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         results = scorer.score_batch([t for pair in pairs_dev for t in pair])
         dev_s = time.perf_counter() - t1
         c = balance_cost(pairs_dev, results)
+        lo, hi = c["acc_kept_range"]
         lines += [
             f"Accuracy cost of balancing, on {which}; composite picks the higher score "
             f"({c['ties_or_errors']} ties/errors left out; scored in {dev_s:.0f} s):",
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             "|---|---:|---:|---:|",
             f"| all composite picks | {c['n']} | {c['share_all']:.3f} | {c['acc_all']:.3f} |",
             f"| kept by `--balance-length` (mean of {c['seeds']} orders) | {c['n_kept']:.1f} | "
-            f"{c['share_kept']:.3f} | {c['acc_kept']:.3f} ({c['acc_kept_range'][0]:.3f}–{c['acc_kept_range'][1]:.3f}) |",
+            f"{c['share_kept']:.3f} | {c['acc_kept']:.3f} ({lo:.3f}–{hi:.3f}) |",
             "",
             f"Accuracy cost of balancing: {c['acc_all'] - c['acc_kept']:+.3f} (all − kept).",
             "",

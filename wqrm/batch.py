@@ -18,7 +18,7 @@ from typing import Any
 
 from wqrm.scoring import Scorer, ScoreResult
 
-__all__ = ["BatchStats", "score_jsonl"]
+__all__ = ["BatchStats", "read_jsonl", "score_jsonl"]
 
 
 @dataclass
@@ -69,35 +69,44 @@ def _key(row_id: Any) -> str:
     return json.dumps(row_id, sort_keys=True)
 
 
-def _rows(path: Path, encoding: str) -> Iterator[tuple[Any, str | None, str | None]]:
-    """(id, text, error) per input line; malformed lines yield an error record, never an exception."""
-    with path.open(encoding=encoding, errors="strict") as fh:
+def read_jsonl(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, Any, str | None]]:
+    """(line number, parsed value, None) for each non-blank line of a JSONL file, or (line number,
+    None, error) for a line that is not JSON; a decoding error ends the file with an error record.
+    Never raises on malformed content."""
+    with Path(path).open(encoding=encoding, errors="strict") as fh:
         lineno = 0
         while True:
             lineno += 1
             try:
                 line = fh.readline()
             except UnicodeDecodeError as exc:
-                yield f"line:{lineno}", None, f"line {lineno}: not valid {encoding} ({exc.reason})"
+                yield lineno, None, f"line {lineno}: not valid {encoding} ({exc.reason})"
                 return
             if not line:
                 return
             if not line.strip():
                 continue
             try:
-                row = json.loads(line)
+                yield lineno, json.loads(line), None
             except json.JSONDecodeError as exc:
-                yield f"line:{lineno}", None, f"line {lineno}: invalid JSON ({exc.msg})"
-                continue
-            if not isinstance(row, dict):
-                yield f"line:{lineno}", None, f"line {lineno}: expected an object with id and text"
-                continue
-            row_id = row.get("id", f"line:{lineno}")
-            text = row.get("text")
-            if not isinstance(text, str):
-                yield row_id, None, f"row {row_id!r}: missing or non-string 'text' field"
-                continue
-            yield row_id, text, None
+                yield lineno, None, f"line {lineno}: invalid JSON ({exc.msg})"
+
+
+def _rows(path: Path, encoding: str) -> Iterator[tuple[Any, str | None, str | None]]:
+    """(id, text, error) per input line; malformed lines yield an error record, never an exception."""
+    for lineno, row, error in read_jsonl(path, encoding):
+        if error is not None:
+            yield f"line:{lineno}", None, error
+            continue
+        if not isinstance(row, dict):
+            yield f"line:{lineno}", None, f"line {lineno}: expected an object with id and text"
+            continue
+        row_id = row.get("id", f"line:{lineno}")
+        text = row.get("text")
+        if not isinstance(text, str):
+            yield row_id, None, f"row {row_id!r}: missing or non-string 'text' field"
+            continue
+        yield row_id, text, None
 
 
 def count_rows(path: Path) -> int:

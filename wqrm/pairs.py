@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from wqrm import __version__
-from wqrm.batch import _repair_tail
+from wqrm.batch import _repair_tail, read_jsonl
 from wqrm.ddpo import MODES, LengthBalancer, build_pairs
 
 __all__ = ["CandidateGroup", "PairStats", "default_log_path", "pairs_jsonl", "read_groups"]
@@ -77,65 +77,47 @@ def read_groups(path: str | Path, encoding: str = "utf-8") -> Iterator[Candidate
             yield current
             current = None
 
-    with Path(path).open(encoding=encoding, errors="strict") as fh:
-        lineno = 0
-        while True:
-            lineno += 1
-            try:
-                line = fh.readline()
-            except UnicodeDecodeError as exc:
-                yield from close()
-                yield CandidateGroup(
-                    f"line:{lineno}", lineno, error=f"line {lineno}: not valid {encoding} ({exc.reason})"
-                )
-                return
-            if not line:
-                break
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield CandidateGroup(
-                    f"line:{lineno}", lineno, error=f"line {lineno}: invalid JSON ({exc.msg})"
-                )
-                continue
-            bad = _row_error(row)
-            if bad:
-                yield CandidateGroup(f"line:{lineno}", lineno, error=f"line {lineno}: {bad}")
-                continue
-            prompt = row["prompt"]
-            if "candidates" in row:
-                yield from close()
-                key = str(row["id"]) if row.get("id") is not None else group_key(prompt)
-                if key in ids:
-                    yield CandidateGroup(
-                        f"line:{lineno}", lineno, error=f"line {lineno}: group {key!r} again"
-                    )
-                    continue
-                ids.add(key)
-                yield CandidateGroup(key, lineno, prompt, list(row["candidates"]))
-                continue
-            key = group_key(prompt)
-            if current is not None and current.key == key:
-                current.candidates.append(row["completion"])
-                current.rows += 1
-                continue
+    for lineno, row, read_error in read_jsonl(path, encoding):
+        bad = read_error or _row_error(row, lineno)
+        if bad:
+            yield CandidateGroup(f"line:{lineno}", lineno, error=bad)
+            continue
+        prompt = row["prompt"]
+        if "candidates" in row:
             yield from close()
-            if key in closed or key in ids:
-                yield CandidateGroup(
-                    f"line:{lineno}",
-                    lineno,
-                    error=f"line {lineno}: this prompt's group already ended (line {closed.get(key, '?')}); "
-                    "flat rows must be sorted by prompt",
-                )
+            key = str(row["id"]) if row.get("id") is not None else group_key(prompt)
+            if key in ids:
+                yield CandidateGroup(f"line:{lineno}", lineno, error=f"line {lineno}: group {key!r} again")
                 continue
             ids.add(key)
-            current = CandidateGroup(key, lineno, prompt, [row["completion"]])
+            yield CandidateGroup(key, lineno, prompt, list(row["candidates"]))
+            continue
+        key = group_key(prompt)
+        if current is not None and current.key == key:
+            current.candidates.append(row["completion"])
+            current.rows += 1
+            continue
+        yield from close()
+        if key in closed or key in ids:
+            yield CandidateGroup(
+                f"line:{lineno}",
+                lineno,
+                error=f"line {lineno}: this prompt's group already ended (line {closed.get(key, '?')}); "
+                "flat rows must be sorted by prompt",
+            )
+            continue
+        ids.add(key)
+        current = CandidateGroup(key, lineno, prompt, [row["completion"]])
     yield from close()
 
 
-def _row_error(row: Any) -> str | None:
+def _row_error(row: Any, lineno: int) -> str | None:
+    """Why a parsed row is not a candidates row ("line N: …"), or None."""
+    reason = _row_problem(row)
+    return None if reason is None else f"line {lineno}: {reason}"
+
+
+def _row_problem(row: Any) -> str | None:
     if not isinstance(row, dict):
         return "expected an object with prompt and candidates (or prompt and completion)"
     if "prompt" not in row or not _valid_value(row["prompt"]):

@@ -73,10 +73,12 @@ def main(argv: list[str] | None = None) -> int:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "wqrm.cli", "serve", "--port", str(port), "--max-texts", str(max(args.sizes))]
+    cmd = [sys.executable, "-m", "wqrm.cli", "serve", "--port", str(port)]
+    cmd += ["--max-texts", str(max(args.sizes))]
     t0 = time.perf_counter()
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     pool = texts()
+    lock = threading.Lock()
     failures = 0
     lines = [
         "# reward server load",
@@ -101,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         startup = time.perf_counter() - t0
         words = statistics.mean(len(r.split()) for _, r in pool)
         lines += [
-            f"Server start (model load) {startup:.1f} s; weights `{health['weights']}`; {args.clients} concurrent "
-            f"clients × {args.requests} requests per size; texts of {words:.0f} words on average.",
+            f"Server start (model load) {startup:.1f} s; weights `{health['weights']}`; "
+            f"{args.clients} concurrent clients × {args.requests} requests per size; "
+            f"texts of {words:.0f} words on average.",
             "",
             "| texts / request | requests | failed | p50 latency | p95 latency | max | texts/s |",
             "|---:|---:|---:|---:|---:|---:|---:|",
@@ -110,9 +113,10 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             latencies: list[float] = []
             failed = [0]
-            lock = threading.Lock()
 
-            def client(k: int, size: int = size, latencies: list = latencies, failed: list = failed) -> None:
+            def client(
+                k: int, size: int = size, latencies: list = latencies, failed: list = failed, lock=lock
+            ) -> None:
                 for j in range(args.requests):
                     start = (k * args.requests + j) * size
                     items = [pool[(start + i) % len(pool)] for i in range(size)]
@@ -135,18 +139,20 @@ def main(argv: list[str] | None = None) -> int:
             failures += failed[0]
             n = len(latencies)
             lines.append(
-                f"| {size} | {n} | {failed[0]} | {pct(latencies, 0.5):.2f} s | {pct(latencies, 0.95):.2f} s | "
-                f"{max(latencies):.2f} s | {n * size / wall:.1f} |"
+                f"| {size} | {n} | {failed[0]} | {pct(latencies, 0.5):.2f} s | "
+                f"{pct(latencies, 0.95):.2f} s | {max(latencies):.2f} s | {n * size / wall:.1f} |"
             )
         status, reply = post(base + "/get_reward", {"query": ["fine", 42]})
         bad_ok = 400 <= status < 500
-        status2, reply2 = post(base + "/get_reward", {"query": [pool[0][0] + pool[0][1]], "prompts": [pool[0][0]]})
+        prompt, response = pool[0]
+        status2, reply2 = post(base + "/get_reward", {"query": [prompt + response], "prompts": [prompt]})
         next_ok = status2 == 200 and len(reply2["rewards"]) == 1
         lines += [
             "",
-            f"Malformed request (a non-string item): HTTP {status} ({'4xx as expected' if bad_ok else 'NOT 4xx'}): "
-            f"{str(reply)[:120]}",
-            f"Next request: HTTP {status2} ({'served' if next_ok else 'NOT served'}). Failed requests: {failures}.",
+            f"Malformed request (a non-string item): HTTP {status} "
+            f"({'4xx as expected' if bad_ok else 'NOT 4xx'}): {str(reply)[:120]}",
+            f"Next request: HTTP {status2} ({'served' if next_ok else 'NOT served'}). "
+            f"Failed requests: {failures}.",
         ]
     finally:
         server.terminate()
