@@ -11,7 +11,7 @@ from rich.console import Console
 
 from wqrm.textio import InvalidTextError, read_text, validate_text
 
-__all__ = ["command_line", "err", "fmt", "out", "parse_source_weights", "read_all"]
+__all__ = ["command_line", "err", "fmt", "out", "parse_source_weights", "progress_bar", "read_all"]
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -46,3 +46,17 @@ def parse_source_weights(items: list[str] | None) -> dict[str, float]:
 def command_line() -> str:
     """The command line of this process, shell-quoted (recorded in artefacts it writes)."""
     return "wqrm " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def progress_bar(label: str, show: bool):
+    """A rich progress bar on stderr (label, bar, done/total, time left); a no-op when not `show`."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not show,
+    )

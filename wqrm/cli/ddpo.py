@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wqrm.cli.common import err, fmt
+from wqrm.cli.common import err, fmt, progress_bar
 
 __all__ = ["pairs", "rerank", "serve"]
 
@@ -19,6 +19,13 @@ _INPUT_HELP = (
     "{prompt, completion} grouped by prompt (rows of one prompt must be consecutive). Prompts and "
     "candidates are strings or lists of {role, content} chat messages."
 )
+
+
+ProfileOption = Annotated[Path | None, typer.Option(help="Reference profile directory (default: shipped).")]
+WeightsOption = Annotated[
+    str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
+]
+EncodingOption = Annotated[str, typer.Option(help="Text encoding of the input.")]
 
 
 def _scorer(profile: Path | None, weights: str | None):
@@ -64,13 +71,9 @@ def pairs(
     log: Annotated[
         Path | None, typer.Option("--log", help="Group log JSONL (default: OUTPUT's stem + .groups.jsonl).")
     ] = None,
-    profile: Annotated[
-        Path | None, typer.Option(help="Reference profile directory (default: shipped).")
-    ] = None,
-    weights: Annotated[
-        str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
-    ] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
+    profile: ProfileOption = None,
+    weights: WeightsOption = None,
+    encoding: EncodingOption = "utf-8",
     progress: Annotated[
         bool | None,
         typer.Option(
@@ -87,8 +90,6 @@ def pairs(
     conversational out). One row per group goes to the group log (counts, errors); a re-run skips the
     groups already logged, so an interrupted run resumes without duplicates.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from wqrm.batch import count_rows
     from wqrm.ddpo import MODES
     from wqrm.pairs import pairs_jsonl
@@ -118,14 +119,7 @@ def pairs(
                 f"{stats.pairs_written} pairs, {fmt(rate, 2)} texts/s"
             )
 
-    with Progress(
-        TextColumn("pairs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not show,
-    ) as bar:
+    with progress_bar("pairs", show) as bar:
         task = bar.add_task("pairs", total=total)
         done = [0]
 
@@ -171,13 +165,9 @@ def rerank(
     group: Annotated[
         bool, typer.Option("--group/--no-group", help="Score each prompt's candidates as a group (with S8).")
     ] = True,
-    profile: Annotated[
-        Path | None, typer.Option(help="Reference profile directory (default: shipped).")
-    ] = None,
-    weights: Annotated[
-        str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
-    ] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
+    profile: ProfileOption = None,
+    weights: WeightsOption = None,
+    encoding: EncodingOption = "utf-8",
 ) -> None:
     """Best-of-N: the best candidate of each prompt, its score, its margin over the runner-up and the
     components that decided it (one JSON row per group; a group that fails gets an "error")."""
@@ -222,12 +212,8 @@ def serve(
         bool,
         typer.Option("--group/--no-group", help="Score one prompt's responses in a request as a group (S8)."),
     ] = False,
-    profile: Annotated[
-        Path | None, typer.Option(help="Reference profile directory (default: shipped).")
-    ] = None,
-    weights: Annotated[
-        str | None, typer.Option(help="Composite weights JSON (default: shipped), or 'uniform'.")
-    ] = None,
+    profile: ProfileOption = None,
+    weights: WeightsOption = None,
 ) -> None:
     """HTTP reward server: POST /get_reward {"query": [...], "prompts": [...]} → {"rewards": [...]}
     (OpenRLHF's remote reward model), POST /score {"texts": [...]} → full results, GET /health."""

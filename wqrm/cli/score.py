@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wqrm.cli.common import err, out, read_all
+from wqrm.cli.common import err, out, progress_bar, read_all
 from wqrm.textio import MAX_CHARS, InvalidTextError, read_text
 
 __all__ = ["score"]
@@ -170,8 +170,6 @@ def _score_context(persona, task, prompt_file, references, encoding: str) -> dic
 def _score_jsonl(
     input: Path, output: Path, profile, encoding: str, batch_size: int, progress, context=None, weights=None
 ) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from wqrm.batch import count_rows, score_jsonl
     from wqrm.scoring import load
 
@@ -181,14 +179,7 @@ def _score_jsonl(
     scorer = _InContext(load(str(profile) if profile else None, weights), context or {})
     show = sys.stderr.isatty() if progress is None else progress
     total = count_rows(input)
-    with Progress(
-        TextColumn("scoring"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        disable=not show,
-    ) as bar:
+    with progress_bar("scoring", show) as bar:
         task = bar.add_task("score", total=total)
         stats = score_jsonl(
             input,
