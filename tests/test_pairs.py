@@ -110,6 +110,11 @@ def test_pairs_jsonl_log_resume_and_orphans(tmp_path):
     third = pairs_jsonl(inp, out, FakeScorer(TABLE))
     assert third.groups == 0 and third.skipped == 4 and _read(out) == pairs
     assert (third.balance.longer, third.balance.shorter) == (1, 3)  # counted from the file
+    # an output whose log is missing is refused, not truncated
+    log.unlink()
+    with pytest.raises(ValueError, match="group log"):
+        pairs_jsonl(inp, out, FakeScorer(TABLE))
+    assert _read(out) == pairs
 
 
 def test_balance_length_brings_share_to_half(tmp_path):

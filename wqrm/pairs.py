@@ -171,8 +171,13 @@ def _resume(output: Path, log: Path) -> tuple[set[str], LengthBalancer, int]:
                 except (json.JSONDecodeError, KeyError, TypeError):
                     continue
     counts = LengthBalancer()
-    if not output.exists():
+    if not output.exists() or output.stat().st_size == 0:
         return done, counts, 0
+    if not log.exists():
+        raise ValueError(
+            f"{output} already holds pairs but its group log {log} does not exist: pass the log with "
+            "--log, or write to a new output"
+        )
     cut: int | None = None  # offset where the trailing run of uncommitted pairs starts
     orphans = 0
     with output.open("rb") as fh:

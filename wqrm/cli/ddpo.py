@@ -129,18 +129,22 @@ def pairs(
             if not show:
                 plain(stats, group)
 
-        stats = pairs_jsonl(
-            input,
-            output,
-            scorer,
-            mode=mode,
-            margin=margin,
-            balance_length=balance_length,
-            tolerance=length_tolerance,
-            log_path=log,
-            encoding=encoding,
-            on_group=on_group,
-        )
+        try:
+            stats = pairs_jsonl(
+                input,
+                output,
+                scorer,
+                mode=mode,
+                margin=margin,
+                balance_length=balance_length,
+                tolerance=length_tolerance,
+                log_path=log,
+                encoding=encoding,
+                on_group=on_group,
+            )
+        except (OSError, ValueError) as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
     rate = stats.texts_per_second
     err.print(
         f"{stats.groups} groups ({stats.failed} without pairs), {stats.skipped} already in the log; "
