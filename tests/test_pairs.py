@@ -103,7 +103,7 @@ def test_pairs_jsonl_log_resume_and_orphans(tmp_path):
     log.write_text("".join(line + "\n" for line in log.read_text().splitlines()[:3]))
     scorer = FakeScorer(TABLE)
     again = pairs_jsonl(inp, out, scorer)
-    assert (again.skipped, again.groups, again.pairs_written) == (3, 1, 1)
+    assert (again.skipped, again.groups, again.pairs_written, again.orphans_removed) == (3, 1, 1, 1)
     assert scorer.calls == [(["c", "d"], "Q", True)]
     assert _read(out) == pairs and [r["group"] for r in _read(log)] == ["g1", "g2", "line:3", "g3"]
     # a complete output: nothing to do

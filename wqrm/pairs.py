@@ -148,6 +148,7 @@ class PairStats:
     pairs_written: int = 0
     dropped_length: int = 0  # pairs dropped by --balance-length
     rows_read: int = 0
+    orphans_removed: int = 0  # pairs of a group a killed run wrote but did not commit (dropped, redone)
     seconds: float = 0.0
     # over every pair built (kept or not) in this run, and over the whole output file
     built_balance: LengthBalancer = field(default_factory=LengthBalancer)
@@ -225,8 +226,8 @@ def pairs_jsonl(
     log = Path(log_path) if log_path is not None else default_log_path(out)
     if not inp.exists():
         raise FileNotFoundError(f"{inp}: no such file")
-    done, counts, _ = _resume(out, log)
-    stats = PairStats(balance=counts)
+    done, counts, orphans = _resume(out, log)
+    stats = PairStats(balance=counts, orphans_removed=orphans)
     stats.balance.tolerance = tolerance
     weights_name = getattr(getattr(scorer, "weights", None), "name", None)
     start = time.perf_counter()
@@ -278,6 +279,7 @@ def pairs_jsonl(
             stats.groups += 1
             stats.failed += g.error is not None
             record.update(error=g.error, seconds=round(time.perf_counter() - t0, 3))
+            record.update(mode=mode, margin=margin, balance_length=balance_length)
             record.update(weights=weights_name, version=__version__)
             fl.write(json.dumps(record, ensure_ascii=False) + "\n")
             fl.flush()

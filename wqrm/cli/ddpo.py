@@ -152,6 +152,8 @@ def pairs(
         f"{stats.pairs_written} pairs written"
         + (f", {stats.dropped_length} dropped to balance length" if balance_length else "")
     )
+    if stats.orphans_removed:
+        err.print(f"{stats.orphans_removed} uncommitted pair(s) of an interrupted run dropped and redone")
     err.print(f"longer text chosen, pairs built by this run: {_share(stats.built_balance)}")
     err.print(f"longer text chosen, all pairs in {output}: {_share(stats.balance)}")
     share = stats.balance.share
