@@ -169,6 +169,9 @@ def test_build_pairs_errors_duplicates_and_ties():
 
     one = build_pairs("P", ["a", ""], FakeScorer(TABLE))
     assert one.pairs == [] and "1 scorable candidate" in one.error
+    scorer = FakeScorer(TABLE)
+    alone = build_pairs("P", ["a", "a", 7], scorer)
+    assert alone.pairs == [] and "1 distinct candidate" in alone.error and scorer.calls == []
     tie = build_pairs("P", ["x", "y"], FakeScorer({"x": (0.5, 0.2, 5), "y": (0.5, 0.2, 9)}))
     assert tie.pairs == [] and "below the best" in tie.error and tie.chosen_index == 0
     with pytest.raises(ValueError, match="mode"):

@@ -186,6 +186,10 @@ def build_pairs(
         texts[i] = t
     out.n_unique = len(texts)
     idx = list(texts)
+    if len(idx) < 2:
+        out.error = f"{len(idx)} distinct candidate text(s): a pair needs at least 2"
+        out.scores = [None] * len(candidates)
+        return out
     batch = scorer.score_batch([texts[i] for i in idx], prompt=prompt_text(prompt), group=True)
     results = dict(zip(idx, batch, strict=True))
     out.scores = [results[i].score if i in results else None for i in range(len(candidates))]
