@@ -16,7 +16,7 @@
    the accuracy of the pairs kept is reported next to the accuracy of all pairs.
 
     nice -n 10 python benchmarks/ddpo_pairs.py [--prompts N] [--mode all|best-worst] [--margin M]
-        [--weights W.json] [--keep DIR] [--out results.md]
+        [--weights W.json] [--dev-pairs N | --skip-dev] [--keep DIR [--resume]] [--out results.md]
 
 Prints a Markdown report (and writes it to --out). Everything it needs is in this file and in the
 `wqrm` package; rerun it unchanged after the reward model changes.
@@ -142,9 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--margin", type=float, default=0.0)
     ap.add_argument("--weights", type=Path, default=None, help="Weights JSON (default: shipped).")
     ap.add_argument("--skip-dev", action="store_true", help="Skip the accuracy cost on the dev pairs.")
+    ap.add_argument(
+        "--dev-pairs", type=int, default=None, help="A seeded sample of N dev pairs (default all)."
+    )
     ap.add_argument("--keep", type=Path, default=None, help="Keep the candidates / pairs files in DIR.")
+    ap.add_argument("--resume", action="store_true", help="With --keep: continue the pairs run kept there.")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    if args.resume and args.keep is None:
+        ap.error("--resume needs --keep DIR")
 
     import wqrm
     from wqrm.ddpo import LengthBalancer
@@ -158,12 +164,22 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         cands, out = work / "candidates.jsonl", work / "pairs.jsonl"
-        for f in (out, default_log_path(out)):
-            f.unlink(missing_ok=True)
+        if not args.resume:
+            for f in (out, default_log_path(out)):
+                f.unlink(missing_ok=True)
         n_groups, n_texts = slop_candidates(DATA / "human_vs_ai" / "slop_score.jsonl", cands, args.prompts)
-        stats = pairs_jsonl(cands, out, scorer, mode=args.mode, margin=args.margin)
+        words = [
+            len(c.split()) for line in cands.open(encoding="utf-8") for c in json.loads(line)["candidates"]
+        ]
+        pairs_jsonl(cands, out, scorer, mode=args.mode, margin=args.margin)
         pairs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
         log = [json.loads(x) for x in default_log_path(out).read_text(encoding="utf-8").splitlines()]
+    # from the group log, so that a resumed run reports the whole run
+    seconds = sum(r["seconds"] for r in log)
+    texts = sum(r.get("n_unique", 0) for r in log)
+    built = LengthBalancer()
+    for p in pairs:
+        built.add(p)
     bal = LengthBalancer()
     kept = [p for p in pairs if bal.accept(p)]
     ok = [r for r in log if r.get("chosen_index") is not None]
@@ -177,18 +193,19 @@ def main(argv: list[str] | None = None) -> int:
         return "—" if x is None else f"{x:.3f}"
 
     lines += [
-        f"Candidates: `slop_score.jsonl`, {n_groups} prompts, {n_texts} texts; mode `{args.mode}`, "
-        f"margin {args.margin:g}; weights `{scorer.weights.name}`.",
+        f"Candidates: `slop_score.jsonl`, {n_groups} prompts, {n_texts} texts of "
+        f"{sum(words) / len(words):.0f} words on average; mode `{args.mode}`, margin {args.margin:g}; "
+        f"weights `{scorer.weights.name}`.",
         "",
         "| measure | value |",
         "|---|---:|",
         f"| scorer load | {load_s:.1f} s |",
-        f"| `wqrm pairs` time (scoring + pairs) | {stats.seconds:.1f} s |",
-        f"| texts scored | {stats.texts} |",
-        f"| texts/s | {stats.texts / stats.seconds:.2f} |",
-        f"| groups with pairs / without | {len(per_group)} / {stats.failed} |",
-        f"| pairs | {stats.pairs_written} ({stats.pairs_written / max(1, len(per_group)):.1f} per group) |",
-        f"| share of pairs with the longer text chosen | {f3(stats.built_balance.share)} |",
+        f"| `wqrm pairs` time (scoring + pairs, sum over groups) | {seconds:.1f} s |",
+        f"| texts scored | {texts} |",
+        f"| texts/s (words/s) | {texts / seconds:.3f} ({sum(words) / seconds:.0f}) |",
+        f"| groups with pairs / without | {len(per_group)} / {len(log) - len(per_group)} |",
+        f"| pairs | {len(pairs)} ({len(pairs) / max(1, len(per_group)):.1f} per group) |",
+        f"| share of pairs with the longer text chosen | {f3(built.share)} |",
         f"| … after `--balance-length` (pairs kept) | {f3(bal.share)} ({len(kept)} of {len(pairs)}) |",
         f"| chosen = best composite without S8 | {agree}/{len(ok)} groups ({agree / max(1, len(ok)):.3f}) |",
         f"| weight δ_w: mean / min / max | {f3(sum(weights) / max(1, len(weights)))} / "
@@ -196,14 +213,22 @@ def main(argv: list[str] | None = None) -> int:
         f"| pairs with weight 0 | {sum(w == 0 for w in weights)} |",
         "",
     ]
+    print("\n".join(lines), flush=True)
     if not args.skip_dev:
         pairs_dev, which = dev_pairs(args.weights)
+        if args.dev_pairs is not None and args.dev_pairs < len(pairs_dev):
+            pairs_dev = random.Random(0).sample(pairs_dev, args.dev_pairs)
+            which += f", a seeded sample of {args.dev_pairs}"
         t1 = time.perf_counter()
-        results = scorer.score_batch([t for pair in pairs_dev for t in pair])
+        flat = [t for pair in pairs_dev for t in pair]
+        results = []
+        for i in range(0, len(flat), 16):
+            results += scorer.score_batch(flat[i : i + 16])
+            print(f"dev: {len(results)}/{len(flat)} texts scored", file=sys.stderr, flush=True)
         dev_s = time.perf_counter() - t1
         c = balance_cost(pairs_dev, results)
         lo, hi = c["acc_kept_range"]
-        lines += [
+        dev_lines = [
             f"Accuracy cost of balancing, on {which}; composite picks the higher score "
             f"({c['ties_or_errors']} ties/errors left out; scored in {dev_s:.0f} s):",
             "",
@@ -216,10 +241,10 @@ def main(argv: list[str] | None = None) -> int:
             f"Accuracy cost of balancing: {c['acc_all'] - c['acc_kept']:+.3f} (all − kept).",
             "",
         ]
-    report = "\n".join(lines)
-    print(report)
+        print("\n".join(dev_lines), flush=True)
+        lines += dev_lines
     if args.out:
-        args.out.write_text(report + "\n", encoding="utf-8")
+        args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 
