@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from wqrm import ddpo
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
 from wqrm.metrics.registry import MetricContext, MetricValues, compute_analysis, prepare, specs
@@ -268,6 +269,10 @@ class Scorer:
         if group and len(analyses) > 1:
             self._add_diversity(analyses, results, ctx)
         return ScoreBatch(results)
+
+    def best_of(self, candidates: Sequence[Any], prompt: Any = None, **kwargs: Any):
+        """Best-of-N among `candidates` for `prompt`: see `wqrm.ddpo.best_of`."""
+        return ddpo.best_of(self, candidates, prompt=prompt, **kwargs)
 
     def _add_diversity(self, analyses: dict[int, Analysis], results: list, ctx: MetricContext) -> None:
         """Second pass for a group of candidates: S8 metrics with siblings and quality = composite."""

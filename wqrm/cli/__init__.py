@@ -16,6 +16,9 @@ one but the console script).
     wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
     wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
     wqrm train-edit / train-tagger                  train the S1 edit model and span tagger
+    wqrm pairs --input cands.jsonl --output pairs.jsonl   DDPO preference pairs (streaming, resumable)
+    wqrm rerank --input cands.jsonl                 best-of-N: the best candidate per prompt
+    wqrm serve [--port 8000]                        HTTP reward server (OpenRLHF /get_reward, /score)
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Annotated
 import typer
 
 from wqrm import __version__
-from wqrm.cli import bench, build, edit, evaluate, fit, metrics, score, snapshot
+from wqrm.cli import bench, build, ddpo, edit, evaluate, fit, metrics, score, snapshot
 
 __all__ = ["app", "main"]
 
@@ -61,6 +64,10 @@ app.command("snapshot")(snapshot.snapshot)
 # benchmarks: systems against reference corpora, and their HTML report
 app.command("bench")(bench.bench)
 app.command("report")(bench.report)
+# DDPO / RL: preference pairs, best-of-N, the reward server
+app.command("pairs")(ddpo.pairs)
+app.command("rerank")(ddpo.rerank)
+app.command("serve")(ddpo.serve)
 # build time: reference profile and corpus statistics
 app.command("build-profile")(build.build_profile_cmd)
 app.command("build-corpus")(build.build_corpus_cmd)
