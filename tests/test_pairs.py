@@ -211,7 +211,12 @@ def test_cli_pairs_refuses_bad_options(tmp_path):
     res = CliRunner().invoke(
         app, ["pairs", "--input", str(tmp_path / "none.jsonl"), "--output", str(tmp_path / "o.jsonl")]
     )
-    assert res.exit_code == 1 and "no such file" in res.output
+    assert res.exit_code == 2 and "no such input file" in res.output  # a usage error, as in every command
+    res = CliRunner().invoke(
+        app,
+        ["pairs", "--input", str(EXAMPLES), "--output", str(tmp_path / "o.jsonl"), "--weights", "nope.json"],
+    )
+    assert res.exit_code == 2 and "--weights" in res.output and not (tmp_path / "o.jsonl").exists()
 
 
 def test_killed_pairs_run_resumes_without_duplicates(tmp_path):
