@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from wqrm.cli.common import err
+from wqrm.lang import SUPPORTED
 
 __all__ = ["build_corpus_cmd", "build_profile_cmd"]
 
@@ -40,12 +41,22 @@ def build_profile_cmd(
         typer.Option(help="Keep .jsonl rows where KEY=VALUE (repeatable), e.g. label=human."),
     ] = None,
     name: Annotated[str, typer.Option(help="Profile name recorded in its metadata.")] = "custom",
+    lang: Annotated[
+        str, typer.Option(help="Language of the corpora (en, ru): which pipeline parses them.")
+    ] = "en",
+    passages_out: Annotated[
+        Path | None,
+        typer.Option(help="Also write every passage's metric values and stats here (JSON lines)."),
+    ] = None,
 ) -> None:
     """Build a reference profile: per-metric quantiles over passages of human reference prose."""
     from rich.progress import Progress
 
     from wqrm.build.profile import build_profile  # deferred: `wqrm --help` stays fast
 
+    if lang not in SUPPORTED:
+        err.print(f"[red]error:[/red] --lang must be one of {', '.join(SUPPORTED)}, got {lang!r}")
+        raise typer.Exit(2)
     missing = [str(c) for c in corpora if not c.exists()]
     if missing:
         err.print(f"[red]error:[/red] no such corpus file: {', '.join(missing)}")
@@ -63,6 +74,8 @@ def build_profile_cmd(
             command=command,
             name=name,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            lang=lang,
+            passages_out=passages_out,
         )
     path = prof.save(out_dir)
     err.print(f"wrote {path}: {len(prof.metrics)} metrics over {prof.meta['n_passages']} passages")

@@ -107,7 +107,8 @@ def score(
             if as_json:
                 from wqrm.scoring import ScoreResult  # deferred: `wqrm --help` stays fast
 
-                print(json.dumps(ScoreResult.failed(error).to_dict(file=f), ensure_ascii=False))
+                record = r if r is not None and r.error else ScoreResult.failed(error)
+                print(json.dumps(record.to_dict(file=f), ensure_ascii=False))
             continue
         if as_json:
             print(json.dumps(r.to_dict(file=f), ensure_ascii=False))
