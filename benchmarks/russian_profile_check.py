@@ -23,12 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
+from wqrm.build.profile import profile_from_passages, read_passages, reference_metric_formulas
+from wqrm.metrics import MetricUndefined, specs
+from wqrm.profile import Profile
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _formula_value(formula, stats, distributions) -> float | None:
-    from wqrm.metrics import MetricUndefined
-
     try:
         return float(formula(stats, distributions))
     except (MetricUndefined, KeyError):
@@ -43,10 +45,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.passages.exists():
         print(f"no passages at {args.passages}: run `make profile-ru` first", file=sys.stderr)
         return 2
-
-    from wqrm.build.profile import profile_from_passages, read_passages, reference_metric_formulas
-    from wqrm.metrics import specs
-    from wqrm.profile import Profile
 
     records = read_passages(args.passages)
     books = sorted({r["file"] for r in records})

@@ -108,7 +108,8 @@ def test_lemmas_follow_the_tagged_part_of_speech(ru_nlp):
     assert lemma_for(morph, "стали", "NOUN", {"Case": "Gen", "Number": "Sing", "Gender": "Fem"}) == "сталь"
     assert lemma_for(morph, "Её", "PRON", {"Case": "Acc"}) == "она"  # ё written е, lower-cased
     # a word outside the dictionary: pymorphy3's guesses, chosen by the tags like any other
-    assert lemma_for(morph, "абвгдейка", "NOUN", {"Case": "Nom", "Gender": "Fem", "Number": "Sing"}) == "абвгдейка"
+    nominative = {"Case": "Nom", "Gender": "Fem", "Number": "Sing"}
+    assert lemma_for(morph, "абвгдейка", "NOUN", nominative) == "абвгдейка"
     assert lemma_for(morph, "Deadline", "X", {}) == "deadline"  # Latin letters: the lower-cased form
 
 
@@ -220,3 +221,24 @@ def test_metrics_on_russian_text(ru_nlp):
         assert values[name] is not None, (name, values.reasons.get(name))
     for name in ("edit_reward", "edit_flag_rate", "sc", "sent", "emotion_js", "sd2", "gpp", "ppl_div"):
         assert values[name] is None and values.reasons[name].startswith("no Russian resource"), name
+
+
+def test_scorer_uses_the_profile_of_each_texts_language(scorer, ru_nlp):
+    en = "The rain had stopped. Somewhere below, a door slammed twice and the dog barked at nothing."
+    ru = "Дождь перестал. Где-то внизу дважды хлопнула дверь, и собака залаяла в пустоту. Потом всё стихло."
+    r_en, r_ru = scorer.score_batch([en, ru])
+    assert (r_en.lang, r_ru.lang) == ("en", "ru") and r_en.ok and r_ru.ok
+    ru_profile = scorer.profile_for("ru")
+    assert ru_profile.lang == "ru" and ru_profile.name == "default-ru"
+    assert scorer.profile_for("en") is scorer.profile and scorer.profile.lang == "en"
+    direction = get_spec("ttr").direction
+    assert r_ru.goodness["ttr"] == pytest.approx(ru_profile.goodness("ttr", r_ru.metrics["ttr"], direction))
+    en_profile = scorer.profile
+    assert r_en.goodness["ttr"] == pytest.approx(en_profile.goodness("ttr", r_en.metrics["ttr"], direction))
+    assert r_en.components["S1"] is not None and r_ru.components["S1"] is None
+    assert r_ru.to_dict()["lang"] == "ru" and "no Russian resource" in r_ru.to_dict()["reasons"]["S1"]
+    # the composite renormalises over the components the Russian text has
+    alpha = scorer.weights.alpha()
+    used = r_ru.used_components
+    expected = sum(alpha[c] * r_ru.components[c] for c in used) / sum(alpha[c] for c in used)
+    assert r_ru.score == pytest.approx(expected)

@@ -352,8 +352,8 @@ class Scorer:
 
         The context (persona, task, prompt, references; see `context`) is shared by every text.
         With `group=True` the texts are candidates for one prompt and S8 (diversity) is computed
-        among them: each candidate's siblings are the other valid candidates, and `qd_balance`
-        uses its composite without S8. A text that cannot be scored gets a result with `.error`
+        among them: each candidate's siblings are the other valid candidates of its language, and
+        `qd_balance` uses its composite without S8. A text that cannot be scored gets a result with `.error`
         set (a text in a language wqrm has no pipeline for: the error names the language, and
         `.lang` holds its code); the others are unaffected.
         """
@@ -391,9 +391,9 @@ class Scorer:
         s8 = [n for n in self.metric_names if self._specs[n].component == "S8"]
         if not s8:
             return
-        siblings = list(analyses.values())
         for i, a in analyses.items():
             r = results[i]
+            siblings = [b for b in analyses.values() if b.lang == a.lang]  # compared within a language
             a_ctx = replace(self._in_language(ctx, a), siblings=siblings, quality=r.score)
             extra = compute_analysis(a, s8, a_ctx)
             mv = MetricValues({**r.metrics, **extra})
