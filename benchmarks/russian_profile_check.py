@@ -9,7 +9,9 @@ distributions), and every passage of the held-apart book is placed against it. P
   * `in 1–99%`: share of held-apart passages inside the rebuilt profile's [q01, q99] (≈ 0.98 when
     a book is like the others);
   * `in IQR`: share inside [q25, q75], the band of `band` metrics (≈ 0.50 when alike);
-  * `goodness`: mean goodness of the held-apart passages under the metric's direction.
+  * `goodness`: mean goodness of the held-apart passages under the metric's direction;
+  * `in English 1–99%`: for contrast, the share of all Russian passages inside the shipped
+    English profile's [q01, q99] (what judging Russian against English prose would do).
 
     python benchmarks/russian_profile_check.py [--passages runs/profile_ru_passages.jsonl]
                                                [--out benchmarks/results/russian_profile.md]
@@ -25,7 +27,7 @@ import numpy as np
 
 from wqrm.build.profile import profile_from_passages, read_passages, reference_metric_formulas
 from wqrm.metrics import MetricUndefined, specs
-from wqrm.profile import Profile
+from wqrm.profile import Profile, default_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     in_iqr: dict[str, list[float]] = {n: [] for n in names}
     good: dict[str, list[float]] = {n: [] for n in names}
     per_book: dict[str, list[float]] = {b: [] for b in books}
+    english = default_profile("en")
+    in_english: dict[str, float] = {}
+    for n in names:
+        mq = english.metrics.get(n)
+        vals = np.array([r["values"][n] for r in records if r["values"].get(n) is not None], dtype=np.float64)
+        if mq is not None and vals.size:
+            in_english[n] = float(((vals >= mq.at(0.01)) & (vals <= mq.at(0.99))).mean())
     for book in books:
         rest = [r for r in records if r["file"] != book]
         held = [r for r in records if r["file"] == book]
@@ -87,16 +96,16 @@ def main(argv: list[str] | None = None) -> int:
         f"Leave-one-book-out over {len(books)} books, {len(records)} passages (`{args.passages.name}`; "
         "`python benchmarks/russian_profile_check.py`).",
         "",
-        "| metric | passages | in 1–99% | in IQR | mean goodness |",
-        "|---|---:|---:|---:|---:|",
+        "| metric | passages | in 1–99% | in IQR | mean goodness | in English 1–99% |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for n in names:
         if not inside[n]:
             continue
         g = f"{np.mean(good[n]):.3f}" if good[n] else "—"
-        lines.append(
-            f"| `{n}` | {len(inside[n])} | {np.mean(inside[n]):.3f} | {np.mean(in_iqr[n]):.3f} | {g} |"
-        )
+        share, iqr = np.mean(inside[n]), np.mean(in_iqr[n])
+        en = f"{in_english[n]:.3f}" if n in in_english else "—"
+        lines.append(f"| `{n}` | {len(inside[n])} | {share:.3f} | {iqr:.3f} | {g} | {en} |")
     all_inside = [x for n in names for x in inside[n]]
     all_iqr = [x for n in names for x in in_iqr[n]]
     lines += [

@@ -2,7 +2,7 @@
 
 All three count `Analysis.lexemes`: DESIGN.md's words in English, their lemmas in Russian (a
 Russian noun has up to twelve case and number forms; counting forms would read inflection as
-lexical diversity). docs/design-decisions.md, "Russian".
+lexical diversity). docs/design-decisions.md, "Languages and Russian".
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ import math
 import socket
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import wqrm
 from wqrm import resources
@@ -242,3 +244,57 @@ def test_scorer_uses_the_profile_of_each_texts_language(scorer, ru_nlp):
     used = r_ru.used_components
     expected = sum(alpha[c] * r_ru.components[c] for c in used) / sum(alpha[c] for c in used)
     assert r_ru.score == pytest.approx(expected)
+
+
+CYRILLIC = "абвгдежзийклмнопрстуфхцчшщъыьэюяёАБВГДЕЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯЁ"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet=CYRILLIC, min_size=1, max_size=12),
+            st.sampled_from(
+                [
+                    " ",
+                    "  ",
+                    "\n",
+                    "\n\n",
+                    "\t",
+                    "\u00a0",
+                    "\u200b",
+                    "--",
+                    "—",
+                    "«",
+                    "»",
+                    "...",
+                    "?!",
+                    ".",
+                    ",",
+                    "т. е.",
+                    "А.",
+                    "1799",
+                    "2,5",
+                    "-",
+                    "'",
+                    "\u2028",
+                    "🙂",
+                ]
+            ),
+            st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=3),
+        ),
+        min_size=1,
+        max_size=40,
+    ).map("".join)
+)
+def test_russian_pipeline_is_total_on_odd_text(ru_nlp, text):
+    if not text.strip():
+        return
+    a = wqrm.analyze(text, lang="ru")
+    for p in a.paragraphs:
+        assert "".join(d.text for d in p.docs) == p.text  # every character kept, offsets exact
+    for t, start in zip(a.word_tokens, a.word_starts, strict=True):
+        assert text[start : start + len(t.text)] == t.text
+    values = compute(a)
+    assert all(v is None or math.isfinite(v) for v in values.values())
+    assert all(values.reasons[n] for n, v in values.items() if v is None)

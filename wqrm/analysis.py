@@ -13,7 +13,7 @@ language's pipeline: English to spaCy, Russian to `wqrm.russian.RussianPipeline`
 models built into spaCy `Doc`s, so every metric reads the same token interface). A text in any
 other language raises `wqrm.lang.UnsupportedLanguageError` naming it. `Analysis.lang` records the
 language; `Analysis.lexemes` are the units lexical-diversity metrics count: the words themselves
-in English, their lemmas in Russian (docs/design-decisions.md, "Russian").
+in English, their lemmas in Russian (docs/design-decisions.md, "Languages and Russian").
 
 Sentence embeddings are computed lazily, once, and cached on the analysis; `embed_sentences`
 fills the caches of many analyses with one batched encoder call.

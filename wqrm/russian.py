@@ -281,8 +281,8 @@ class RussianPipeline:
         end = 0
 
         def add_space(gap: str) -> None:
-            # whitespace the tokens leave out: the first space is the previous token's trailing
-            # space, the rest a space token attached to the token before it
+            # text the tokens leave out (whitespace): the first space is the previous token's
+            # trailing space, the rest one token attached to the token before it
             if words and gap.startswith(" ") and not spaces[-1]:
                 spaces[-1] = True
                 gap = gap[1:]
@@ -291,7 +291,7 @@ class RussianPipeline:
                 spaces.append(False)
                 heads.append(len(words) - 2 if len(words) > 1 else 0)
                 deps.append("dep")
-                pos.append("SPACE")
+                pos.append("SPACE" if gap.isspace() else "X")  # characters razdel skipped: kept
                 morphs.append("")
                 lemmas.append(gap)
                 iob.append("O")
