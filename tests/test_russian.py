@@ -298,3 +298,19 @@ def test_russian_pipeline_is_total_on_odd_text(ru_nlp, text):
     values = compute(a)
     assert all(v is None or math.isfinite(v) for v in values.values())
     assert all(values.reasons[n] for n, v in values.items() if v is None)
+
+
+def test_parse_does_not_depend_on_the_batch(ru_nlp):
+    text = "Старый кот спал на диване. Он не проснулся, когда в комнату вошли."
+    others = [
+        "Поезд опаздывал уже на сорок минут, и начальник станции в который раз выходил на перрон, "
+        "смотрел в сторону леса, вздыхал и возвращался в свою маленькую комнату у кассы.",
+        "Да.",
+    ]
+
+    def parse(a):
+        return [(t.text, t.pos_, t.dep_, t.head.i, t.lemma_, str(t.morph), t.ent_type_) for t in a.word_tokens]
+
+    alone = wqrm.analyze(text, lang="ru")
+    batched = wqrm.analyze_batch([others[0], text, others[1]], lang="ru")[1]
+    assert parse(alone) == parse(batched)

@@ -229,8 +229,13 @@ class RussianPipeline:
     # ---- tagging ----------------------------------------------------------------------------
 
     def _tag(self, sentences: list[list[str]]) -> tuple[list, list, list]:
-        """(morph markups, syntax markups, NER BIO tag lists) for token-text sentences."""
-        forms = [[MODEL_FORMS.get(w, w) for w in s] for s in sentences]
+        """(morph markups, syntax markups, NER BIO tag lists) for token-text sentences.
+
+        The models run on the sentences sorted by length (batches pad to their longest sentence,
+        and the parser's head scores grow with its square); results come back in input order.
+        Each sentence is tagged on its own, so the order does not change any result."""
+        order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+        forms = [[MODEL_FORMS.get(w, w) for w in sentences[i]] for i in order]
         morph = list(self.morph_tagger.map(forms))
         syntax = list(self.syntax_parser.map(forms))
         infer = self.ner_tagger.infer  # slovnet's text API re-tokenises; tag our tokens directly
@@ -238,7 +243,10 @@ class RussianPipeline:
         for start in range(0, len(forms), self.batch_size):
             chunk = forms[start : start + self.batch_size]
             ner.extend(infer.decoder(infer.process(infer.encoder(chunk))))
-        return morph, syntax, ner
+        back = [0] * len(order)
+        for k, i in enumerate(order):
+            back[i] = k
+        return [morph[k] for k in back], [syntax[k] for k in back], [ner[k] for k in back]
 
     def pipe(self, texts: Iterable[str], batch_size: int | None = None) -> Iterator[Any]:
         """One spaCy `Doc` per text, in order (texts are processed `batch_size` at a time)."""
