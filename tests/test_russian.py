@@ -309,7 +309,9 @@ def test_parse_does_not_depend_on_the_batch(ru_nlp):
     ]
 
     def parse(a):
-        return [(t.text, t.pos_, t.dep_, t.head.i, t.lemma_, str(t.morph), t.ent_type_) for t in a.word_tokens]
+        return [
+            (t.text, t.pos_, t.dep_, t.head.i, t.lemma_, str(t.morph), t.ent_type_) for t in a.word_tokens
+        ]
 
     alone = wqrm.analyze(text, lang="ru")
     batched = wqrm.analyze_batch([others[0], text, others[1]], lang="ru")[1]
