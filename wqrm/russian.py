@@ -329,8 +329,8 @@ class RussianPipeline:
         add_space(text[end:])
         if not words:
             return Doc(self.vocab, words=[])
-        if pos[0] == "SPACE" and len(words) > 1:  # leading whitespace: attach to the next token
-            heads[0] = 1
+        if deps[0] == "dep" and heads[0] == 0 and len(words) > 1:  # leading gap token: attach it
+            heads[0] = 1  # to the token after it (it has none before it)
         return Doc(
             self.vocab,
             words=words,

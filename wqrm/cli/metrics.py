@@ -12,9 +12,27 @@ from rich.table import Table
 
 from wqrm import __version__
 from wqrm.cli.common import err, fmt, out, read_all
+from wqrm.lang import UnsupportedLanguageError, check_supported
 from wqrm.textio import MAX_CHARS
 
 __all__ = ["catalogue", "metrics"]
+
+
+def _in_supported_language(
+    items: list[tuple[str, str | None, str | None]],
+) -> tuple[list[tuple[str, str | None, str | None]], dict[str, str]]:
+    """`read_all`'s items with a text in a language wqrm does not analyse turned into an error
+    naming the language, and the language of every other text."""
+    out_items, langs = [], {}
+    for f, text, error in items:
+        if text is not None:
+            try:
+                langs[f] = check_supported(text)
+            except UnsupportedLanguageError as exc:
+                text, error = None, str(exc)
+                langs[f] = exc.lang
+        out_items.append((f, text, error))
+    return out_items, langs
 
 
 def metrics(
@@ -42,7 +60,7 @@ def metrics(
     except KeyError as exc:
         err.print(f"[red]error:[/red] {exc.args[0]}")
         raise typer.Exit(2) from None
-    items = read_all(files, encoding, max_chars)
+    items, langs = _in_supported_language(read_all(files, encoding, max_chars))
     good = [(f, t) for f, t, e in items if e is None]
     values = dict(zip([f for f, _ in good], M.compute_batch([t for _, t in good], resolved), strict=True))
     failed = False
@@ -63,10 +81,12 @@ def metrics(
     elif as_json:
         for r in rows:
             reasons = r.pop("_reasons", {})
+            f = r.pop("file")
             print(
                 json.dumps(
                     {
-                        "file": r.pop("file"),
+                        "file": f,
+                        "lang": langs.get(f),
                         "metrics": {n: r[n] for n in resolved},
                         "reasons": reasons,
                         "error": r["error"],
