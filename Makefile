@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install browser demo test wheel-check golden lint profile weights bench bench-composite clean
+.PHONY: install browser demo test wheel-check golden lint profile profile-ru weights bench bench-composite clean
 
 install: $(STAMP) browser
 
@@ -46,6 +46,13 @@ lint: install
 profile: install
 	$(BIN)/wqrm build-profile $(DATA)/reference/books/en/*.txt $(DATA)/reference/lamp_human_written.jsonl \
 	  --out wqrm/data/profiles/default --name default --passage-words 150 --max-passages-per-file 60 --seed 0
+
+# Rebuild the shipped Russian profile from the Russian public-domain books (about 10 minutes); the
+# per-passage values it writes to runs/ feed benchmarks/russian_profile_check.py.
+profile-ru: install
+	$(BIN)/wqrm build-profile $(DATA)/reference/books/ru/*.txt --lang ru \
+	  --out wqrm/data/profiles/default-ru --name default-ru --passage-words 150 --max-passages-per-file 60 --seed 0 \
+	  --passages-out runs/profile_ru_passages.jsonl
 
 # Refit the shipped composite weights (metric values cached in runs/: ~30 min the first time).
 PAIR_FILES := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.jsonl \

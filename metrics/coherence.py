@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 SYN_ALPHA = 0.6
-SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
+SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl", "nsubj:pass", "csubj:pass"})
 
 
 @metric(
@@ -155,13 +155,23 @@ def branching_mean(a: Analysis) -> float:
     return float(_shape_or_undefined(a).branching.mean())
 
 
-def is_complete_clause(sent: Sentence) -> bool:
-    """A sentence parses as a complete clause: its root is a verb or auxiliary with a subject
-    (nsubj, nsubjpass, csubj, csubjpass, expl), or a bare-form verb (imperative, tag VB)."""
+def is_complete_clause(sent: Sentence, lang: str = "en") -> bool:
+    """A sentence parses as a complete clause.
+
+    English: its root is a verb or auxiliary with a subject (nsubj, nsubjpass, csubj, csubjpass,
+    expl), or a bare-form verb (imperative, tag VB). Russian (UD labels, nsubj:pass, csubj:pass):
+    its root has a subject whatever its part of speech (the present-tense copula is not written:
+    "Он врач."), or is a finite verb (VerbForm=Fin, imperatives included: the verb's ending
+    carries the dropped subject, "Пошёл домой."). Infinitive, participle and verbless roots
+    without a subject are fragments in both.
+    """
     root = sent.span.root
+    has_subject = any(child.dep_ in SUBJECT_DEPS for child in root.children)
+    if lang == "ru":
+        return has_subject or (root.pos_ in ("VERB", "AUX") and "Fin" in root.morph.get("VerbForm"))
     if root.pos_ not in ("VERB", "AUX"):
         return False
-    if any(child.dep_ in SUBJECT_DEPS for child in root.children):
+    if has_subject:
         return True
     return root.tag_ == "VB"
 
@@ -182,7 +192,7 @@ def parse_validity(a: Analysis) -> float:
     sentences = [s for s in a.sentences if s.words]
     if not sentences:
         raise MetricUndefined("no sentence holds a word")
-    return sum(is_complete_clause(s) for s in sentences) / len(sentences)
+    return sum(is_complete_clause(s, a.lang) for s in sentences) / len(sentences)
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,6 +409,7 @@ def entity_relations(a: Analysis) -> list[Relation]:
     direction="higher",
     reference="WQRM guide §2.3.5 (EC, entity consistency)",
     valid_range=(0.0, 1.0),
+    languages=("en",),  # English colour, scale, profession and number words; English copula
 )
 def ec(a: Analysis) -> float:
     """Entity consistency: EC = consistent relations / relations.

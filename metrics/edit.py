@@ -60,6 +60,7 @@ resources.register(
         licence="trained by wqrm on LAMP (BSD-3-Clause) and other development data; encoder Apache-2.0",
         install_hint="reinstall wqrm (the default ships in wqrm/data/edit/reward) or `wqrm train-edit`",
         description="edit-quality reward model (S1)",
+        languages=("en",),  # trained on English edits, English encoder
     )
 )
 resources.register(
@@ -70,6 +71,7 @@ resources.register(
         licence="trained by wqrm on LAMP span annotations and edit diffs; encoder Apache-2.0",
         install_hint="reinstall wqrm (the default ships in wqrm/data/edit/tagger) or `wqrm train-tagger`",
         description="edit-trace span tagger (S1)",
+        languages=("en",),
     )
 )
 

@@ -1,4 +1,9 @@
-"""Lexical diversity: type-token ratio, MTLD and word entropy (component S7, creativity)."""
+"""Lexical diversity: type-token ratio, MTLD and word entropy (component S7, creativity).
+
+All three count `Analysis.lexemes`: DESIGN.md's words in English, their lemmas in Russian (a
+Russian noun has up to twelve case and number forms; counting forms would read inflection as
+lexical diversity). docs/design-decisions.md, "Languages and Russian".
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ MTLD_THRESHOLD = 0.72
 def _words(a: Analysis) -> list[str]:
     if not a.words:
         raise MetricUndefined("no words (the text holds only punctuation or symbols)")
-    return a.words
+    return a.lexemes
 
 
 @metric(
@@ -31,7 +36,8 @@ def _words(a: Analysis) -> list[str]:
 def ttr(a: Analysis) -> float:
     """Type-token ratio: distinct words / words.
 
-    TTR = |V| / N over DESIGN.md's words (lower-cased, punctuation and spaces dropped).
+    TTR = |V| / N over DESIGN.md's words (lower-cased, punctuation and spaces dropped; lemmas in
+    Russian).
     Range (0, 1]; 1 when no word repeats. Falls with length, so compare texts of similar length.
     """
     words = _words(a)

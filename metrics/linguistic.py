@@ -328,7 +328,7 @@ def dep_label_js(a: Analysis, ctx: MetricContext | None = None) -> float:
     """
     _require_words(a)
     return dep_label_js_from_stats(
-        {"dep_label": dep_label_counts(a)}, {"dep_label": reference_distribution(ctx, "dep_label")}
+        {"dep_label": dep_label_counts(a)}, {"dep_label": reference_distribution(ctx, "dep_label", a.lang)}
     )
 
 
@@ -346,7 +346,7 @@ def pos_js(a: Analysis, ctx: MetricContext | None = None) -> float:
     profile's pooled human counts. Range [0, 1]; lower is more human-like.
     """
     _require_words(a)
-    return pos_js_from_stats({"pos": pos_counts(a)}, {"pos": reference_distribution(ctx, "pos")})
+    return pos_js_from_stats({"pos": pos_counts(a)}, {"pos": reference_distribution(ctx, "pos", a.lang)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -409,7 +409,7 @@ def emotion_js(a: Analysis, ctx: MetricContext | None = None) -> float:
     """
     _emotion_totals(a)
     return emotion_js_from_stats(
-        {"emotion": emotion_counts(a)}, {"emotion": reference_distribution(ctx, "emotion")}
+        {"emotion": emotion_counts(a)}, {"emotion": reference_distribution(ctx, "emotion", a.lang)}
     )
 
 
@@ -510,6 +510,7 @@ GENDER_MIN_MENTIONS = 5
     direction="band",
     reference="Muñoz-Ortiz et al. 2024 (gender bias); WQRM guide §2.3.5 (representation balance)",
     valid_range=(0.0, 1.0),
+    languages=("en",),  # English gendered pronouns and nouns
 )
 def gender_balance(a: Analysis) -> float:
     """Balance of gendered mentions: 1 − |m − f| / (m + f).

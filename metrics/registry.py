@@ -7,6 +7,13 @@ No exception escapes `compute`, and no NaN or infinity is ever returned. Every v
 against the metric's declared `valid_range`: one outside it is `None` with a reason naming the
 value and the range (never silently clipped; only floating-point rounding within `RANGE_TOLERANCE`
 of a bound is read as the bound).
+
+Languages: a metric is defined for a text's language (`Analysis.lang`) only when the metric
+itself is (`MetricSpec.languages`, for metrics built on English word lists) and every resource
+it needs serves that language (`wqrm.resources.Resource.languages`; the parse itself, `spacy`,
+stands for whichever pipeline parsed the text). Otherwise the value is None with the reason
+"no <Language> resource: …" (`language_gap`), and batch preparers skip that text (no English
+model ever runs on a Russian text).
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from wqrm import resources
 from wqrm.analysis import Analysis, analyze_batch, embed_sentences
 from wqrm.components import COMPONENTS as _COMPONENTS
+from wqrm.lang import LANGUAGE_NAMES, SUPPORTED
 from wqrm.profile import Direction, Profile, default_profile
 from wqrm.resources import ResourceMissingError
 from wqrm.textio import InvalidTextError, validate_text
@@ -38,6 +47,7 @@ __all__ = [
     "compute_analysis",
     "compute_batch",
     "get_spec",
+    "language_gap",
     "metric",
     "prepare",
     "register_preparer",
@@ -102,9 +112,12 @@ class MetricContext:
     siblings: Sequence[Analysis] | None = None
     quality: float | None = None
 
-    def reference_profile(self) -> Profile:
-        """The profile to compare with: this context's, else the shipped default."""
-        return self.profile if self.profile is not None else default_profile()
+    def reference_profile(self, lang: str = "en") -> Profile:
+        """The profile to compare a text in `lang` with: this context's when it is a profile of
+        that language, else the shipped default for the language."""
+        if self.profile is not None and self.profile.lang == lang:
+            return self.profile
+        return default_profile(lang)
 
     def texts_to_parse(self) -> list[str]:
         """The context texts a task needs parsed that are not parsed yet (valid ones only)."""
@@ -160,6 +173,7 @@ class MetricSpec:
     band: tuple[float, float] | None = None
     description: str = ""
     takes_context: bool = False
+    languages: tuple[str, ...] | None = None  # None: any language wqrm analyses
 
     @property
     def needs_models(self) -> bool:
@@ -170,6 +184,29 @@ class MetricSpec:
 _SPECS: dict[str, MetricSpec] = {}
 #: Batch preparers by resource: fill per-analysis caches for many texts with one model call.
 _PREPARERS: dict[str, Callable[[Sequence[Analysis]], None]] = {"sentence_encoder": embed_sentences}
+
+
+def language_gap(spec: MetricSpec, lang: str) -> str | None:
+    """Why metric `spec` is not defined for text in `lang` (None when it is): the metric is built
+    on English word lists, or a resource it needs does not serve the language."""
+    if spec.languages is not None and lang not in spec.languages:
+        served = ", ".join(LANGUAGE_NAMES.get(c, c) for c in spec.languages)
+        name = LANGUAGE_NAMES.get(lang, lang)
+        return f"no {name} resource: {spec.name} is defined on {served} word lists only"
+    for name in spec.resources:
+        gap = _resource_gap(name, lang)
+        if gap is not None:
+            return gap
+    return None
+
+
+def _resource_gap(name: str, lang: str) -> str | None:
+    res = resources.registry().get(name)
+    if name in PARSE_RESOURCES or res is None or res.languages is None or lang in res.languages:
+        return None
+    served = ", ".join(LANGUAGE_NAMES.get(c, c) for c in res.languages)
+    what = LANGUAGE_NAMES.get(lang, lang)
+    return f"no {what} resource: needs {name} ({res.description}), which is {served}-only"
 
 
 def register_preparer(resource: str, prepare: Callable[[Sequence[Analysis]], None]) -> None:
@@ -187,6 +224,7 @@ def prepare(analyses: Sequence[Analysis], names: Sequence[str], context: Sequenc
         if resource not in _PREPARERS:
             continue
         batch = [*analyses, *context] if resource == "sentence_encoder" else list(analyses)
+        batch = [a for a in batch if _resource_gap(resource, a.lang) is None]
         if batch:
             try:
                 _PREPARERS[resource](batch)
@@ -203,12 +241,15 @@ def metric(
     valid_range: tuple[float, float],
     resources: tuple[str, ...] = ("spacy",),
     band: tuple[float, float] | None = None,
+    languages: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register a metric function under `name` with its metadata.
 
     `component` is one of S1..S8, or None for descriptive metrics that are reported but not
     scored. `direction` says which way is better: `higher`, `lower`, or `band` (closeness to the
     reference band; `band` gives the literature's band, used when the profile has none).
+    `languages` restricts a metric built on one language's word lists (None: any language; the
+    languages of its `resources` restrict it further, see `language_gap`).
     """
     if component is not None and component not in COMPONENTS:
         raise ValueError(f"component must be one of {COMPONENTS} or None, got {component!r}")
@@ -230,6 +271,7 @@ def metric(
             band=band,
             description=doc.split("\n\n")[0].replace("\n", " "),
             takes_context="ctx" in inspect.signature(func).parameters,
+            languages=tuple(languages) if languages is not None else None,
         )
         return func
 
@@ -261,6 +303,9 @@ def _default_names(models: bool) -> list[str]:
 
 
 def _evaluate(spec: MetricSpec, a: Analysis, ctx: MetricContext | None) -> tuple[float | None, str | None]:
+    gap = language_gap(spec, a.lang)
+    if gap is not None:
+        return None, gap
     try:
         value = spec.func(a, ctx=ctx) if spec.takes_context else spec.func(a)
     except MetricUndefined as exc:
@@ -342,6 +387,11 @@ def compute_batch(
     return [compute_analysis(a, names, context) for a in analyses]
 
 
+def _spec_languages(spec: MetricSpec) -> list[str]:
+    """The languages wqrm analyses that `spec` is defined for."""
+    return [c for c in SUPPORTED if language_gap(spec, c) is None]
+
+
 def catalogue():
     """A pandas DataFrame of every registered metric and its metadata."""
     import pandas as pd
@@ -354,6 +404,7 @@ def catalogue():
             "band": s.band,
             "valid_range": s.valid_range,
             "resources": ",".join(s.resources),
+            "languages": ",".join(_spec_languages(s)),
             "reference": s.reference,
             "description": s.description,
         }

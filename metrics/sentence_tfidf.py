@@ -58,13 +58,14 @@ def sentence_tfidf(a: Analysis):
 
     Same values as sklearn's `TfidfVectorizer()` (smooth idf = ln((1 + n)/(1 + df)) + 1, raw
     counts, l2 rows; a test compares them), built directly as a CSR matrix: sklearn's vectorizer
-    costs milliseconds of overhead per text.
+    costs milliseconds of overhead per text. Terms are content `lexemes` (lemmas in Russian, with
+    Russian stop words).
     """
 
     def build():
         from scipy.sparse import csr_matrix
 
-        docs = [[w for w in s.words if is_content_word(w)] for s in a.sentences]
+        docs = [[w for w in s.lexemes if is_content_word(w, a.lang)] for s in a.sentences]
         docs = [d for d in docs if d]
         if len(docs) < 2:
             return None

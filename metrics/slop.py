@@ -385,6 +385,7 @@ def slop_pattern_matches(a: Analysis) -> list[dict[str, Any]]:
     direction="lower",
     reference="WQRM guide §3.2.3 (repetitive template constructions); spaCy Matcher patterns",
     valid_range=(0.0, float("inf")),
+    languages=("en",),  # English template constructions
 )
 def slop_pattern_rate(a: Analysis) -> float:
     """Template constructions per 100 words: 100 · matches / N.

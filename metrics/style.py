@@ -137,12 +137,13 @@ def _require_persona(ctx: MetricContext | None) -> PersonaLike:
     return persona
 
 
-def reference_distribution(ctx: MetricContext | None, key: str) -> dict[str, Any]:
-    """Distribution `key` of the reference profile (`ctx.profile`, else the shipped default).
+def reference_distribution(ctx: MetricContext | None, key: str, lang: str = "en") -> dict[str, Any]:
+    """Distribution `key` of the reference profile of language `lang` (`ctx.profile` when it is
+    one of that language, else the shipped default).
 
     Raises `MetricUndefined` when that profile was built without distributions.
     """
-    profile = ctx.reference_profile() if ctx is not None else default_profile()
+    profile = ctx.reference_profile(lang) if ctx is not None else default_profile(lang)
     dist = profile.distributions.get(key)
     if not dist:
         raise MetricUndefined(
@@ -231,7 +232,7 @@ def sld_kl(a: Analysis, ctx: MetricContext | None = None) -> float:
     if persona is not None:
         user = persona.sentence_length_counts
     else:
-        user = reference_distribution(ctx, "sentence_length")["counts"]
+        user = reference_distribution(ctx, "sentence_length", a.lang)["counts"]
     return sld_kl_between(user, text_counts)
 
 
@@ -344,14 +345,15 @@ def ttr_consistency(a: Analysis, ctx: MetricContext | None = None) -> float:
     the plain TTR of a 40-word text is compared with the mean TTR of 40-word runs of the user's
     writing. The user is the persona (MATTR pooled over the windows inside each of its distinct
     paragraphs) or, without one, the reference profile's mean human MATTR at that window (mean
-    over reference passages). Range [0, 1]; undefined under 10 words.
+    over reference passages). Types are counted over `Analysis.lexemes` (lemmas in Russian).
+    Range [0, 1]; undefined under 10 words.
     """
-    words = a.words
+    words = a.lexemes
     persona = _persona(ctx)
     if persona is not None:
         user = np.asarray(persona.mattr, dtype=np.float64)
     else:
-        user = reference_mattr_curve(reference_distribution(ctx, "mattr"))
+        user = reference_mattr_curve(reference_distribution(ctx, "mattr", a.lang))
     window = _mattr_window(len(words), user)
     return ttr_consistency_between(float(user[window - 1]), mattr(words, window))
 

@@ -28,6 +28,7 @@ profiles or the learned weights when task data is available.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -144,11 +145,21 @@ def chrf(a: Analysis, ctx: MetricContext | None = None) -> float:
     return float(sacrebleu.sentence_chrf(a.text, _references(ctx)).score)
 
 
+class _UnicodeWords:
+    """rouge-score tokenizer for non-English text: lower-cased `\\w+` runs, no stemming (the
+    default tokenizer keeps only [a-z0-9], which would erase Cyrillic text)."""
+
+    def tokenize(self, text: str) -> list[str]:
+        return re.findall(r"\w+", text.lower())
+
+
 @functools.cache
-def _rouge_scorer():
+def _rouge_scorer(lang: str = "en"):
     from rouge_score import rouge_scorer  # loaded on first use: only continue/rephrase need it
 
-    return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    if lang == "en":
+        return rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    return rouge_scorer.RougeScorer(["rougeL"], tokenizer=_UnicodeWords())
 
 
 @metric(
@@ -163,10 +174,11 @@ def rouge_l(a: Analysis, ctx: MetricContext | None = None) -> float:
     """ROUGE-L F-measure of the text against the references, by `rouge_score` (Porter stemming).
 
     Longest common subsequence of the tokenised text and reference; with several references the
-    best F-measure (`RougeScorer.score_multi`). Range [0, 1]. Tasks: continue, rephrase.
+    best F-measure (`RougeScorer.score_multi`). Range [0, 1]. Tasks: continue, rephrase. Russian
+    text: lower-cased Unicode word tokens, unstemmed.
     """
     _task(ctx, _OVERLAP_TASKS)
-    return float(_rouge_scorer().score_multi(_references(ctx), a.text)["rougeL"].fmeasure)
+    return float(_rouge_scorer(a.lang).score_multi(_references(ctx), a.text)["rougeL"].fmeasure)
 
 
 # ---- continue: style preservation and narrative coherence ------------------------------------

@@ -8,6 +8,13 @@ on spaCy's `max_length` (a single paragraph longer than `CHUNK_CHARS` is cut at 
 Conventions (DESIGN.md): *words* are spaCy tokens that are neither punctuation nor space,
 lower-cased; *sentences* are the parser's; *paragraphs* are split on blank lines.
 
+Languages: every text's language is detected (`wqrm.lang.detect`) and its paragraphs go to that
+language's pipeline: English to spaCy, Russian to `wqrm.russian.RussianPipeline` (natasha's
+models built into spaCy `Doc`s, so every metric reads the same token interface). A text in any
+other language raises `wqrm.lang.UnsupportedLanguageError` naming it. `Analysis.lang` records the
+language; `Analysis.lexemes` are the units lexical-diversity metrics count: the words themselves
+in English, their lemmas in Russian (docs/design-decisions.md, "Languages and Russian").
+
 Sentence embeddings are computed lazily, once, and cached on the analysis; `embed_sentences`
 fills the caches of many analyses with one batched encoder call.
 """
@@ -23,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from wqrm import resources
+from wqrm.lang import SUPPORTED, UnsupportedLanguageError, detect
 from wqrm.textio import validate_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,6 +48,10 @@ __all__ = [
 
 #: Largest piece of text handed to spaCy in one call (characters).
 CHUNK_CHARS = 100_000
+#: The resource that parses each supported language.
+PIPELINES = {"en": "spacy", "ru": "russian"}
+#: Languages whose lexical-diversity unit is the lemma rather than the word form.
+LEMMA_LANGUAGES = frozenset({"ru"})
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 
@@ -57,6 +69,12 @@ class Sentence:
     words: list[str]
     start_char: int
     end_char: int
+    lemmas: list[str] | None = None  # one per word, for languages that count lemmas (Russian)
+
+    @property
+    def lexemes(self) -> list[str]:
+        """The units lexical-diversity metrics count: the lemmas where kept, else the words."""
+        return self.words if self.lemmas is None else self.lemmas
 
     @property
     def text(self) -> str:
@@ -105,8 +123,9 @@ class Analysis:
       offsets into `text`; None until the tagger ran).
     """
 
-    def __init__(self, text: str, paragraphs: list[Paragraph]):
+    def __init__(self, text: str, paragraphs: list[Paragraph], lang: str = "en"):
         self.text = text
+        self.lang = lang
         self.paragraphs = paragraphs
         self.sentences: list[Sentence] = [s for p in paragraphs for s in p.sentences]
         self.words: list[str] = [w for s in self.sentences for w in s.words]
@@ -118,8 +137,16 @@ class Analysis:
     def __repr__(self) -> str:
         return (
             f"Analysis({len(self.words)} words, {len(self.sentences)} sentences, "
-            f"{len(self.paragraphs)} paragraphs)"
+            f"{len(self.paragraphs)} paragraphs, lang={self.lang!r})"
         )
+
+    @cached_property
+    def lexemes(self) -> list[str]:
+        """What lexical diversity counts (TTR, MTLD, entropy, MATTR): `.words` in English, their
+        lower-cased lemmas in Russian, where one noun has up to twelve case and number forms."""
+        if all(s.lemmas is None for s in self.sentences):
+            return self.words
+        return [x for s in self.sentences for x in s.lexemes]
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
         """Return the value cached under `key`, building it with `build()` the first time.
@@ -212,21 +239,52 @@ def _split_long(text: str, limit: int) -> list[tuple[int, int]]:
     return pieces
 
 
-def analyze(text: str, *, nlp=None) -> Analysis:
-    """Parse one text. Raises `wqrm.InvalidTextError` for empty, whitespace-only or binary text."""
-    return analyze_batch([text], nlp=nlp)[0]
+def analyze(text: str, *, nlp=None, lang: str | None = None) -> Analysis:
+    """Parse one text. Raises `wqrm.InvalidTextError` for empty, whitespace-only or binary text,
+    and `wqrm.lang.UnsupportedLanguageError` (an `InvalidTextError`) for a language wqrm has no
+    pipeline for."""
+    return analyze_batch([text], nlp=nlp, lang=lang)[0]
 
 
-def analyze_batch(texts: Sequence[str], *, nlp=None, batch_size: int = 64) -> list[Analysis]:
-    """Parse many texts with one batched `nlp.pipe` over all their paragraphs.
+def analyze_batch(
+    texts: Sequence[str],
+    *,
+    nlp=None,
+    batch_size: int = 64,
+    lang: str | Sequence[str | None] | None = None,
+) -> list[Analysis]:
+    """Parse many texts: each language's paragraphs in one batched `pipe` call of its pipeline.
 
-    Raises `wqrm.InvalidTextError` for the first invalid text; callers that need per-item error
-    records validate first (see `wqrm.scoring.Scorer.score_batch`).
+    The language of each text is detected unless `lang` gives it: one code ("en", "ru") for every
+    text, or one per text (a caller that detected them already; None: detect that one). `nlp` replaces
+    the English spaCy pipeline. Raises `wqrm.InvalidTextError` for the first invalid text (an
+    `UnsupportedLanguageError` for one in a language wqrm does not analyse); callers that need
+    per-item error records validate first (see `wqrm.scoring.Scorer.score_batch`).
     """
     for t in texts:
         validate_text(t)
-    nlp = nlp or resources.get("spacy")
+    given = [lang] * len(texts) if isinstance(lang, str) or lang is None else list(lang)
+    if len(given) != len(texts) or any(c is not None and c not in SUPPORTED for c in given):
+        raise ValueError(f"lang must be one of {SUPPORTED} (or one per text), got {lang!r}")
+    langs = []
+    for t, code in zip(texts, given, strict=True):
+        if code is None:
+            guess = detect(t)
+            if not guess.supported:
+                raise UnsupportedLanguageError(guess)
+            code = guess.lang
+        langs.append(code)
+    out: list[Analysis | None] = [None] * len(texts)
+    for code in dict.fromkeys(langs):
+        idx = [i for i, c in enumerate(langs) if c == code]
+        pipeline = nlp if (nlp is not None and code == "en") else resources.get(PIPELINES[code])
+        for i, a in zip(idx, _parse([texts[i] for i in idx], pipeline, batch_size, code), strict=True):
+            out[i] = a
+    return [a for a in out if a is not None]
 
+
+def _parse(texts: Sequence[str], nlp, batch_size: int, lang: str) -> list[Analysis]:
+    """Parse every paragraph of `texts` with `nlp.pipe` (one streaming call) and wrap them."""
     # (text index, paragraph (start, end), pieces as (start, end) relative to the paragraph)
     layout: list[tuple[int, tuple[int, int], list[tuple[int, int]]]] = []
     pieces_text: list[str] = []
@@ -239,6 +297,7 @@ def analyze_batch(texts: Sequence[str], *, nlp=None, batch_size: int = 64) -> li
 
     docs_iter = iter(nlp.pipe(_iter_pieces(pieces_text), batch_size=batch_size))
     paragraphs: list[list[Paragraph]] = [[] for _ in texts]
+    lemmas = lang in LEMMA_LANGUAGES
     for ti, (ps, pe), pieces in layout:
         sentences: list[Sentence] = []
         docs = []
@@ -246,21 +305,33 @@ def analyze_batch(texts: Sequence[str], *, nlp=None, batch_size: int = 64) -> li
             doc = next(docs_iter)
             doc.tensor = np.zeros((0,), dtype="float32")  # not used downstream; frees memory
             docs.append(doc)
-            sentences.extend(_sentences(doc, ps + a))
+            sentences.extend(_sentences(doc, ps + a, lemmas))
         paragraphs[ti].append(Paragraph(texts[ti][ps:pe], ps, sentences, docs))
-    return [Analysis(text, paras) for text, paras in zip(texts, paragraphs, strict=True)]
+    return [Analysis(text, paras, lang) for text, paras in zip(texts, paragraphs, strict=True)]
 
 
-def _sentences(doc: Doc, base: int) -> list[Sentence]:
-    return [
-        Sentence(sent, [t.lower_ for t in sent if is_word(t)], base + sent.start_char, base + sent.end_char)
-        for sent in doc.sents
-    ]
+def _sentences(doc: Doc, base: int, lemmas: bool = False) -> list[Sentence]:
+    out = []
+    for sent in doc.sents:
+        tokens = [t for t in sent if is_word(t)]
+        out.append(
+            Sentence(
+                sent,
+                [t.lower_ for t in tokens],
+                base + sent.start_char,
+                base + sent.end_char,
+                [t.lemma_.lower() for t in tokens] if lemmas else None,
+            )
+        )
+    return out
 
 
 def from_doc(doc: Doc) -> Analysis:
-    """Wrap an existing parsed `Doc` (one paragraph) as an `Analysis`, e.g. a hand-built test tree."""
-    return Analysis(doc.text, [Paragraph(doc.text, 0, _sentences(doc, 0), [doc])])
+    """Wrap an existing parsed `Doc` (one paragraph) as an `Analysis`, e.g. a hand-built test tree.
+    Its language is the doc's (`doc.lang_`: a `spacy.blank("ru")` vocabulary makes a Russian one)."""
+    lang = doc.lang_ if doc.lang_ in SUPPORTED else "en"
+    sentences = _sentences(doc, 0, lang in LEMMA_LANGUAGES)
+    return Analysis(doc.text, [Paragraph(doc.text, 0, sentences, [doc])], lang)
 
 
 def _iter_pieces(pieces: list[str]) -> Iterable[str]:

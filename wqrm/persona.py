@@ -213,7 +213,7 @@ def build(paths_or_texts: Sequence[str | os.PathLike], *, tau: float | None = No
     return Persona(
         paragraph_embeddings=embeddings,
         ngrams=style.ngram_sets([a.words for a in analyses]),
-        mattr=style.pooled_mattr_curve([a.words for a in analyses]),
+        mattr=style.pooled_mattr_curve([a.lexemes for a in analyses]),
         sentence_length_counts=style.sentence_length_counts(lengths),
         formality=formality,
         n_words=int(n_words.sum()),

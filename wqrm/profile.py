@@ -23,7 +23,8 @@ TTR, dependency labels, parts of speech, NRC emotions) that `sld_kl`, `ttr_consi
 
 `wqrm.build.profile.build_profile` makes one from corpus files; `wqrm build-profile` is its command
 line. The default profile ships in `wqrm/data/profiles/default/profile.json` with the command that
-rebuilt it.
+rebuilt it. Each language has its own default: English passages in `default/`, Russian ones in
+`default-ru/` (`meta.lang`; a text is compared with the profile of its own language).
 """
 
 from __future__ import annotations
@@ -54,12 +55,21 @@ QUANTILE_LEVELS = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99)
 PROFILE_FILE = "profile.json"
 
 
-def default_profile_dir() -> Path:
-    """The shipped profile's directory, or `$WQRM_PROFILE` when that names another profile directory."""
-    override = os.environ.get("WQRM_PROFILE")
+#: The shipped default profile of each language (directory under wqrm/data/profiles) and the
+#: environment variable that points it elsewhere.
+DEFAULT_PROFILES = {"en": ("default", "WQRM_PROFILE"), "ru": ("default-ru", "WQRM_PROFILE_RU")}
+
+
+def default_profile_dir(lang: str = "en") -> Path:
+    """The shipped profile directory of `lang`, or the one `$WQRM_PROFILE` (English) /
+    `$WQRM_PROFILE_RU` (Russian) names."""
+    if lang not in DEFAULT_PROFILES:
+        raise ValueError(f"no default profile for language {lang!r}; known: {sorted(DEFAULT_PROFILES)}")
+    folder, env_var = DEFAULT_PROFILES[lang]
+    override = os.environ.get(env_var)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent / "data" / "profiles" / "default"
+    return Path(__file__).resolve().parent / "data" / "profiles" / folder
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,11 @@ class Profile:
     @property
     def name(self) -> str:
         return str(self.meta.get("name", "custom"))
+
+    @property
+    def lang(self) -> str:
+        """The language of the profile's reference passages (profiles before languages: English)."""
+        return str(self.meta.get("lang", "en"))
 
     # ---- goodness ---------------------------------------------------------------------------
 
@@ -227,18 +242,18 @@ class Profile:
         return cls(metrics=metrics, meta=data.get("meta", {}), distributions=data.get("distributions", {}))
 
     @classmethod
-    def default(cls) -> Profile:
-        """The profile that ships inside the package (or the one `$WQRM_PROFILE` names)."""
-        return cls.load(default_profile_dir())
+    def default(cls, lang: str = "en") -> Profile:
+        """The profile of `lang` that ships inside the package (or the one its variable names)."""
+        return cls.load(default_profile_dir(lang))
 
 
 _DEFAULT: dict[str, Profile] = {}
 _DEFAULT_LOCK = threading.Lock()
 
 
-def default_profile() -> Profile:
-    """The shipped profile (or `$WQRM_PROFILE`'s), loaded once per process and directory."""
-    key = str(default_profile_dir())
+def default_profile(lang: str = "en") -> Profile:
+    """The shipped profile of `lang` (or its variable's), loaded once per process and directory."""
+    key = str(default_profile_dir(lang))
     with _DEFAULT_LOCK:
         if key not in _DEFAULT:
             _DEFAULT[key] = Profile.load(key)

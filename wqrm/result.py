@@ -31,6 +31,7 @@ class ScoreResult:
     error: str | None = None
     id: Any = None
     n_words: int | None = None  # words of the parsed text (the length baselines' measure)
+    lang: str | None = None  # detected language ("en", "ru"; an unsupported one on its error record)
 
     @property
     def ok(self) -> bool:
@@ -40,6 +41,7 @@ class ScoreResult:
         """The stable JSON shape of DESIGN.md's contract (plus any `extra` leading keys)."""
         return {
             **extra,
+            "lang": self.lang,
             "score": self.score,
             "components": self.components,
             "metrics": self.metrics,
@@ -52,7 +54,7 @@ class ScoreResult:
         }
 
     @classmethod
-    def failed(cls, error: str, id: Any = None) -> ScoreResult:
+    def failed(cls, error: str, id: Any = None, lang: str | None = None) -> ScoreResult:
         return cls(
             score=None,
             components=dict.fromkeys(COMPONENT_NAMES),
@@ -60,6 +62,7 @@ class ScoreResult:
             used_components=[],
             error=error,
             id=id,
+            lang=lang,
         )
 
 
@@ -72,6 +75,13 @@ class ScoreBatch(list):
 
         rows = []
         for r in self:
-            row = {"id": r.id, "score": r.score, **r.components, **r.metrics, "error": r.error}
+            row = {
+                "id": r.id,
+                "lang": r.lang,
+                "score": r.score,
+                **r.components,
+                **r.metrics,
+                "error": r.error,
+            }
             rows.append(row)
         return pd.DataFrame(rows)

@@ -6,6 +6,13 @@
 α are the learned weights shipped in `wqrm/data/weights/default.json` (fitted by
 `wqrm fit-weights`, see `wqrm.weights`); results name them in `"weights"` (e.g. "learned-v1").
 `UniformWeights` (α_i = 1/8) remains available as a baseline.
+
+Languages: each text's language is detected (`wqrm.lang`) and reported in `"lang"`. A text in a
+language wqrm has no pipeline for is an error record naming the language. Metrics compare a text
+with the reference profile of its own language (English: `default/`, Russian: `default-ru/`);
+metrics needing an English-only resource are None for Russian ("no Russian resource: …"), so S1
+(the English edit model) is missing for Russian text and the composite renormalises over the
+components it has; `reasons` says which are missing and why.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import numpy as np
 from wqrm import ddpo
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
+from wqrm.lang import LANGUAGE_NAMES, UnsupportedLanguageError, detect
 from wqrm.metrics.registry import MetricContext, MetricValues, compute_analysis, prepare, specs
 from wqrm.persona import resolve as resolve_persona
 from wqrm.profile import Profile
@@ -38,9 +46,10 @@ log = logging.getLogger(__name__)
 class Scorer:
     """Scores texts: metrics → components → composite.
 
-    `profile` maps metric values to goodness (default: the shipped profile); `weights` combine
-    components (default: the shipped learned weights; `UniformWeights()` for α_i = 1/8);
-    `metric_names` restricts the metrics.
+    `profile` maps metric values to goodness (default: the shipped profile); it serves the texts
+    of its own language (`Profile.lang`), and texts in another language use that language's
+    shipped profile. `weights` combine components (default: the shipped learned weights;
+    `UniformWeights()` for α_i = 1/8); `metric_names` restricts the metrics.
     """
 
     def __init__(
@@ -50,6 +59,7 @@ class Scorer:
         metric_names: Sequence[str] | None = None,
     ):
         self.profile = profile or Profile.default()
+        self._profiles: dict[str, Profile] = {self.profile.lang: self.profile}
         self.weights = weights if weights is not None else load_weights()
         self.metric_names = list(metric_names) if metric_names is not None else list(specs())
         self._specs = specs()
@@ -57,30 +67,41 @@ class Scorer:
 
     # ---- components ---------------------------------------------------------------------------
 
+    def profile_for(self, lang: str) -> Profile:
+        """The reference profile texts in `lang` are compared with (loaded once per scorer)."""
+        if lang not in self._profiles:
+            self._profiles[lang] = Profile.default(lang)
+        return self._profiles[lang]
+
     def components(
-        self, metrics: dict[str, float | None]
+        self, metrics: dict[str, float | None], lang: str = "en", reasons: dict[str, str] | None = None
     ) -> tuple[dict[str, float | None], dict[str, float | None], dict[str, str]]:
-        """(goodness per metric, S1..S8, reason per missing component)."""
-        names, G = self._goodness_matrix([metrics])
+        """(goodness per metric, S1..S8, reason per missing component) of a text in `lang`;
+        `reasons` (why each None metric is None) lets a missing component's reason name them."""
+        names, G = self._goodness_matrix([metrics], lang)
         C = self._component_values(names, G)[0]
         goodness = {n: None if np.isnan(g) else float(g) for n, g in zip(names, G[0], strict=True)}
         comps: dict[str, float | None] = {}
-        reasons: dict[str, str] = {}
+        missing: dict[str, str] = {}
         for c, value in zip(COMPONENT_NAMES, C, strict=True):
             comps[c] = None if np.isnan(value) else float(value)
             if comps[c] is None:
-                reasons[c] = self._missing_reason(c, metrics)
-        return goodness, comps, reasons
+                missing[c] = self._missing_reason(c, metrics, reasons or {}, lang)
+        return goodness, comps, missing
 
-    def component_matrix(self, metric_rows: Sequence[dict[str, float | None]]) -> np.ndarray:
-        """(n, 8) array of S1..S8 for many texts' metric values at once; NaN = component missing.
-        Row i equals `components(metric_rows[i])` exactly (one implementation)."""
-        return self._component_values(*self._goodness_matrix(metric_rows))
+    def component_matrix(
+        self, metric_rows: Sequence[dict[str, float | None]], lang: str = "en"
+    ) -> np.ndarray:
+        """(n, 8) array of S1..S8 for many texts' metric values at once (texts in `lang`); NaN =
+        component missing. Row i equals `components(metric_rows[i], lang)` exactly (one
+        implementation)."""
+        return self._component_values(*self._goodness_matrix(metric_rows, lang))
 
     def _goodness_matrix(
-        self, metric_rows: Sequence[dict[str, float | None]]
+        self, metric_rows: Sequence[dict[str, float | None]], lang: str = "en"
     ) -> tuple[list[str], np.ndarray]:
         """(scored metric names in registry order, (n, m) goodness array; NaN = undefined)."""
+        profile = self.profile_for(lang)
         present = {n for row in metric_rows for n in row}
         names = [n for n, spec in self._specs.items() if spec.component is not None and n in present]
         V = np.array(
@@ -90,7 +111,7 @@ class Scorer:
         G = np.empty_like(V)
         for j, n in enumerate(names):
             spec = self._specs[n]
-            G[:, j] = self.profile.goodness_values(n, V[:, j], spec.direction, spec.band)
+            G[:, j] = profile.goodness_values(n, V[:, j], spec.direction, spec.band)
         return names, G
 
     def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
@@ -110,13 +131,21 @@ class Scorer:
                 out[:, j] = np.where(count > 0, total / count, np.nan)
         return out
 
-    def _missing_reason(self, component: str, metrics: dict[str, float | None]) -> str:
+    def _missing_reason(
+        self, component: str, metrics: dict[str, float | None], reasons: dict[str, str], lang: str = "en"
+    ) -> str:
         members = [n for n, s in self._specs.items() if s.component == component]
         if not members:
             return f"{component} ({COMPONENT_NAMES[component]}): no metric of this component is available yet"
         computed = [n for n in members if n in metrics]
         if not computed:
             return f"{component}: none of its metrics ({', '.join(members)}) was requested"
+        no_resource = f"no {LANGUAGE_NAMES.get(lang, lang)} resource"
+        if all(reasons.get(n, "").startswith(no_resource) for n in computed):
+            return (
+                f"{component} ({COMPONENT_NAMES[component]}): {no_resource} for any of its metrics "
+                f"({', '.join(computed)}); e.g. {reasons[computed[0]].removeprefix(no_resource + ': ')}"
+            )
         return f"{component}: every metric is undefined for this text ({', '.join(computed)})"
 
     def composite(self, comps: dict[str, float | None]) -> tuple[float | None, list[str]]:
@@ -158,16 +187,18 @@ class Scorer:
         )
 
     def _analyze(
-        self, items: Sequence[str | Analysis], ctx: MetricContext
+        self, items: Sequence[str | Analysis], ctx: MetricContext, langs: Sequence[str] | None = None
     ) -> tuple[list[Analysis | str], MetricContext]:
         """Parse the texts (items already parsed are kept) and the context's prompt and
         references in one batched call; then run every model once over the batch. Returns an
-        `Analysis` or an error message per item, and the context with its parsed texts."""
+        `Analysis` or an error message per item, and the context with its parsed texts.
+        `langs`: the texts' languages when already detected (one per item not yet parsed)."""
         texts = [t for t in items if not isinstance(t, Analysis)]
         extra = ctx.texts_to_parse()
         parsed_texts: list[Analysis | str]
         try:
-            parsed = analyze_batch([*texts, *extra]) if texts or extra else []
+            codes = [*(langs if langs is not None else [None] * len(texts)), *[None] * len(extra)]
+            parsed = analyze_batch([*texts, *extra], lang=codes) if texts or extra else []
             parsed_texts = list(parsed[: len(texts)])
             ctx = ctx.with_context_analyses(dict(zip(extra, parsed[len(texts) :], strict=True)))
         except Exception:  # isolate the culprit: parse one by one
@@ -191,10 +222,15 @@ class Scorer:
         return out, ctx
 
     def _result(self, a: Analysis, id: Any, ctx: MetricContext) -> ScoreResult:
-        return self._assemble(a, compute_analysis(a, self.metric_names, ctx), id)
+        return self._assemble(a, compute_analysis(a, self.metric_names, self._in_language(ctx, a)), id)
+
+    def _in_language(self, ctx: MetricContext, a: Analysis) -> MetricContext:
+        """`ctx` with the reference profile of the text's language."""
+        profile = self.profile_for(a.lang)
+        return ctx if ctx.profile is profile else replace(ctx, profile=profile)
 
     def _assemble(self, a: Analysis, mv: MetricValues, id: Any = None) -> ScoreResult:
-        goodness, comps, comp_reasons = self.components(mv)
+        goodness, comps, comp_reasons = self.components(mv, a.lang, mv.reasons)
         score, used = self.composite(comps)
         return ScoreResult(
             score=score,
@@ -208,6 +244,7 @@ class Scorer:
             weights=self.weights.name,
             id=id,
             n_words=len(a.words),
+            lang=a.lang,
         )
 
     def score(
@@ -220,11 +257,17 @@ class Scorer:
     ) -> ScoreResult:
         """Score one text, optionally in context (see `context`; S2 persona metrics need `persona`,
         S5 needs `task` with its prompt / references). Raises `wqrm.InvalidTextError` for text that
-        cannot be scored."""
+        cannot be scored (`wqrm.lang.UnsupportedLanguageError`, one of them, for a language wqrm
+        has no pipeline for)."""
         ctx = self.context(persona, task, prompt, references)
+        langs = None
         if not isinstance(text, Analysis):
             validate_text(text)
-        (a,), ctx = self._analyze([text], ctx)
+            guess = detect(text)
+            if not guess.supported:
+                raise UnsupportedLanguageError(guess)
+            langs = [guess.lang]
+        (a,), ctx = self._analyze([text], ctx, langs)
         if isinstance(a, str):
             raise InvalidTextError(a)
         return self._result(a, None, ctx)
@@ -244,21 +287,29 @@ class Scorer:
 
         The context (persona, task, prompt, references; see `context`) is shared by every text.
         With `group=True` the texts are candidates for one prompt and S8 (diversity) is computed
-        among them: each candidate's siblings are the other valid candidates, and `qd_balance`
-        uses its composite without S8. A text that cannot be scored gets a result with `.error`
-        set; the others are unaffected.
+        among them: each candidate's siblings are the other valid candidates of its language, and
+        `qd_balance` uses its composite without S8. A text that cannot be scored gets a result with `.error`
+        set (a text in a language wqrm has no pipeline for: the error names the language, and
+        `.lang` holds its code); the others are unaffected.
         """
         ctx = self.context(persona, task, prompt, references)
         ids = list(ids) if ids is not None else list(range(len(texts)))
         results: list[ScoreResult | None] = [None] * len(texts)
         good: list[int] = []
+        langs: list[str] = []
         for i, t in enumerate(texts):
             try:
                 validate_text(t)
+                guess = detect(t)
+                if not guess.supported:
+                    raise UnsupportedLanguageError(guess)
                 good.append(i)
+                langs.append(guess.lang)
+            except UnsupportedLanguageError as exc:
+                results[i] = ScoreResult.failed(str(exc), ids[i], exc.lang)
             except InvalidTextError as exc:
                 results[i] = ScoreResult.failed(str(exc), ids[i])
-        parsed, ctx = self._analyze([texts[i] for i in good], ctx)
+        parsed, ctx = self._analyze([texts[i] for i in good], ctx, langs)
         analyses: dict[int, Analysis] = {}
         for i, a in zip(good, parsed, strict=True):
             if isinstance(a, str):
@@ -279,10 +330,11 @@ class Scorer:
         s8 = [n for n in self.metric_names if self._specs[n].component == "S8"]
         if not s8:
             return
-        siblings = list(analyses.values())
         for i, a in analyses.items():
             r = results[i]
-            extra = compute_analysis(a, s8, replace(ctx, siblings=siblings, quality=r.score))
+            siblings = [b for b in analyses.values() if b.lang == a.lang]  # compared within a language
+            a_ctx = replace(self._in_language(ctx, a), siblings=siblings, quality=r.score)
+            extra = compute_analysis(a, s8, a_ctx)
             mv = MetricValues({**r.metrics, **extra})
             mv.reasons = {k: v for k, v in r.reasons.items() if k not in extra} | extra.reasons
             results[i] = self._assemble(a, mv, r.id)

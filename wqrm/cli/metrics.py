@@ -23,9 +23,44 @@ from wqrm.cli.common import (
     usage_error,
 )
 from wqrm.jsonl import dumps
+from wqrm.lang import UnsupportedLanguageError, check_supported
 from wqrm.textio import MAX_CHARS
 
 __all__ = ["catalogue", "metrics"]
+
+
+def _in_supported_language(
+    items: list[tuple[str, str | None, str | None]],
+) -> tuple[list[tuple[str, str | None, str | None]], dict[str, str]]:
+    """`read_all`'s items with a text in a language wqrm does not analyse turned into an error
+    naming the file and the language, and the language of every other text."""
+    out_items, langs = [], {}
+    for f, text, error in items:
+        if text is not None:
+            try:
+                langs[f] = check_supported(text)
+            except UnsupportedLanguageError as exc:
+                text, error = None, f"{f}: {exc}"
+                langs[f] = exc.lang
+        out_items.append((f, text, error))
+    return out_items, langs
+
+
+def _in_supported_language(
+    items: list[tuple[str, str | None, str | None]],
+) -> tuple[list[tuple[str, str | None, str | None]], dict[str, str]]:
+    """`read_all`'s items with a text in a language wqrm does not analyse turned into an error
+    naming the language, and the language of every other text."""
+    out_items, langs = [], {}
+    for f, text, error in items:
+        if text is not None:
+            try:
+                langs[f] = check_supported(text)
+            except UnsupportedLanguageError as exc:
+                text, error = None, str(exc)
+                langs[f] = exc.lang
+        out_items.append((f, text, error))
+    return out_items, langs
 
 
 def metrics(
@@ -53,9 +88,10 @@ def metrics(
     wanted = [n.strip() for n in names.split(",") if n.strip()] if names is not None else None
     if wanted is not None and not wanted:
         raise usage_error("--names: no metric name given")
-    items = read_all(files, encoding, max_chars)
+    read = read_all(files, encoding, max_chars)
+    items, langs = _in_supported_language(read)
     resolved: list[str] = []
-    if any(e is None for _, _, e in items):
+    if any(e is None for _, _, e in read):  # a text in another language still gets its null metrics
         import wqrm.metrics as M  # deferred: the files are read before the metrics are imported
 
         try:
@@ -84,7 +120,8 @@ def metrics(
                 if writer is not None:
                     writer.writerow([f, *("" if mv[n] is None else repr(mv[n]) for n in resolved), e or ""])
                 elif as_json:
-                    record = {"file": f, "metrics": {n: mv[n] for n in resolved}, "reasons": reasons}
+                    record = {"file": f, "lang": langs.get(f), "metrics": {n: mv[n] for n in resolved}}
+                    record["reasons"] = reasons
                     print(dumps({**record, "error": e, "version": __version__}), flush=True)
                 elif e is None:
                     t = Table(title=escape(f), show_header=True, header_style="bold")

@@ -17,7 +17,8 @@ def print_score_table(name: str, result) -> None:
 
     out.print(
         f"[bold]{escape(name)}[/bold]  score [bold cyan]{fmt(result.score)}[/bold cyan]  "
-        f"(weights: {result.weights}; components used: {', '.join(result.used_components) or 'none'})"
+        f"(lang {result.lang}; weights: {result.weights}; "
+        f"components used: {', '.join(result.used_components) or 'none'})"
     )
     t = Table(show_header=True, header_style="bold")
     t.add_column("component")
@@ -31,7 +32,9 @@ def print_score_table(name: str, result) -> None:
             g = result.goodness.get(n)
             cells.append(f"{n} {fmt(result.metrics[n])}" + ("" if g is None else f" → {g:.2f}"))
         value = fmt(result.components[c])
-        note = "; ".join(cells) if cells else escape(result.component_reasons.get(c, ""))
+        note = "; ".join(cells)
+        if result.components[c] is None and c in result.component_reasons:  # missing: say why
+            note = escape(result.component_reasons[c])
         t.add_row(f"{c} {label}", value, note)
     descriptive = [n for n in result.metrics if all_specs[n].component is None]
     if descriptive:

@@ -152,7 +152,7 @@ def score(
                     message = r.error if error is not None else f"{f}: {r.error}"
                     err.print(f"[red]error:[/red] {escape(message)}", highlight=False)
                     if as_json:
-                        print(dumps(ScoreResult.failed(message).to_dict(file=f)), flush=True)
+                        print(dumps(ScoreResult.failed(message, lang=r.lang).to_dict(file=f)), flush=True)
                 elif as_json:
                     print(dumps(r.to_dict(file=f)), flush=True)
                 else:
