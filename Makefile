@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install demo test wheel-check golden lint profile weights bench bench-composite clean
+.PHONY: install demo test wheel-check golden lint profile edit-model weights bench bench-composite clean
 
 install: $(STAMP)
 
@@ -39,6 +39,19 @@ lint: install
 profile: install
 	$(BIN)/wqrm build-profile $(DATA)/reference/books/en/*.txt $(DATA)/reference/lamp_human_written.jsonl \
 	  --out wqrm/data/profiles/default --name default --passage-words 150 --max-passages-per-file 60 --seed 0
+
+# Retrain the shipped S1 edit model (quality head on human pairs + degeneracy head on systematic
+# negatives of the training texts and of 12 reference books; the other 12 books stay held apart).
+EDIT_PAIRS := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.jsonl \
+  edit_pairs/lamp_P_editor_val.jsonl pairs/lamp_S_val_silver.jsonl
+NEG_BOOKS := austen_emma carroll_alice cbronte_jane_eyre conrad_heart_of_darkness dickens_great_expectations \
+  doyle_hound_baskervilles eliot_middlemarch hawthorne_scarlet_letter melville_moby_dick \
+  stevenson_treasure_island twain_tom_sawyer wilde_dorian_gray
+edit-model: install
+	$(BIN)/wqrm train-edit $(foreach f,$(EDIT_PAIRS),--pairs $(DATA)/$(f)) --scored $(DATA)/scored/lamp_R_train.jsonl \
+	  $(foreach b,$(NEG_BOOKS),--originals $(DATA)/reference/books/en/$(b).txt) --originals-per-file 12 \
+	  --negatives 3 --negative-weight 0.5 --frozen --epochs 40 --patience 6 --batch-size 32 --lr 1e-3 \
+	  --seed 0 --features-cache runs/features_minilm.npz --out wqrm/data/edit/model
 
 # Refit the shipped composite weights (metric values cached in runs/: ~30 min the first time).
 PAIR_FILES := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.jsonl \

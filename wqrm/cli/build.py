@@ -81,6 +81,9 @@ def build_corpus_cmd(
     lda_topics: Annotated[int, typer.Option(help="LDA topics.")] = 40,
     vocab_size: Annotated[int, typer.Option(help="Content-word vocabulary cap.")] = 20_000,
     lm_order: Annotated[int, typer.Option(help="Order of the Kneser-Ney n-gram model.")] = 3,
+    only_phrases: Annotated[
+        bool, typer.Option("--only-phrases", help="Rebuild only the generic-phrase database in OUT.")
+    ] = False,
 ) -> None:
     """Build the corpus resources: co-occurrence, LDA, ESA, n-gram LM, generic phrases, classifier."""
     import time
@@ -106,6 +109,7 @@ def build_corpus_cmd(
         options=options,
         command=command,
         classifier=classifier,
+        only_phrases=only_phrases,
         progress=lambda msg: err.print(f"[dim]{msg}[/dim]"),
     )
     err.print(

@@ -43,7 +43,7 @@ def eval_pairs(
         # weights (all sources), else the shipped edit model (its own sources only)
         candidates = [Path(model) / "training.json"] if model else []
         candidates += [Path(weights)] if weights and weights != "uniform" else []
-        candidates += [default_weights_path(), shipped_dir("reward") / "training.json"]
+        candidates += [default_weights_path(), shipped_dir() / "training.json"]
         record = next((c for c in candidates if c.exists() and "dev_ids" in json.loads(c.read_text())), None)
         if record is None:
             err.print(f"[red]error:[/red] --split {split} needs a training record with dev_ids")
@@ -77,7 +77,7 @@ def _score_fn(name: str, model: Path | None, weights: str | None = None):
         from wqrm.edit.model import load_reward_model  # deferred: `wqrm --help` stays fast
         from wqrm.metrics.edit import shipped_dir  # deferred: `wqrm --help` stays fast
 
-        rm = load_reward_model(model or shipped_dir("reward"))
+        rm = load_reward_model(model or shipped_dir())
         return lambda texts: list(rm.score(texts))
     if name in ("composite", "uniform"):
         from wqrm import resources  # deferred: `wqrm --help` stays fast
