@@ -14,6 +14,7 @@ from wqrm.metrics import (  # noqa: F401  (registration)
     edit,
     lexical,
     linguistic,
+    sentence_tfidf,
     slop,
     style,
     task,

@@ -9,12 +9,18 @@ x_1..x_N taken from one paragraph:
 
     F(P) = 2 / (N (N - 1)) * sum_{i<j} f(x_i, x_j) / (j - i)
 
-and a document's value is sum_p N_p F(p) / sum_p N_p over its paragraphs with N_p >= 2. The pair
-sums never loop over pairs in Python: indicator sums (W1, T1) walk per-type position lists
-(`pair_sum_equal`, cost sum over types of m_t^2 / 2 vectorised steps), and |x_i - x_j| sums
-(SENT, SD1, SD2) are computed on row blocks with numpy (`pair_sum_absdiff`). A paragraph longer
-than `PAIR_BLOCK_WORDS` words (in practice a text without blank lines) is treated as consecutive
-blocks of at most that many words, so cost stays linear in the text length.
+and a document's value is sum_p N_p F(p) / sum_p N_p over its paragraphs with N_p >= 2. Every pair
+of a paragraph counts, however long the paragraph (no blocks). The pair sums never loop over pairs
+in Python and are exact:
+
+* indicator sums (W1, T1; `pair_sum_equal`) walk each type's position list (cost m_t^2 / 2 per
+  type of m_t occurrences, vectorised), and a type with more than `FFT_MIN_OCCURRENCES`
+  occurrences is counted by an FFT autocorrelation of its indicator (O(N log N));
+* |x_i - x_j| sums (`pair_sum_absdiff`) take O(N^2) numpy work (one pass per distance), or, when the
+  values take few distinct levels (SENT's lexicon ratings), the threshold decomposition
+  |a - b| = sum over levels of the gap times 1[a and b fall on different sides], one FFT per
+  level (O(K N log N) for K levels). SD1 and SD2 values are continuous: their cost grows as the
+  square of a paragraph's content words (about a second for 20,000 content words in one paragraph).
 
 Resources the paper used that are not available offline are replaced (DESIGN.md): SentiWordNet by
 VADER's lexicon scaled to [-1, 1]; DISCO's first-order similarity by PMI from the corpus
@@ -24,10 +30,8 @@ cosines; the LDA topics come from the corpus resources (`wqrm.corpus`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -38,13 +42,13 @@ from wqrm.metrics.registry import MetricUndefined, metric
 from wqrm.words import is_content_word
 
 __all__ = [
-    "PAIR_BLOCK_WORDS",
+    "FFT_MIN_OCCURRENCES",
     "GloveVectors",
     "glove_vectors",
     "pair_sum_absdiff",
     "pair_sum_equal",
     "pair_sum_total",
-    "paragraph_blocks",
+    "paragraph_bounds",
     "pos_richness",
     "proximity_mean",
     "sd1",
@@ -57,8 +61,12 @@ __all__ = [
     "w2",
 ]
 
-#: Paragraphs longer than this many words are evaluated as consecutive blocks of at most this size.
-PAIR_BLOCK_WORDS = 2000
+#: A type with more occurrences than this in one sequence is counted by FFT (`pair_sum_equal`).
+FFT_MIN_OCCURRENCES = 512
+#: `pair_sum_absdiff` uses the threshold decomposition when the sequence is at least this long and
+#: has at most N / ABSDIFF_LEVEL_RATIO distinct values.
+ABSDIFF_MIN_LENGTH = 2048
+ABSDIFF_LEVEL_RATIO = 64
 #: VADER's lexicon rates words on [-4, 4]; s(w) = rating / 4 lies in [-1, 1].
 VADER_SCALE = 4.0
 _ABSDIFF_ROWS = 256
@@ -69,29 +77,59 @@ _ABSDIFF_ROWS = 256
 # --------------------------------------------------------------------------------------------
 
 
-def pair_sum_equal(codes: Sequence[int] | np.ndarray) -> float:
-    """sum_{i<j} 1[c_i = c_j] / (j - i), from per-type position lists.
+def _harmonic(m: int) -> np.ndarray:
+    """H[k] = sum_{d=1}^{k} 1/d for k = 0..m."""
+    return np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, m + 1, dtype=np.float64))])
 
-    Positions are grouped by type (one stable argsort); step g adds the pairs g apart within each
-    type's sorted position list, for the types with more than g occurrences. Total work is
-    sum_t m_t (m_t - 1) / 2 element operations in max_t m_t vectorised steps.
+
+def _self_pair_sum(indicator: np.ndarray) -> float:
+    """sum_{i<j} b_i b_j / (j - i) of a 0/1 vector, from its FFT autocorrelation: A(d) = the
+    number of pairs d apart, exact after rounding (the counts are integers)."""
+    n = indicator.size
+    size = 1 << int(2 * n - 1).bit_length()
+    f = np.fft.rfft(indicator.astype(np.float64), size)
+    auto = np.rint(np.fft.irfft(f * np.conj(f), size)[1:n])
+    return float(np.sum(auto / np.arange(1, n, dtype=np.float64)))
+
+
+def _equal_pairs_by_positions(sorted_codes: np.ndarray, positions: np.ndarray) -> float:
+    """sum over pairs of equal neighbours-in-type of 1/(distance): step g adds the pairs g apart
+    within each type's sorted position list, for the types with more than g occurrences."""
+    n = sorted_codes.size
+    active = np.nonzero(sorted_codes[:-1] == sorted_codes[1:])[0]
+    total = 0.0
+    g = 1
+    while active.size:
+        total += float(np.sum(1.0 / (positions[active + g] - positions[active])))
+        g += 1
+        active = active[active + g < n]
+        active = active[sorted_codes[active] == sorted_codes[active + g]]
+    return total
+
+
+def pair_sum_equal(codes: Sequence[int] | np.ndarray) -> float:
+    """sum_{i<j} 1[c_i = c_j] / (j - i), exactly.
+
+    Positions are grouped by type (one stable argsort). A type with at most
+    `FFT_MIN_OCCURRENCES` occurrences adds its pairs from its position list (m (m - 1) / 2
+    element operations in m vectorised steps); a more frequent type (a topic in T1, "the" in a
+    very long paragraph) adds sum_d A(d) / d from the FFT autocorrelation A of its indicator.
     """
     c = np.asarray(codes)
     n = c.size
     if n < 2:
         return 0.0
-    order = np.argsort(c, kind="stable")
-    sc = c[order]
-    pos = order.astype(np.float64)
-    active = np.nonzero(sc[:-1] == sc[1:])[0]
-    total = 0.0
-    g = 1
-    while active.size:
-        total += float(np.sum(1.0 / (pos[active + g] - pos[active])))
-        g += 1
-        active = active[active + g < n]
-        active = active[sc[active] == sc[active + g]]
-    return total
+    if n <= FFT_MIN_OCCURRENCES:  # no type can be frequent enough for the FFT
+        order = np.argsort(c, kind="stable")
+        return _equal_pairs_by_positions(c[order], order.astype(np.float64))
+    _, inverse, counts = np.unique(c, return_inverse=True, return_counts=True)
+    heavy = np.flatnonzero(counts > FFT_MIN_OCCURRENCES)
+    total = sum(_self_pair_sum(inverse == t) for t in heavy)
+    positions = np.flatnonzero(~np.isin(inverse, heavy)) if heavy.size else np.arange(n)
+    if positions.size >= 2:
+        order = np.argsort(inverse[positions], kind="stable")
+        total += _equal_pairs_by_positions(inverse[positions][order], positions[order].astype(np.float64))
+    return float(total)
 
 
 def pair_sum_total(n: int) -> float:
@@ -102,19 +140,59 @@ def pair_sum_total(n: int) -> float:
     return float(np.sum((n - d) / d))
 
 
-def pair_sum_absdiff(x: Sequence[float] | np.ndarray) -> float:
-    """sum_{i<j} |x_i - x_j| / (j - i), vectorised over blocks of rows (O(N^2) numpy work)."""
-    x = np.asarray(x, dtype=np.float64)
+def _absdiff_direct(x: np.ndarray) -> float:
+    """O(N^2) numpy work: one block of rows for a short sequence (few numpy calls), one pass per
+    distance d = j - i for a long one (no N x block weight matrices)."""
     n = x.size
-    total = 0.0
-    for a in range(0, n - 1, _ABSDIFF_ROWS):
-        b = min(a + _ABSDIFF_ROWS, n - 1)
-        i = np.arange(a, b)[:, None]
-        j = np.arange(a + 1, n)[None, :]
+    if n <= _ABSDIFF_ROWS:
+        i = np.arange(n - 1)[:, None]
+        j = np.arange(1, n)[None, :]
         dist = (j - i).astype(np.float64)
         weight = np.divide(1.0, dist, out=np.zeros_like(dist), where=dist > 0)
-        total += float(np.sum(np.abs(x[a:b, None] - x[None, a + 1 :]) * weight))
+        return float(np.sum(np.abs(x[:-1, None] - x[None, 1:]) * weight))
+    buf = np.empty(n)
+    total = 0.0
+    for d in range(1, n):
+        m = n - d
+        np.subtract(x[:m], x[d:], out=buf[:m])
+        np.abs(buf[:m], out=buf[:m])
+        total += float(buf[:m].sum()) / d
     return total
+
+
+def _absdiff_levels(x: np.ndarray, levels: np.ndarray) -> float:
+    """Threshold decomposition: |x_i - x_j| = sum_k (v_k - v_{k-1}) 1[x_i, x_j on different sides
+    of v_k] over the sorted distinct values v_0 < … < v_K. For b = 1[x >= v_k]:
+    sum_{i<j} 1[b_i != b_j] / (j - i) = sum_i b_i (H_i + H_{n-1-i}) - 2 sum_{i<j} b_i b_j / (j - i)."""
+    n = x.size
+    h = _harmonic(n)
+    idx = np.arange(n)
+    reach = h[idx] + h[n - 1 - idx]  # sum over the other positions j of 1 / |i - j|
+    total = 0.0
+    for gap, level in zip(np.diff(levels), levels[1:], strict=True):
+        b = x >= level
+        if b.sum() * 2 > n:  # the complement has the same count; the sparser side keeps the
+            b = ~b  # subtraction below well conditioned
+        total += gap * (float(np.sum(reach[b])) - 2.0 * _self_pair_sum(b))
+    return total
+
+
+def pair_sum_absdiff(x: Sequence[float] | np.ndarray) -> float:
+    """sum_{i<j} |x_i - x_j| / (j - i), exactly.
+
+    O(N^2) numpy work (`_absdiff_direct`); for a long sequence with few distinct values (at most
+    N / `ABSDIFF_LEVEL_RATIO`, N >= `ABSDIFF_MIN_LENGTH`) the threshold decomposition with one FFT
+    per distinct value instead (`_absdiff_levels`).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    n = x.size
+    if n < 2:
+        return 0.0
+    if n >= ABSDIFF_MIN_LENGTH:
+        levels = np.unique(x)
+        if levels.size * ABSDIFF_LEVEL_RATIO <= n:
+            return _absdiff_levels(x, levels)
+    return _absdiff_direct(x)
 
 
 def proximity_mean(pair_sum: float, n: int) -> float:
@@ -122,17 +200,13 @@ def proximity_mean(pair_sum: float, n: int) -> float:
     return 2.0 * pair_sum / (n * (n - 1))
 
 
-def paragraph_blocks(a: Analysis) -> list[tuple[int, int]]:
-    """(start, end) offsets into `a.words` of each paragraph; a paragraph longer than
-    `PAIR_BLOCK_WORDS` words is cut into ceil(N / PAIR_BLOCK_WORDS) near-equal consecutive blocks."""
+def paragraph_bounds(a: Analysis) -> list[tuple[int, int]]:
+    """(start, end) offsets into `a.words` of each paragraph's words."""
     out = []
     start = 0
     for p in a.paragraphs:
-        n = len(p.words)
-        pieces = max(1, math.ceil(n / PAIR_BLOCK_WORDS))
-        bounds = np.linspace(0, n, pieces + 1).round().astype(int)
-        out += [(start + int(lo), start + int(hi)) for lo, hi in pairwise(bounds)]
-        start += n
+        out.append((start, start + len(p.words)))
+        start += len(p.words)
     return out
 
 
@@ -160,13 +234,14 @@ def _weighted(values: list[tuple[float, int]], what: str) -> float:
 def w1(a: Analysis) -> float:
     """Word repetition emphasis: W1 = 2/(N(N-1)) sum_{i<j} 1[w_i = w_j] / (j - i) per paragraph.
 
-    Over all words of the paragraph (stop words included: the paper's repetitions are surface
-    repetitions); word-weighted mean over paragraphs. Range [0, 1]; 0 when no word repeats, larger
-    for close repetitions ("never, never, never"). Undefined when no paragraph has two words.
+    Over all words of the paragraph, every pair however long the paragraph (stop words included:
+    the paper's repetitions are surface repetitions); word-weighted mean over paragraphs. Range
+    [0, 1]; 0 when no word repeats, larger for close repetitions ("never, never, never").
+    Undefined when no paragraph has two words.
     """
     words = a.words
     values = []
-    for lo, hi in paragraph_blocks(a):
+    for lo, hi in paragraph_bounds(a):
         seq = words[lo:hi]
         if len(seq) < 2:
             continue
@@ -222,7 +297,7 @@ def t1(a: Analysis) -> float:
     """
     z, _ = _topics(a)
     values = []
-    for lo, hi in paragraph_blocks(a):
+    for lo, hi in paragraph_bounds(a):
         seq = z[lo:hi]
         seq = seq[seq >= 0]
         n = seq.size
@@ -301,7 +376,7 @@ def sent(a: Analysis) -> float:
     """
     s = a.cached("vader_valence", lambda: valence(a.words))
     values = []
-    for lo, hi in paragraph_blocks(a):
+    for lo, hi in paragraph_bounds(a):
         n = hi - lo
         if n >= 2:
             values.append((proximity_mean(pair_sum_absdiff(s[lo:hi]), n), n))
@@ -362,7 +437,7 @@ def sd1(a: Analysis) -> float:
     """
     corpus = resources.get("corpus")
     values = []
-    for lo, hi in paragraph_blocks(a):
+    for lo, hi in paragraph_bounds(a):
         pos = _content_positions(a, lo, hi)
         if pos.size < 2:
             continue
@@ -419,7 +494,7 @@ def sd2(a: Analysis) -> float:
     """
     glove = glove_vectors()
     values = []
-    for lo, hi in paragraph_blocks(a):
+    for lo, hi in paragraph_bounds(a):
         pos = _content_positions(a, lo, hi)
         if pos.size < 2:
             continue

@@ -135,7 +135,9 @@ def syn(a: Analysis) -> float:
     valid_range=(0.0, float("inf")),
 )
 def dep_depth_mean(a: Analysis) -> float:
-    """Mean over sentences of the dependency-tree depth in arcs (SYN's first term). Range [0, ∞)."""
+    """Mean dependency-tree depth: (1/S) Σ_s depth(T_s), depth = arcs on the longest root-to-word
+    path of sentence s's tree over words (0 for a one-word sentence); SYN's first term.
+    Descriptive (not scored). Range [0, ∞)."""
     return float(_shape_or_undefined(a).depth.mean())
 
 
@@ -147,7 +149,9 @@ def dep_depth_mean(a: Analysis) -> float:
     valid_range=(0.0, float("inf")),
 )
 def branching_mean(a: Analysis) -> float:
-    """Mean over sentences of the mean branching factor (SYN's second term). Range [0, ∞)."""
+    """Mean branching factor: (1/S) Σ_s b(T_s), b(T) = the mean number of word children over the
+    words of T that have at least one (0 for a one-word sentence); SYN's second term.
+    Descriptive (not scored). Range [0, ∞)."""
     return float(_shape_or_undefined(a).branching.mean())
 
 

@@ -12,8 +12,9 @@ stand-ins (DESIGN.md):
   (`gsd`).
 * m4 ESA: Wikipedia is not available offline; the concepts are reference passages of the
   corpus resources (`esa`).
-* m5, m6 named entities (`ne_count`, `ne_diversity`), m7 WordNet similarity (`wordnet_sim`),
-  m8 coherence (`coherence_tau`), m9 LSA similarities (`lsa_m9a`..`lsa_m9d`).
+* m5, m6 named entities (`ne_count`, `ne_diversity`), m7 WordNet similarity (`wordnet_sim`).
+* m8 coherence (`coherence_tau`) and m9 LSA similarities (`lsa_m9a`..`lsa_m9d`) compare the
+  text's sentences over its own TF-IDF: `wqrm.metrics.sentence_tfidf`.
 * `creativity_prob`: logistic regression over m1-m9 with forward sequential feature selection,
   trained by `wqrm build-corpus` (`wqrm.fit.creativity.fit_creativity_model`) and shipped as JSON
   coefficients.
@@ -32,27 +33,20 @@ import numpy as np
 
 from wqrm import resources
 from wqrm.analysis import Analysis
-from wqrm.metrics.aesthetics import glove_vectors, paragraph_blocks
+from wqrm.metrics.aesthetics import glove_vectors, paragraph_bounds
 from wqrm.metrics.registry import MetricUndefined, get_spec, metric
 from wqrm.words import is_content_word
 
 __all__ = [
-    "COHERENCE_TAU",
     "FEATURES",
     "NAMED_ENTITY_LABELS",
     "WNF_COSINE",
     "WNF_MIN_PAIR_DF",
     "WNF_PMI",
-    "coherence_tau",
     "creativity_features",
     "creativity_prob",
     "esa",
     "gsd",
-    "lsa_m9a",
-    "lsa_m9b",
-    "lsa_m9c",
-    "lsa_m9d",
-    "lsa_similarities",
     "ne_count",
     "ne_diversity",
     "wnf",
@@ -66,10 +60,6 @@ __all__ = [
 WNF_PMI = 2.0
 WNF_MIN_PAIR_DF = 3
 WNF_COSINE = 0.7
-#: Chiru's coherence threshold on sentence TF-IDF cosines.
-COHERENCE_TAU = 0.05
-#: Dimensions kept by the LSA (TruncatedSVD) of the sentence-term matrix.
-LSA_COMPONENTS = 10
 #: spaCy entity labels counted as named entities (numeric types such as DATE or CARDINAL are not).
 NAMED_ENTITY_LABELS = frozenset(
     {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
@@ -116,7 +106,7 @@ def _content_ids(a: Analysis, corpus) -> list[np.ndarray]:
 
     def build() -> list[np.ndarray]:
         out = []
-        for lo, hi in paragraph_blocks(a):
+        for lo, hi in paragraph_bounds(a):
             words = [w for w in a.words[lo:hi] if is_content_word(w)]
             out.append(corpus.ids(words))
         return out
@@ -213,13 +203,6 @@ def gsd(a: Analysis) -> float:
     if not values:
         raise MetricUndefined("no pair of nearby content words in the corpus vocabulary")
     return float(np.concatenate(values).mean())
-
-
-def _mean_pairwise_cosine(unit_rows: np.ndarray) -> float:
-    """Mean over i<j of u_i . u_j for unit rows: (|sum u|^2 - sum |u|^2) / (n (n - 1))."""
-    n = unit_rows.shape[0]
-    s = unit_rows.sum(axis=0)
-    return float((s @ s - np.sum(unit_rows * unit_rows)) / (n * (n - 1)))
 
 
 @metric(
@@ -362,173 +345,41 @@ def wordnet_sim(a: Analysis) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# m8 coherence, m9 LSA
-# --------------------------------------------------------------------------------------------
-
-
-def _sentence_tfidf(a: Analysis):
-    """TF-IDF rows (l2-normalised, sklearn defaults) of the sentences holding a content word,
-    with the text's own sentences as the document collection; None when fewer than two.
-
-    Same values as sklearn's `TfidfVectorizer()` (smooth idf = ln((1 + n)/(1 + df)) + 1, raw
-    counts, l2 rows; a test compares them), built directly as a CSR matrix: sklearn's vectorizer
-    costs milliseconds of overhead per text.
-    """
-
-    def build():
-        from scipy.sparse import csr_matrix
-
-        docs = [[w for w in s.words if is_content_word(w)] for s in a.sentences]
-        docs = [d for d in docs if d]
-        if len(docs) < 2:
-            return None
-        vocab: dict[str, int] = {}
-        rows, cols = [], []
-        for i, d in enumerate(docs):
-            for w in d:
-                rows.append(i)
-                cols.append(vocab.setdefault(w, len(vocab)))
-        counts = csr_matrix(
-            (np.ones(len(rows)), (np.array(rows), np.array(cols))), shape=(len(docs), len(vocab))
-        )
-        counts.sum_duplicates()
-        df = np.bincount(counts.indices, minlength=len(vocab))
-        idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
-        x = counts.multiply(idf[None, :]).tocsr()
-        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-        return csr_matrix(x.multiply(1.0 / norms[:, None]))
-
-    return a.cached("sentence_tfidf", build)
-
-
-@metric(
-    "coherence_tau",
-    component="S7",
-    direction="band",
-    reference="Chiru 2013 (m8, coherence: share of sentence pairs with TF-IDF cosine >= 0.05)",
-    valid_range=(0.0, 1.0),
-)
-@_memoized
-def coherence_tau(a: Analysis) -> float:
-    """Share of sentence pairs i<j whose TF-IDF cosine is at least τ = 0.05.
-
-    Sentences are the text's sentences holding a content word, as TF-IDF vectors over content
-    words with the text's own sentences as documents (sklearn defaults). Chiru divides by |D|^2
-    (ordered pairs, self-pairs included); we count each unordered pair of distinct sentences once.
-    Range [0, 1]; "creative texts show a coherence balance": `band`.
-    """
-    x = _sentence_tfidf(a)
-    if x is None:
-        raise MetricUndefined("fewer than two sentences with a content word")
-    n = x.shape[0]
-    hits = 0
-    block = 1024
-    xt = x.T.tocsc()
-    for start in range(0, n, block):
-        sims = (x[start : start + block] @ xt).tocoo()
-        upper = sims.col > sims.row + start
-        hits += int(np.count_nonzero(sims.data[upper] >= COHERENCE_TAU - 1e-12))
-    return hits / (n * (n - 1) / 2)
-
-
-def lsa_similarities(a: Analysis) -> dict[str, float]:
-    """Chiru's m9a-m9d from a rank-k SVD of the sentence TF-IDF matrix (exact LAPACK SVD for
-    matrices up to 4M cells, sklearn TruncatedSVD with arpack, seed 0, beyond).
-
-    k = min(10, n - 1, terms - 1) dimensions (k >= 2 needed), v_i = the sentence's reduced vector
-    (U_k Σ_k). m9a: mean v_i . v_{i+1}; m9b: mean over i<j of v_i . v_j; m9c, m9d: the same with
-    cosines. Dot products and cosines do not depend on the SVD's sign choices.
-    """
-
-    def build() -> dict[str, float] | str:
-        from sklearn.decomposition import TruncatedSVD
-
-        x = _sentence_tfidf(a)
-        if x is None:
-            return "fewer than two sentences with a content word"
-        n, terms = x.shape
-        k = min(LSA_COMPONENTS, n - 1, terms - 1)
-        if k < 2:
-            return "fewer than three sentences (or terms) for a two-dimensional LSA"
-        if n * terms <= 4_000_000:  # small: the exact SVD is faster than arpack's iterations
-            u_full, sigma, _ = np.linalg.svd(x.toarray(), full_matrices=False)
-            v = u_full[:, :k] * sigma[:k]
-        else:
-            v = TruncatedSVD(n_components=k, algorithm="arpack", random_state=0).fit_transform(x)
-        norms = np.linalg.norm(v, axis=1)
-        u = np.divide(v, norms[:, None], out=np.zeros_like(v), where=norms[:, None] > 0)
-        return {
-            "lsa_m9a": float(np.mean(np.sum(v[:-1] * v[1:], axis=1))),
-            "lsa_m9b": _mean_pairwise_cosine(v),
-            "lsa_m9c": float(np.mean(np.sum(u[:-1] * u[1:], axis=1))),
-            "lsa_m9d": _mean_pairwise_cosine(u),
-        }
-
-    result = a.cached("lsa_similarities", build)
-    if isinstance(result, str):
-        raise MetricUndefined(result)
-    return result
-
-
-_LSA_REF = "Chiru 2013 (m9, LSA sentence similarity); sklearn TruncatedSVD"
-
-
-@metric("lsa_m9a", component="S7", direction="band", reference=_LSA_REF, valid_range=(-math.inf, math.inf))
-def lsa_m9a(a: Analysis) -> float:
-    """Mean LSA similarity (dot product of reduced vectors) of adjacent sentences, (1/(n-1)) Σ v_i·v_{i+1}.
-
-    See `lsa_similarities`. Range: real; about 0-0.3 for prose.
-    """
-    return lsa_similarities(a)["lsa_m9a"]
-
-
-@metric("lsa_m9b", component="S7", direction="band", reference=_LSA_REF, valid_range=(-math.inf, math.inf))
-def lsa_m9b(a: Analysis) -> float:
-    """Mean LSA similarity (dot product) over all sentence pairs, 2/(n(n-1)) Σ_{i<j} v_i·v_j.
-
-    See `lsa_similarities`. Range: real.
-    """
-    return lsa_similarities(a)["lsa_m9b"]
-
-
-@metric("lsa_m9c", component="S7", direction="band", reference=_LSA_REF, valid_range=(-1.0, 1.0))
-def lsa_m9c(a: Analysis) -> float:
-    """Mean LSA cosine of adjacent sentences, (1/(n-1)) Σ cos(v_i, v_{i+1}). Range [-1, 1]."""
-    return lsa_similarities(a)["lsa_m9c"]
-
-
-@metric("lsa_m9d", component="S7", direction="band", reference=_LSA_REF, valid_range=(-1.0, 1.0))
-def lsa_m9d(a: Analysis) -> float:
-    """Mean LSA cosine over all sentence pairs, 2/(n(n-1)) Σ_{i<j} cos(v_i, v_j). Range [-1, 1]."""
-    return lsa_similarities(a)["lsa_m9d"]
-
-
-# --------------------------------------------------------------------------------------------
 # The classifier
 # --------------------------------------------------------------------------------------------
 
 
+def _feature(a: Analysis, name: str) -> float | str:
+    """A feature's value, or the reason it is undefined for this text."""
+    try:
+        value = float(get_spec(name).func(a))
+    except MetricUndefined as exc:
+        return exc.reason
+    return value if math.isfinite(value) else f"non-finite value ({value})"
+
+
 def creativity_features(a: Analysis, names: Sequence[str] = FEATURES) -> dict[str, float | None]:
-    """The named m1-m9 features of a text (None where undefined)."""
+    """The named m1-m9 features of a text (None where undefined): the classifier's training rows."""
     out: dict[str, float | None] = {}
     for name in names:
-        try:
-            value = float(get_spec(name).func(a))
-            out[name] = value if math.isfinite(value) else None
-        except MetricUndefined:
-            out[name] = None
+        value = _feature(a, name)
+        out[name] = None if isinstance(value, str) else value
     return out
 
 
 def creativity_probability(features: dict[str, float | None], model: dict[str, Any]) -> float:
-    """P(creative) = σ(b + Σ_f c_f (x_f − μ_f) / σ_f) over the model's selected features; an
-    undefined feature takes its training mean (so contributes 0)."""
+    """P(creative) = σ(b + Σ_f c_f (x_f − μ_f) / σ_f) over the model's selected features f, with
+    σ(t) = 1 / (1 + e^−t), b the intercept, c_f the coefficients and μ_f, σ_f the training
+    standardisation. Every selected feature must be given (ValueError otherwise): the metric
+    never fills an undefined feature in."""
+    missing = [f for f in model["selected"] if features.get(f) is None]
+    if missing:
+        raise ValueError(
+            f"creativity_probability needs every selected feature; missing: {', '.join(missing)}"
+        )
     logit = model["intercept"]
     for f in model["selected"]:
-        x = features.get(f)
-        if x is None:
-            x = model["impute_mean"][f]
-        logit += model["coef"][f] * (x - model["scale_mean"][f]) / model["scale_std"][f]
+        logit += model["coef"][f] * (features[f] - model["scale_mean"][f]) / model["scale_std"][f]
     return float(1.0 / (1.0 + math.exp(-logit)))
 
 
@@ -543,17 +394,25 @@ def creativity_probability(features: dict[str, float | None], model: dict[str, A
 def creativity_prob(a: Analysis) -> float:
     """Probability that the text is creative prose rather than conventional prose.
 
-    A logistic regression over the m1-m9 features its forward selection kept (the coefficients
-    ship in the corpus resources' creativity_lr.json; see `wqrm.fit.creativity.fit_creativity_model`),
-    trained on
-    reference book passages and human creative-writing texts against human news, Wikipedia and
-    QA texts. Range (0, 1). Undefined when the corpus resources have no classifier or none of the
-    selected features is defined for the text.
+    P = σ(b + Σ_f c_f (x_f − μ_f) / σ_f), σ(t) = 1 / (1 + e^−t): a logistic regression over the
+    m1-m9 features its forward selection kept (the shipped classifier: wnf, gsd, esa and
+    coherence_tau), with the intercept b, coefficients c_f and standardisation μ_f, σ_f shipped
+    in the corpus resources' creativity_lr.json (see `wqrm.fit.creativity.fit_creativity_model`).
+    Trained on reference book passages and human creative-writing texts against human news,
+    Wikipedia and QA texts. Range (0, 1).
+
+    Undefined when the corpus resources hold no classifier, or when any selected feature is
+    undefined for the text (the reason names it; e.g. a one-sentence text has no sentence pairs
+    for esa and coherence_tau). Training filled undefined features with their mean, but a score
+    that silently stands in the training mean for a missing input would look like a measurement
+    of this text; such texts are about 0.5% of the development data.
     """
     model = resources.get("corpus").creativity_model
     if model is None:
         raise MetricUndefined("the corpus resources hold no creativity classifier (creativity_lr.json)")
-    features = creativity_features(a, model["selected"])
-    if all(v is None for v in features.values()):
-        raise MetricUndefined("none of the classifier's features is defined for this text")
+    features = {f: _feature(a, f) for f in model["selected"]}
+    undefined = {f: v for f, v in features.items() if isinstance(v, str)}
+    if undefined:
+        why = "; ".join(f"{f}: {reason}" for f, reason in undefined.items())
+        raise MetricUndefined(f"the classifier needs {', '.join(model['selected'])}, undefined here ({why})")
     return creativity_probability(features, model)

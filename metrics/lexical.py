@@ -48,10 +48,13 @@ def ttr(a: Analysis) -> float:
 def mtld(a: Analysis) -> float:
     """Measure of Textual Lexical Diversity, threshold 0.72, via `lexicalrichness` on our words.
 
-    MTLD = mean of the forward and backward N / factors, where a factor is a run of words whose
-    running TTR stays above 0.72 (the remainder counts as a partial factor). Range (0, ∞); about
-    50-120 for edited English prose. Undefined when no run ever drops below the threshold (every
-    word distinct), since the factor count is then 0.
+    MTLD = mean of the forward and backward N / factors, where a factor ends each time the running
+    TTR of the current run falls to 0.72 or below, and the last, unfinished run counts as the
+    partial factor (1 − TTR_run) / (1 − 0.72). Range (0, ∞); about 50-120 for edited English
+    prose. Undefined when every word is distinct: no run ends and the partial factor is
+    (1 − 1) / 0.28 = 0, so N / factors divides by zero (lexicalrichness returns N there, which
+    would score a text of distinct words by its length). A text with repeats whose running TTR
+    never reaches 0.72 is defined: N over its partial factor.
     """
     words = _words(a)
     if len(set(words)) == len(words):

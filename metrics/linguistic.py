@@ -1,7 +1,8 @@
 """Human-like linguistic patterns (component S6), after Muñoz-Ortiz, Gómez-Rodríguez & Vilares
 (2024), "Contrasting linguistic patterns in human and LLM-generated news text".
 
-Syntax: dependency-length optimality Ω, mean dependency distance, the share of left arcs, and
+Syntax: dependency-length optimality Ω (its minimum linear arrangements are in
+`wqrm.metrics.arrangement`), mean dependency distance, the share of left arcs, and
 the divergence of the dependency-label and part-of-speech distributions from human reference
 text. Emotion: the NRC Emotion Lexicon's eight Plutchik emotions over the text and its
 sentences, and the spread of VADER sentiment over sentences. Representation: the balance of
@@ -24,6 +25,7 @@ from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, POS
 
 from wqrm import resources
 from wqrm.analysis import Analysis
+from wqrm.metrics.arrangement import min_linear_arrangements, projective_min_sum
 from wqrm.metrics.registry import MetricContext, MetricUndefined, metric
 from wqrm.metrics.style import reference_distribution
 
@@ -44,10 +46,10 @@ __all__ = [
     "js_divergence",
     "left_arc_ratio",
     "omega",
+    "omega_projective",
     "omega_terms",
     "pos_counts",
     "pos_js",
-    "projective_min_sum",
     "sentiment_arc_std",
     "word_trees",
 ]
@@ -147,74 +149,9 @@ def word_trees(a: Analysis) -> WordTrees:
 # --------------------------------------------------------------------------------------------
 
 
-def _depths(head: np.ndarray) -> np.ndarray:
-    idx = np.arange(head.size)
-    depth = np.zeros(head.size, dtype=np.int64)
-    cur = idx.copy()
-    for _ in range(head.size):
-        moving = head[cur] != cur
-        if not moving.any():
-            break
-        depth[moving] += 1
-        cur[moving] = head[cur[moving]]
-    return depth
-
-
-def _subtree_sizes(head: np.ndarray, depth: np.ndarray) -> np.ndarray:
-    size = np.ones(head.size, dtype=np.int64)
-    for d in range(int(depth.max(initial=0)), 0, -1):
-        nodes = np.flatnonzero(depth == d)
-        np.add.at(size, head[nodes], size[nodes])
-    return size
-
-
-def projective_min_sum(head: np.ndarray, tree: np.ndarray | None = None) -> np.ndarray:
-    """Exact minimum sum of dependency distances over *projective* arrangements, per tree.
-
-    `head[i]` is the head of node i (a root points to itself); `tree[i]` the tree of node i
-    (default: a single tree). Returns D_min per tree. Projective: every subtree occupies a
-    contiguous interval and no arc covers the root. The optimum (Gildea & Temperley 2007; proof
-    and linear-time version: Alemany-Puig, Esteban & Ferrer-i-Cancho 2022) places the subtrees of
-    each node's children alternately on its two sides, in decreasing size from the outside in;
-    below the root, the largest child subtree goes on the side away from the node's own head.
-    With a node's children ranked 0, 1, … by decreasing subtree size, rank r lies on side r mod 2
-    and the arc to child c costs 1 + (sizes of the same-side subtrees nearer the node) + near(c),
-    near(c) = total size of c's odd-ranked child subtrees (those between c and its head).
-    Vectorised over all nodes: O(N log N) plus one numpy pass per tree level.
-    """
-    head = np.asarray(head, dtype=np.int64)
-    n = head.size
-    tree = np.zeros(n, dtype=np.int64) if tree is None else np.asarray(tree, dtype=np.int64)
-    n_trees = int(tree.max(initial=-1)) + 1
-    idx = np.arange(n)
-    child = idx[head != idx]
-    if child.size == 0:
-        return np.zeros(n_trees)
-    size = _subtree_sizes(head, _depths(head))
-    parent = head[child]
-    order = np.lexsort((child, -size[child], parent))
-    c, p, s = child[order], parent[order], size[child[order]]
-    new_group = np.r_[True, p[1:] != p[:-1]]
-    group = np.cumsum(new_group) - 1
-    rank = np.arange(c.size) - np.flatnonzero(new_group)[group]
-    side = rank % 2
-    # sizes of same-side siblings nearer the parent = same parity, higher rank
-    block = group * 2 + side
-    by_block = np.lexsort((rank, block))
-    cs = np.cumsum(s[by_block])
-    block_sorted = block[by_block]
-    last = np.r_[block_sorted[1:] != block_sorted[:-1], True]
-    block_total = np.zeros(block.max() + 1, dtype=np.int64)
-    block_total[block_sorted[last]] = cs[last]
-    nearer = np.empty(c.size, dtype=np.int64)
-    nearer[by_block] = block_total[block_sorted] - cs
-    near = np.bincount(p[side == 1], weights=s[side == 1], minlength=n).astype(np.int64)
-    cost = 1 + nearer + near[c]
-    return np.bincount(tree[c], weights=cost, minlength=n_trees)
-
-
-def omega_terms(trees: WordTrees) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(n, D, D_min) for every sentence that is a single tree of at least 3 words."""
+def omega_terms(trees: WordTrees, projective: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n, D, D_min) for every sentence that is a single tree of at least 3 words; D_min is the
+    unconstrained minimum linear arrangement, or the projective minimum with `projective=True`."""
     sentence_words = np.bincount(trees.sentence, minlength=trees.n_sentences)
     keep_sentence = trees.single_tree & (sentence_words >= OMEGA_MIN_WORDS)
     keep = keep_sentence[trees.sentence]
@@ -227,32 +164,57 @@ def omega_terms(trees: WordTrees) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     used, tree = np.unique(trees.sentence[words], return_inverse=True)
     n = sentence_words[used].astype(np.float64)
     d = np.bincount(tree, weights=np.abs(np.arange(words.size) - head), minlength=used.size)
-    return n, d, projective_min_sum(head, tree)
+    d_min = projective_min_sum(head, tree) if projective else min_linear_arrangements(head, tree)
+    return n, d, d_min
+
+
+def _omega(a: Analysis, projective: bool) -> float:
+    key = "omega_terms_projective" if projective else "omega_terms"
+    n, d, d_min = a.cached(key, lambda: omega_terms(word_trees(a), projective))
+    if n.size == 0:
+        raise MetricUndefined(f"no sentence with a dependency tree of at least {OMEGA_MIN_WORDS} words")
+    d_rla = (n**2 - 1) / 3
+    return float(np.mean((d_rla - d) / (d_rla - d_min)))
 
 
 @metric(
     "omega",
     component="S6",
     direction="band",
-    reference="Ferrer-i-Cancho et al. 2022 (Ω); Muñoz-Ortiz et al. 2024",
-    valid_range=(float("-inf"), float("inf")),
+    reference="Ferrer-i-Cancho et al. 2022 (Ω); Muñoz-Ortiz et al. 2024; D_min: Chung 1984",
+    valid_range=(float("-inf"), 1.0),
 )
 def omega(a: Analysis) -> float:
     """Dependency length optimality Ω, averaged over sentences.
 
     Ω = (D_rla − D) / (D_rla − D_min) per sentence, D = Σ |i − head(i)| over its word arcs,
     D_rla = (n² − 1)/3 the expected D of a uniformly random arrangement of its n words, and D_min
-    the minimum over **projective** arrangements (not the unconstrained minimum linear
-    arrangement), computed exactly by `projective_min_sum`. Sentences under 3 words, or whose
-    words do not form one tree, are skipped. Ω = 1 at the projective optimum, 0 at random
-    expectation, negative when worse than random; it can exceed 1 only for a non-projective
-    sentence shorter than any projective arrangement. About 0.6-0.9 for English prose.
+    the **unconstrained** minimum linear arrangement of its tree (the minimum of D over all n!
+    orders of the words, Ferrer-i-Cancho et al.'s definition), computed exactly by Chung's
+    algorithm (`wqrm.metrics.arrangement.min_linear_arrangement`). Sentences under 3 words, or
+    whose words do not form one tree, are skipped. Range (−∞, 1]: 1 when the sentence is
+    arranged optimally, 0 at random expectation, negative when worse than random (a star with
+    its hub at one end gives about −2). About 0.6-0.9 for English prose.
     """
-    n, d, d_min = omega_terms(word_trees(a))
-    if n.size == 0:
-        raise MetricUndefined(f"no sentence with a dependency tree of at least {OMEGA_MIN_WORDS} words")
-    d_rla = (n**2 - 1) / 3
-    return float(np.mean((d_rla - d) / (d_rla - d_min)))
+    return _omega(a, projective=False)
+
+
+@metric(
+    "omega_projective",
+    component=None,
+    direction="band",
+    reference="descriptive (Ω against the projective minimum; Gildea & Temperley 2007)",
+    valid_range=(float("-inf"), float("inf")),
+)
+def omega_projective(a: Analysis) -> float:
+    """Ω with D_min the minimum over *projective* arrangements (every subtree contiguous, no arc
+    covering the root; `wqrm.metrics.arrangement.projective_min_sum`) instead of all arrangements.
+
+    Same averaging and skipped sentences as `omega`. Range (−∞, ∞): 1 at the projective optimum;
+    above 1 when a non-projective order beats every projective one (the tree heads = [1, 3, 2, 2,
+    3, 4] in text order gives 1.214). Descriptive: reported, not scored.
+    """
+    return _omega(a, projective=True)
 
 
 def _arcs(a: Analysis) -> tuple[np.ndarray, np.ndarray]:

@@ -166,3 +166,17 @@ def test_band_include_widens_the_reference_band(profile):
     # the reference band [25, 75] is widened to [0, 75]: 10 is good now, 87 still is not
     assert spec.goodness(profile, 10.0) == 1.0
     assert spec.goodness(profile, 87.0) == pytest.approx(1 - 12 / 24)
+
+
+def test_rebuilding_a_profile_keeps_references_that_are_not_the_corpus():
+    from wqrm.build.profile import carry_metric_references
+    from wqrm.profile import MetricQuantiles
+
+    edit = MetricQuantiles(tuple(float(x) for x in range(9)), 4.0, 2.0, 1537)
+    ref = {"edit_reward": {"texts": "the edit model's training texts", "n": 1537}}
+    previous = Profile(metrics={"edit_reward": edit, "ttr": edit}, meta={"metric_references": ref})
+    fresh = Profile(metrics={"ttr": MetricQuantiles((0.5,) * 9, 0.5, 0.0, 10)}, meta={"name": "new"})
+    assert carry_metric_references(fresh, previous) == ["edit_reward"]
+    assert fresh.metrics["edit_reward"] == edit and fresh.meta["metric_references"] == ref
+    assert fresh.metrics["ttr"].n == 10  # corpus metrics are the new ones
+    assert carry_metric_references(fresh, Profile(metrics={})) == []

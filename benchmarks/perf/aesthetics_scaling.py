@@ -1,6 +1,7 @@
 """How the proximity-weighted aesthetics features scale with text length (issue 5).
 
     python benchmarks/perf/aesthetics_scaling.py [--sizes 1000,10000,100000] [--paragraph-words 150]
+                                                 [--single-paragraph]
 
 Builds texts of the given word counts from paragraphs of the reference books in the development
 data (falling back to a fixed built-in passage when the data is absent), each paragraph cut to
@@ -8,7 +9,8 @@ about --paragraph-words words, parses each text once, and times `w1`, `t1`, `sen
 `sd2` on the parsed text (best of --repeat runs; the analysis cache is cleared before each run so
 that every run pays for its own lookups; resources are loaded before timing). With a fixed
 paragraph size the cost should grow linearly with the number of words: the table reports the time
-per 1,000 words, which should stay roughly flat.
+per 1,000 words, which should stay roughly flat. `--single-paragraph` joins the paragraphs of each
+text into one (a text without blank lines): the worst case of a per-paragraph pair sum.
 """
 
 from __future__ import annotations
@@ -44,14 +46,14 @@ def paragraphs(paragraph_words: int) -> list[str]:
     return out or [" ".join(FALLBACK.split()[:paragraph_words])]
 
 
-def make_text(n_words: int, pool: list[str]) -> str:
+def make_text(n_words: int, pool: list[str], single_paragraph: bool = False) -> str:
     parts, count, i = [], 0, 0
     while count < n_words:
         p = pool[i % len(pool)]
         parts.append(p)
         count += len(p.split())
         i += 1
-    return "\n\n".join(parts)
+    return (" " if single_paragraph else "\n\n").join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--paragraph-words", type=int, default=150)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--single-paragraph", action="store_true", help="each text is one paragraph")
     ap.add_argument("--out", type=Path, default=None, help="also write the markdown table here")
     args = ap.parse_args(argv)
 
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for n in sizes:
         t0 = time.perf_counter()
-        a = wqrm.analyze(make_text(n, pool))
+        a = wqrm.analyze(make_text(n, pool, args.single_paragraph))
         parse_s = time.perf_counter() - t0
         row = {"words": len(a.words), "paragraphs": len(a.paragraphs), "parse_s": parse_s}
         for name in METRICS:
@@ -89,8 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
         print(f"{row['words']} words done", file=sys.stderr)
 
+    shape = f"paragraphs of ~{args.paragraph_words} words"
+    if args.single_paragraph:
+        shape = "one paragraph per text"
     lines = [
-        f"Aesthetics pair-sum features, paragraphs of ~{args.paragraph_words} words, best of {args.repeat} "
+        f"Aesthetics pair-sum features, {shape}, best of {args.repeat} "
         "(seconds; in brackets: milliseconds per 1,000 words).",
         "",
         "| words | paragraphs | parse (s) | " + " | ".join(METRICS) + " |",

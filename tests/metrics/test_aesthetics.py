@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import wqrm
+from wqrm import resources
 from wqrm.metrics import aesthetics as A
 from wqrm.metrics import compute
 from wqrm.metrics.aesthetics import w2
@@ -116,17 +117,67 @@ def test_w1_undefined_and_range():
     assert 0 <= compute("the the the cat the", names=["w1"])["w1"] <= 1
 
 
-def test_long_paragraph_is_cut_into_blocks():
-    words = " ".join(f"w{i % 37}" for i in range(4100))
-    a = wqrm.analyze(words + ".")
-    units = A.paragraph_blocks(a)
-    assert [hi - lo for lo, hi in units] == [1367, 1366, 1367]
-    expected = [
-        A.proximity_mean(A.pair_sum_equal(np.unique(a.words[lo:hi], return_inverse=True)[1]), hi - lo)
-        for lo, hi in units
-    ]
-    sizes = [hi - lo for lo, hi in units]
-    assert A.w1(a) == pytest.approx(np.dot(expected, sizes) / sum(sizes), abs=1e-12)
+def exact_by_distance(x, f) -> float:
+    """sum_{i<j} f(x_i, x_j) / (j - i) summed by distance d = j - i (numpy per d): exact, O(N^2),
+    independent of the implementation under test."""
+    x = np.asarray(x)
+    return float(sum(np.sum(f(x[:-d], x[d:])) / d for d in range(1, x.size)))
+
+
+LONG_TEXT = (
+    "The keeper climbed the stairs of the old lighthouse and counted every step aloud, as his "
+    "father had done before him, while the sea below beat against the rocks and the gulls cried "
+    "over the harbour where the boats lay still in the grey morning light"
+)
+
+
+def test_a_long_paragraph_counts_every_pair():
+    # one paragraph of ~4,000 words (no blank line): every pair counts, however far apart. The
+    # former rule cut it into 2,000-word blocks and dropped the pairs across blocks (W1 of a
+    # 3,953-word paragraph was 0.00694 against the exact 0.00382).
+    rng = np.random.default_rng(0)
+    words = LONG_TEXT.split()
+    text = " ".join(words[i] for i in rng.integers(0, len(words), size=4000)) + "."
+    a = wqrm.analyze(text)
+    assert len(a.paragraphs) == 1 and len(a.words) == 4000
+    n = len(a.words)
+    _, codes = np.unique(a.words, return_inverse=True)
+    w1_exact = 2 * exact_by_distance(codes, lambda u, v: u == v) / (n * (n - 1))
+    assert A.w1(a) == pytest.approx(w1_exact, rel=1e-12)
+    s = A.valence(a.words)
+    sent_exact = 2 * exact_by_distance(s, lambda u, v: np.abs(u - v)) / (n * (n - 1))
+    assert A.sent(a) == pytest.approx(sent_exact, rel=1e-10)
+    z, _ = a.cached("lda_topics", lambda: resources.get("corpus").topics(a.words))
+    z = z[z >= 0]
+    m = z.size
+    t1_exact = 2 * exact_by_distance(z, lambda u, v: u != v) / (m * (m - 1))
+    assert A.t1(a) == pytest.approx(t1_exact, rel=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=0, max_size=200))
+def test_pair_sum_equal_fft_path_matches_naive(codes):
+    # every type with more than 8 occurrences goes through the FFT autocorrelation
+    old = A.FFT_MIN_OCCURRENCES
+    A.FFT_MIN_OCCURRENCES = 8
+    try:
+        fast = A.pair_sum_equal(np.array(codes, dtype=np.int64))
+    finally:
+        A.FFT_MIN_OCCURRENCES = old
+    assert fast == pytest.approx(naive_pair_sum(codes, lambda a, b: float(a == b)), rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([-1.0, -0.625, -0.25, 0.0, 0.0, 0.0, 0.475, 0.8]), min_size=0, max_size=200))
+def test_pair_sum_absdiff_level_path_matches_naive(xs):
+    # the threshold decomposition (one FFT per distinct value) on every sequence of >= 2 values
+    old = A.ABSDIFF_MIN_LENGTH, A.ABSDIFF_LEVEL_RATIO
+    A.ABSDIFF_MIN_LENGTH, A.ABSDIFF_LEVEL_RATIO = 2, 0
+    try:
+        fast = A.pair_sum_absdiff(np.array(xs))
+    finally:
+        A.ABSDIFF_MIN_LENGTH, A.ABSDIFF_LEVEL_RATIO = old
+    assert fast == pytest.approx(naive_pair_sum(xs, lambda a, b: abs(a - b)), rel=1e-10, abs=1e-10)
 
 
 def test_t1_and_t2_golden_with_given_topics():

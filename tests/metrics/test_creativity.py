@@ -123,52 +123,6 @@ def test_named_entities_golden(nlp):
     assert mv["ne_count"] == 0.0 and mv["ne_diversity"] is None
 
 
-def test_coherence_tau_golden():
-    a = wqrm.analyze("Cats purr. Cats sleep. Dogs bark.")
-    assert len(a.sentences) == 3
-    # TF-IDF over content words, smooth idf: cats ln(4/3)+1, others ln(4/2)+1; only sentences 1 and 2
-    # share a term: cos = 1.2877² / (1.2877² + 1.6931²) = 0.366 >= 0.05; the other two pairs are 0 → 1/3
-    assert C.coherence_tau(a) == pytest.approx(1 / 3)
-    mv = compute("Only one sentence here.", names=["coherence_tau"])
-    assert mv["coherence_tau"] is None
-
-
-def test_lsa_equals_exact_svd():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    text = (
-        "The harbour boats rocked in the harbour wind. The wind carried salt over the boats. "
-        "Salt dried on the harbour wall. The wall held the boats through the storm. "
-        "The storm broke the wall at night. At night the harbour lights shone on the boats and the wall."
-    )
-    a = wqrm.analyze(text)
-    docs = [[w for w in s.words if is_content_word(w)] for s in a.sentences]
-    docs = [d for d in docs if d]
-    x = TfidfVectorizer(analyzer=lambda d: d, lowercase=False).fit_transform(docs).toarray()
-    k = min(C.LSA_COMPONENTS, x.shape[0] - 1, x.shape[1] - 1)
-    u, s, _ = np.linalg.svd(x, full_matrices=False)
-    assert k == 5 and s[k - 1] - s[k] > 1e-3  # a unique top-k subspace: the reference is well defined
-    v = u[:, :k] * s[:k]
-    n = len(v)
-    unit = v / np.linalg.norm(v, axis=1, keepdims=True)
-    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-    expected = {
-        "lsa_m9a": np.mean([v[i] @ v[i + 1] for i in range(n - 1)]),
-        "lsa_m9b": np.mean([v[i] @ v[j] for i, j in pairs]),
-        "lsa_m9c": np.mean([unit[i] @ unit[i + 1] for i in range(n - 1)]),
-        "lsa_m9d": np.mean([unit[i] @ unit[j] for i, j in pairs]),
-    }
-    got = compute(a, names=list(expected))
-    for name, value in expected.items():
-        assert got[name] == pytest.approx(value, abs=1e-8), name
-    assert -1 <= got["lsa_m9c"] <= 1 and -1 <= got["lsa_m9d"] <= 1
-
-
-def test_lsa_needs_three_sentences():
-    mv = compute("One cat sat. One dog ran.", names=["lsa_m9a"])
-    assert mv["lsa_m9a"] is None and "three sentences" in mv.reasons["lsa_m9a"]
-
-
 def test_fit_creativity_model_selects_the_informative_feature():
     rng = np.random.default_rng(0)
     rows, labels = [], []
@@ -182,19 +136,32 @@ def test_fit_creativity_model_selects_the_informative_feature():
     model = fit_creativity_model(rows, labels, seed=0, folds=3)
     assert "gsd" in model["selected"] and model["coef"]["gsd"] > 0
     assert model["cv_accuracy"]["nested_mean"] > 0.7
-    p_hi = C.creativity_probability({"gsd": 3.0}, model)
-    p_lo = C.creativity_probability({"gsd": -1.0}, model)
+    typical = {f: model["scale_mean"][f] for f in model["selected"]}  # contribute 0 to the logit
+    p_hi = C.creativity_probability({**typical, "gsd": 3.0}, model)
+    p_lo = C.creativity_probability({**typical, "gsd": -1.0}, model)
     assert 0 < p_lo < 0.5 < p_hi < 1
+    with pytest.raises(ValueError, match="missing: gsd"):
+        C.creativity_probability({**typical, "gsd": None}, model)
 
 
 def test_creativity_prob_uses_the_shipped_coefficients(analysis, corpus):
     model = corpus.creativity_model
     feats = C.creativity_features(analysis, model["selected"])
+    assert all(v is not None for v in feats.values())
     logit = model["intercept"] + sum(
-        model["coef"][f]
-        * ((model["impute_mean"][f] if feats[f] is None else feats[f]) - model["scale_mean"][f])
-        / model["scale_std"][f]
+        model["coef"][f] * (feats[f] - model["scale_mean"][f]) / model["scale_std"][f]
         for f in model["selected"]
     )
     assert C.creativity_prob(analysis) == pytest.approx(1 / (1 + math.exp(-logit)), abs=1e-12)
     assert 0 < C.creativity_prob(analysis) < 1
+
+
+def test_creativity_prob_is_undefined_when_a_selected_feature_is(corpus):
+    # one sentence: no sentence pair for esa and coherence_tau. The probability is not computed
+    # with their training means standing in: it is undefined, and the reason says why.
+    model = corpus.creativity_model
+    assert {"esa", "coherence_tau"} <= set(model["selected"])
+    mv = compute("The old fisherman mended his nets by the harbour wall.", names=["creativity_prob"])
+    assert mv["creativity_prob"] is None
+    reason = mv.reasons["creativity_prob"]
+    assert "esa" in reason and "coherence_tau" in reason and "undefined" in reason

@@ -1,6 +1,4 @@
-import itertools
 import math
-import random
 
 import numpy as np
 import pytest
@@ -21,79 +19,13 @@ from wqrm.metrics.linguistic import (
     js_divergence,
     left_arc_ratio,
     omega,
+    omega_projective,
     pos_js,
-    projective_min_sum,
     sentiment_arc_std,
     word_trees,
 )
 from wqrm.metrics.registry import MetricContext
 from wqrm.profile import Profile
-
-# ---- projective minimum linear arrangement ---------------------------------------------------
-
-# Hand-drawn trees (head of each node; the root points to itself) and their projective minimum
-# sum of dependency distances, worked out by hand:
-HAND_TREES = [
-    # star, root 0 with 3 leaves: root in the middle, leaves at distances 1, 1, 2 → 4
-    ([0, 0, 0, 0], 4),
-    # star with 4 leaves: 1 + 1 + 2 + 2 = 6
-    ([0, 0, 0, 0, 0], 6),
-    # path 0 ← 1 ← 2 ← 3 (root 3): in order, every arc has length 1 → n − 1 = 3
-    ([1, 2, 3, 3], 3),
-    # root 0 with children 1, 2; node 1 with leaves 3, 4: "4 1 3 0 2" → 1 + 1 + 2 + 1 = 5
-    # (4 is impossible: node 1 has degree 3, so not every arc can have length 1)
-    ([0, 0, 0, 1, 1], 5),
-    # root 0 with one child 1; 1 has children 2 and 3; 2 → 4, 3 → 5. The root must sit at an end
-    # (nothing may cover it), so the best is "0 5 3 1 2 4": 3 + 1 + 1 + 1 + 1 = 7, although the
-    # unconstrained minimum is 6 ("4 2 1 0 3 5" covers the root). The projective minimum is used.
-    ([0, 0, 1, 1, 2, 3], 7),
-]
-
-
-@pytest.mark.parametrize(("head", "expected"), HAND_TREES)
-def test_projective_min_hand_drawn(head, expected):
-    assert projective_min_sum(np.array(head))[0] == expected
-
-
-def test_projective_min_of_a_forest_is_per_tree():
-    head = np.array([0, 0, 0, 0, 5, 6, 7, 7])  # star (4 nodes: 4), then a path of 4 nodes (3)
-    tree = np.array([0, 0, 0, 0, 1, 1, 1, 1])
-    assert list(projective_min_sum(head, tree)) == [4, 3]
-
-
-def _brute_projective_min(head):
-    n = len(head)
-    children = {v: [c for c in range(n) if head[c] == v and c != v] for v in range(n)}
-
-    def subtree(v):
-        out = [v]
-        for c in children[v]:
-            out += subtree(c)
-        return out
-
-    subtrees = [subtree(v) for v in range(n)]
-    best = None
-    for perm in itertools.permutations(range(n)):
-        pos = {v: p for p, v in enumerate(perm)}
-        if any(max(pos[u] for u in s) - min(pos[u] for u in s) != len(s) - 1 for s in subtrees):
-            continue  # a subtree is not contiguous: not projective
-        d = sum(abs(pos[i] - pos[h]) for i, h in enumerate(head) if h != i)
-        best = d if best is None else min(best, d)
-    return best
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.integers(1, 7), st.integers(0, 10_000))
-def test_projective_min_matches_brute_force(n, seed):
-    rng = random.Random(seed)
-    order = list(range(n))
-    rng.shuffle(order)
-    head = [0] * n
-    head[order[0]] = order[0]
-    for i, v in enumerate(order[1:], start=1):
-        head[v] = order[rng.randrange(i)]
-    assert projective_min_sum(np.array(head))[0] == _brute_projective_min(head)
-
 
 # ---- Ω, dependency distance, arc direction on a hand-drawn parse -----------------------------
 
@@ -117,6 +49,43 @@ def test_omega_golden(old_man):
     # sides, smallest nearest: "The man old her saw quickly in town" = 1+1+3+1+1+2+1 = 10
     # Ω = (21 − 11)/(21 − 10) = 10/11; "Run !" has one word and is skipped
     assert omega(old_man) == pytest.approx(10 / 11)
+
+
+def _sentence(tree, head):
+    """A one-sentence analysis whose words w0, w1, … have the given heads (root: itself)."""
+    n = len(head)
+    deps = ["ROOT" if h == i else "dep" for i, h in enumerate(head)]
+    return tree([f"w{i}" for i in range(n)], list(head), deps, ["NOUN"] * n)
+
+
+def test_omega_uses_the_unconstrained_minimum(tree):
+    # the issue's tree, in text order: D = 6 is the unconstrained minimum (the projective one is
+    # 7, since the root 2 would have to sit at an end): Ω = 1, while against the projective minimum
+    # Ω = (35/3 − 6)/(35/3 − 7) = 17/14 > 1
+    a = _sentence(tree, [1, 3, 2, 2, 3, 4])
+    assert omega(a) == 1.0
+    assert omega_projective(a) == pytest.approx(17 / 14)
+    mv = M.compute(a, names=["omega", "omega_projective"])
+    assert mv["omega"] == 1.0 and mv["omega_projective"] == pytest.approx(17 / 14)
+
+
+@st.composite
+def random_trees(draw):
+    n = draw(st.integers(3, 14))
+    order = draw(st.permutations(range(n)))
+    head = [0] * n
+    head[order[0]] = order[0]
+    for i, v in enumerate(order[1:], start=1):
+        head[v] = order[draw(st.integers(0, i - 1))]
+    return head
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_trees())
+def test_omega_is_at_most_one_on_every_tree(tree, head):
+    a = _sentence(tree, head)
+    assert omega(a) <= 1.0
+    assert M.compute(a, names=["omega"])["omega"] is not None  # inside the declared valid range
 
 
 def test_dep_dist_and_left_arcs_golden(old_man):

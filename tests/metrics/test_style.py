@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import wqrm
 from wqrm.metrics import compute
-from wqrm.metrics.registry import MetricContext
+from wqrm.metrics.registry import MetricContext, MetricUndefined
 from wqrm.metrics.style import (
     formality,
     formality_gap,
@@ -24,7 +24,7 @@ from wqrm.metrics.style import (
     ttr_consistency,
 )
 from wqrm.persona import Persona
-from wqrm.profile import Profile
+from wqrm.profile import Profile, default_profile
 
 
 def test_formality_golden(tree):
@@ -92,25 +92,78 @@ def test_sentence_length_bins():
 
 
 def test_sld_kl_golden_known_histograms():
-    user = [3] + [0] * 12  # smoothed: bin 0 = 4/16, others 1/16
-    text = [0, 3] + [0] * 11  # smoothed: bin 1 = 4/16, others 1/16
-    # KL = ¼ ln(¼ / (1/16)) + (1/16) ln((1/16) / ¼) + 11 · (1/16) ln 1 = (¼ − 1/16) ln 4
-    assert sld_kl_between(user, text) == pytest.approx(0.1875 * math.log(4), abs=1e-12)
+    user = [3] + [0] * 12  # P_user = (1, 0, …)
+    text = [0, 3] + [0] * 11  # P̂_text = (c + 1 · P_user) / (3 + 1) = (¼, ¾, 0, …)
+    assert sld_kl_between(user, text) == pytest.approx(math.log(4), abs=1e-12)  # 1 · ln(1 / ¼)
     assert sld_kl_between(user, user) == 0.0
 
 
 def test_sld_kl_with_persona_and_with_profile():
     a = wqrm.analyze("I ran. You walked home slowly. The old lighthouse keeper climbed the stairs again.")
-    # lengths 2, 4, 8 → bins 0, 0, 1
+    # lengths 2, 4, 8 → bins 0, 0, 1: c = (2, 1, 0, …)
+    # persona (2, 1, 0, …): the same shape, P̂_text = (c + P_user) / 4 = P_user → 0
     assert sld_kl(a, with_persona(sentence_length_counts=np.array([2, 1] + [0] * 11))) == 0.0
-    user = [4, 1] + [0] * 11  # smoothed 5/18, 2/18, 1/18 …; text (2, 1, 0 …) smoothed 3/16, 2/16, 1/16 …
-    expected = (5 / 18) * math.log((5 / 18) / (3 / 16)) + (2 / 18) * math.log((2 / 18) / (2 / 16))
-    expected += 11 * (1 / 18) * math.log((1 / 18) / (1 / 16))
-    got = sld_kl(a, with_profile(sentence_length={"counts": user}))
+    # profile (4, 1, 0, …): P_user = (0.8, 0.2), P̂_text = ((2 + 0.8)/4, (1 + 0.2)/4) = (0.7, 0.3)
+    expected = 0.8 * math.log(0.8 / 0.7) + 0.2 * math.log(0.2 / 0.3)
+    got = sld_kl(a, with_profile(sentence_length={"counts": [4, 1] + [0] * 11}))
     assert got == pytest.approx(expected, abs=1e-12)
 
 
-HISTOGRAMS = st.lists(st.integers(0, 40), min_size=13, max_size=13)
+def test_sld_kl_of_the_reference_shape_does_not_depend_on_the_number_of_sentences():
+    # the shipped reference histogram, and "texts" with exactly its shape (N · P_ref sentences
+    # per bin) from 5 to 200 sentences: the divergence is 0 at every size (add-one smoothing of
+    # both histograms gave 0.167 at 5 sentences, 0.108 at 10 and 0.002 at 200)
+    reference = np.array(default_profile().distributions["sentence_length"]["counts"], dtype=np.float64)
+    shape = reference / reference.sum()
+    values = [sld_kl_between(reference, n * shape) for n in (5, 10, 20, 50, 100, 200)]
+    assert max(values) - min(values) < 0.02
+    assert max(values) == pytest.approx(0.0, abs=1e-12)
+
+
+def _text_with_lengths(lengths: list[int]) -> str:
+    words = [
+        "the",
+        "keeper",
+        "climbed",
+        "the",
+        "stairs",
+        "and",
+        "watched",
+        "grey",
+        "water",
+        "turn",
+        "to",
+        "silver",
+        "over",
+        "cold",
+        "stone",
+    ]
+    return " ".join(" ".join(words[:n]).capitalize() + "." for n in lengths)
+
+
+def test_sld_kl_of_real_texts_with_the_users_shape_is_zero_at_any_length():
+    # a user writing 2 short (3-word) sentences for every 7-word one; texts of 3 and 150 sentences
+    # with that shape score the same, against the profile and against a persona alike
+    user = np.array([2, 1] + [0] * 11)
+    short, long = (
+        wqrm.analyze(_text_with_lengths([3, 3, 7])),
+        wqrm.analyze(_text_with_lengths([3, 3, 7] * 50)),
+    )
+    assert sentence_length_counts(long.sentence_lengths).tolist() == [100, 50] + [0] * 11
+    for ctx in (
+        with_profile(sentence_length={"counts": user.tolist()}),
+        with_persona(sentence_length_counts=user),
+    ):
+        assert sld_kl(short, ctx) == pytest.approx(0.0, abs=1e-12)
+        assert sld_kl(long, ctx) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_sld_kl_needs_a_user_with_sentences():
+    with pytest.raises(MetricUndefined, match="no sentence"):
+        sld_kl_between([0] * 13, [1] + [0] * 12)
+
+
+HISTOGRAMS = st.lists(st.integers(0, 40), min_size=13, max_size=13).filter(lambda h: sum(h) > 0)
 
 
 @settings(max_examples=60, deadline=None)

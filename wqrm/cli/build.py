@@ -41,21 +41,30 @@ def build_profile_cmd(
     ] = None,
     name: Annotated[str, typer.Option(help="Profile name recorded in its metadata.")] = "custom",
 ) -> None:
-    """Build a reference profile: per-metric quantiles over passages of human reference prose."""
+    """Build a reference profile: per-metric quantiles over passages of human reference prose.
+
+    Metrics the existing profile in --out records under `metric_references` (their reference is
+    not the corpus: `edit_reward`'s comes from `wqrm fit-weights --edit-reference`) are carried
+    over unchanged rather than recomputed over the corpus."""
     from rich.progress import Progress
 
-    from wqrm.build.profile import build_profile  # deferred: `wqrm --help` stays fast
+    from wqrm.build import profile as builder  # deferred: `wqrm --help` stays fast
+    from wqrm.metrics.registry import specs  # deferred: `wqrm --help` stays fast
+    from wqrm.profile import PROFILE_FILE, Profile  # deferred: `wqrm --help` stays fast
 
     missing = [str(c) for c in corpora if not c.exists()]
     if missing:
         err.print(f"[red]error:[/red] no such corpus file: {', '.join(missing)}")
         raise typer.Exit(1)
     conditions = dict(w.split("=", 1) for w in (where or []))
+    previous = Profile.load(out_dir) if (out_dir / PROFILE_FILE).exists() else None
+    kept = set((previous.meta.get("metric_references") or {}) if previous else ())
     command = "wqrm build-profile " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     with Progress(console=err, disable=not sys.stderr.isatty()) as bar:
         task = bar.add_task("profiling", total=None)
-        prof = build_profile(
+        prof = builder.build_profile(
             corpora,
+            names=[n for n in specs() if n not in kept],
             passage_words=passage_words,
             max_passages_per_file=max_passages_per_file or None,
             seed=seed,
@@ -64,6 +73,10 @@ def build_profile_cmd(
             name=name,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    if previous is not None:
+        for n in builder.carry_metric_references(prof, previous):
+            source = previous.meta["metric_references"][n].get("texts", "")
+            err.print(f"kept {n}'s reference from the previous profile ({source})")
     path = prof.save(out_dir)
     err.print(f"wrote {path}: {len(prof.metrics)} metrics over {prof.meta['n_passages']} passages")
 
