@@ -46,7 +46,7 @@ def metric_baseline(name: str) -> Callable[[str | Analysis], float | None]:
             return value
         if spec.direction == "lower":
             return -value
-        return profile.goodness(name, value, spec.direction, spec.band)
+        return spec.goodness(profile, value)
 
     score.__name__ = f"metric:{name}"
     return score

@@ -1,18 +1,17 @@
-"""Ablations of the learned composite on the development pairs (dev split by item, as fitted).
+"""The learned composite on every development source: LOSO, cross-fit, baselines and ablations.
 
-Rebuilds the training table exactly as `wqrm fit-weights` did (files, source weights, split, l2 and
-cross-fitted S1 all read from the weights JSON), checks that a refit reproduces the shipped α, then
-reports pairwise dev accuracy (ties half) per source for:
+Rebuilds the pair table exactly as `wqrm fit-weights` did (files, source weights, split, human ≻ AI
+pairs and negatives, all read from the weights JSON; the metric cache makes this fast), checks that
+a refit reproduces the shipped α, then reports (accuracy with ties counted half):
 
-* the fitted composite; the composite refitted without each S_i; each S_i alone;
-* uniform weights; shorter-wins (fewer words) and TTR baselines;
-
-plus the length-adversarial subset, the per-metric direction check on the training pairs, and
-Spearman's ρ of the composite (and each component) with `lamp_R_train` dev scores and ArgRewrite
-draft scores.
+* leave-one-source-out accuracy of the chosen setting, next to each source's shorter-wins baseline;
+* the 2-fold cross-fit accuracy of the all-sources fit, and the dev-split accuracy of the shipped α,
+  uniform α, S1 alone, the raw edit reward, shorter-wins and TTR;
+* ablations: the chosen setting refitted without each component (LOSO worst margin and mean);
+* Spearman ρ with lamp_R_train dev scores and ArgRewrite draft grades.
 
     python benchmarks/composite_ablation.py [--weights W.json] [--cache runs/metric_cache.jsonl]
-        [--features-cache runs/features_minilm.npz] [--out benchmarks/results/composite.md]
+        [--out benchmarks/results/composite.md]
 """
 
 from __future__ import annotations
@@ -26,37 +25,40 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
-from wqrm.baselines import uniform_scorer
 from wqrm.components import COMPONENTS
 from wqrm.fit.data import load_scored
 from wqrm.fit.dataset import build_dataset
+from wqrm.fit.evaluate import pair_credit
+from wqrm.fit.loso import FitSetting, crossfit_report, loso_report, source_group
 from wqrm.fit.pairs import prepare_pair_table
-from wqrm.fit.weights import MetricCache, accuracy, collect_metrics, direction_check, fit_weights, text_key
+from wqrm.fit.weights import MetricCache, accuracy, collect_metrics, fit_weights, metric_scorer, text_key
 from wqrm.weights import LearnedWeights, composite_scores, default_weights_path, pair_margins
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
-def _f(x, digits=3):
-    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
+def _f(x) -> str:
+    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.3f}"
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--weights", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=ROOT / "runs" / "metric_cache.jsonl")
-    ap.add_argument("--features-cache", type=Path, default=ROOT / "runs" / "features_minilm.npz")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
 
     wpath = args.weights or default_weights_path()
     shipped = LearnedWeights.load(wpath)
     meta = shipped.meta
+    split = meta["split"]
+    setting = FitSetting(
+        meta["setting"]["l2"], meta["setting"]["group_weights"], tuple(meta["setting"]["components"])
+    )
     pair_files = [DATA / f["file"] for f in meta["pair_files"]]
     scored_files = [DATA / f["file"] for f in meta["scored_files"]]
-    split = meta["split"]
-    split_kw = {"seed": split["seed"], "dev_percent": split["dev_percent"]}
+    hva = DATA / "human_vs_ai" / meta["human_vs_ai"]["file"] if meta.get("human_vs_ai") else None
     table, _ = prepare_pair_table(
         pair_files,
         scored_files,
@@ -64,142 +66,151 @@ def main(argv: list[str] | None = None) -> int:
         split["seed"],
         split["dev_percent"],
         args.cache,
-        meta.get("cross_fit_edit") is not None,
-        args.features_cache,
-    )  # the profile's edit_reward reference was already rewritten by the fit (not redone here)
-    l2 = meta["l2"]
-    train, dev = table.subset(~table.dev), table.subset(table.dev)
-    refit = fit_weights(train.A, train.B, train.weight, l2=l2)
+        human_vs_ai=hva,
+    )
+    groups = np.array([source_group(s) for s in table.source])
+    usable = table.subset(table.fit_ok)
+    ug = groups[table.fit_ok]
+    w = usable.weight * np.array([setting.weight_of(g) for g in ug])
+    refit = fit_weights(usable.A, usable.B, w, l2=setting.l2, components=setting.components)
     max_diff = max(abs(refit.alpha[c] - shipped.alpha()[c]) for c in COMPONENTS)
     lines = [
-        "# Learned composite: ablations on the development pairs",
+        "# Learned composite: every development source",
         "",
-        f"Weights `{shipped.name}` ({wpath.name}); refit from the same cache and settings: "
-        f"max |Δα| = {max_diff:.2e}. Split by item group (seed {split['seed']}, "
-        f"{split['dev_percent']}% dev); S1 of the edit model's own training texts is out-of-fold "
-        f"(5 folds). Accuracy with ties counted half; n = dev pairs where the scorer is defined.",
+        f"Weights `{shipped.name}` ({wpath.name}); refit from the same cache and setting: max |Δα| = "
+        f"{max_diff:.2e}. Setting chosen leave-one-source-out: {json.dumps(setting.as_dict())}. Pairs S1 was "
+        f"trained on are excluded from fitting and scoring α ({int((~table.fit_ok).sum())} pairs). "
+        "Accuracy with ties counted half.",
         "",
-        "α: " + ", ".join(f"{c} {a:.3f}" for c, a in shipped.alpha().items()) + f"; τ = {shipped.tau:.2f}; "
-        f"L2 = {l2:g}; source weights: {json.dumps(meta['source_weights']) or '{}'}",
+        "α: " + ", ".join(f"{c} {a:.3f}" for c, a in shipped.alpha().items()) + f"; τ = {shipped.tau:.2f}",
         "",
+        "## Leave-one-source-out and cross-fit",
+        "",
+        "LOSO: α fitted without the source, scored on it. Cross-fit: α fitted on every source but one half "
+        "(by item group) of this one, scored on that half.",
+        "",
+        "| source | n | LOSO | shorter wins | LOSO − shorter | LOSO length-adv (n) | cross-fit |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
+    loso = loso_report(table, setting)
+    cross = crossfit_report(table, setting)
+    for g, r in loso.items():
+        margin = None if r["accuracy"] is None else r["accuracy"] - r["shorter_wins"]
+        adv = f"{_f(r['length_adversarial_accuracy'])} ({r['n_length_adversarial']})"
+        cf = _f(cross.get(g, {}).get("accuracy"))
+        acc, base = _f(r["accuracy"]), _f(r["shorter_wins"])
+        lines.append(f"| {g} | {r['n']} | {acc} | {base} | {_f(margin)} | {adv} | {cf} |")
+    worst = min(r["accuracy"] - r["shorter_wins"] for r in loso.values())
+    lines += ["", f"Worst LOSO margin over shorter-wins: {worst:+.3f}.", ""]
 
-    # ---- scorers as margins on pairs ------------------------------------------------------------
-    seen = refit.components_seen
-    scorers: dict[str, callable] = {}
-    scorers["composite (fitted)"] = lambda t: pair_margins(t.A, t.B, shipped.alpha())
-    for c in seen:
-        rest = [x for x in seen if x != c]
-        fit_c = fit_weights(train.A, train.B, train.weight, l2=l2, components=rest)
-        scorers[f"composite without {c}"] = lambda t, a=fit_c.alpha: pair_margins(t.A, t.B, a)
-    for c in seen:
-        onehot = {x: float(x == c) for x in COMPONENTS}
-        scorers[f"{c} alone"] = lambda t, a=onehot: pair_margins(t.A, t.B, a)
+    # ---- dev split: scorers -------------------------------------------------------------------
+    dev = table.subset(table.dev & table.fit_ok)
+    dg = groups[table.dev & table.fit_ok]
     uniform = dict.fromkeys(COMPONENTS, 1 / len(COMPONENTS))
-    scorers["uniform weights"] = lambda t: pair_margins(t.A, t.B, uniform)
-    scorers["shorter wins"] = lambda t: (t.n_words[:, 1] - t.n_words[:, 0]).astype(float)
 
     def raw_margin(t, name):
         return np.array(
             [
-                np.nan if b.get(name) is None or w.get(name) is None else b[name] - w[name]
-                for b, w in zip(t.better_metrics, t.worse_metrics, strict=True)
+                np.nan if b.get(name) is None or x.get(name) is None else b[name] - x[name]
+                for b, x in zip(t.better_metrics, t.worse_metrics, strict=True)
             ]
         )
 
-    scorers["edit model alone (raw edit_reward)"] = lambda t: raw_margin(t, "edit_reward")
-    scorers["TTR"] = lambda t: raw_margin(t, "ttr")
-
-    sources = sorted(set(dev.source.tolist()), key=lambda s: (not s.startswith("lamp"), s))
-    lamp = np.array([s.startswith("lamp") for s in dev.source])
-    groups = [("all dev", np.ones(len(dev.source), bool)), ("LAMP (all lamp_*)", lamp)]
-    groups += [(s, dev.source == s) for s in sources]
-    header = "| scorer | " + " | ".join(f"{g} (n={int(m.sum())})" for g, m in groups)
-    n_adv, n_adv_lamp = int(dev.length_adversarial.sum()), int((dev.length_adversarial & lamp).sum())
-    header += f" | length-adv all (n={n_adv}) | length-adv LAMP (n={n_adv_lamp}) |"
-    lines += ["## Dev accuracy by source", "", header, "|" + "---|" * (len(groups) + 3)]
+    scorers = {
+        "composite (shipped α)": lambda t: pair_margins(t.A, t.B, shipped.alpha()),
+        "uniform α": lambda t: pair_margins(t.A, t.B, uniform),
+        "S1 alone": lambda t: pair_margins(t.A, t.B, {c: float(c == "S1") for c in COMPONENTS}),
+        "edit model (raw edit_reward)": lambda t: raw_margin(t, "edit_reward"),
+        "shorter wins": lambda t: (t.n_words[:, 1] - t.n_words[:, 0]).astype(float),
+        "TTR": lambda t: raw_margin(t, "ttr"),
+    }
+    cols = [g for g in [*loso, "negatives"] if (dg == g).any()]
+    lines += [
+        "## Dev split (pairs S1 was not trained on)",
+        "",
+        "| scorer | " + " | ".join(f"{g} (n={int((dg == g).sum())})" for g in cols) + " | LAMP length-adv |",
+        "|---|" + "---:|" * (len(cols) + 1),
+    ]
+    lamp_adv = (dg == "lamp") & dev.length_adversarial
     for name, fn in scorers.items():
         m = fn(dev)
-        cells = [_f(accuracy(m[mask])) for _, mask in groups]
-        adv = dev.length_adversarial
-        cells += [_f(accuracy(m[adv])), _f(accuracy(m[adv & lamp]))]
+        cells = [_f(accuracy(m[dg == g])) for g in cols] + [_f(accuracy(m[lamp_adv]))]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        print(lines[-1], file=sys.stderr)
 
-    # ---- direction check --------------------------------------------------------------------------
-    checks = direction_check(train.better_metrics, train.worse_metrics)
-    lamp_tr = np.array([s.startswith("lamp") for s in train.source])
-    checks_lamp = direction_check(
-        [m for m, k in zip(train.better_metrics, lamp_tr, strict=True) if k],
-        [m for m, k in zip(train.worse_metrics, lamp_tr, strict=True) if k],
-    )
+    # ---- ablations ----------------------------------------------------------------------------
     lines += [
         "",
-        "## Direction check (training pairs)",
+        "## Ablations (chosen setting, LOSO)",
         "",
-        "Share of training pairs where a metric, read in its declared direction, prefers the human-"
-        "preferred text (band metrics: by goodness). `disagrees` = 95% bootstrap interval below 0.5. "
-        "Reported, not flipped.",
-        "",
-        "| metric | component | declared | all: agreement (n) | verdict | LAMP: agreement (n) | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| components | worst LOSO margin | mean LOSO accuracy | " + " | ".join(loso) + " |",
+        "|---|---:|---:|" + "---:|" * len(loso),
     ]
-    for k, v in sorted(checks.items(), key=lambda kv: (kv[1]["component"], kv[0])):
-        lv = checks_lamp[k]
+    variants = [("as shipped", setting.components)]
+    variants += [
+        (f"without {c}", tuple(x for x in setting.components if x != c)) for c in refit.components_seen
+    ]
+    for label, comps in variants:
+        rep = loso_report(table, FitSetting(setting.l2, setting.group_weights, comps))
+        margins = [r["accuracy"] - r["shorter_wins"] for r in rep.values()]
+        accs = [r["accuracy"] for r in rep.values()]
         lines.append(
-            f"| {k} | {v['component']} | {v['declared']} | {_f(v['agreement'])} ({v['n']}) | {v['verdict']} "
-            f"| {_f(lv['agreement'])} ({lv['n']}) | {lv['verdict']} |"
+            f"| {label} | {min(margins):+.3f} | {np.mean(accs):.3f} | "
+            + " | ".join(_f(rep[g]["accuracy"]) for g in loso)
+            + " |"
         )
 
-    # ---- scored paragraphs --------------------------------------------------------------------------
+    # ---- scored texts -------------------------------------------------------------------------
     mc = MetricCache(args.cache)
-    ds = build_dataset(pair_files, scored_files, weights=meta["source_weights"], **split_kw)
-    lamp_dev = ds.scored_dev  # scored rows of dev item groups, grouped exactly as in the fit
+    ds = build_dataset(
+        pair_files,
+        scored_files,
+        weights=meta["source_weights"],
+        seed=split["seed"],
+        dev_percent=split["dev_percent"],
+    )
     drafts = load_scored([DATA / "scored" / "argrewrite_drafts.jsonl"])
-    collect_metrics([s.text for s in [*lamp_dev, *drafts]], mc)
-    train_keys = {text_key(t) for p in train.pairs for t in (p.better, p.worse)}
+    collect_metrics([s.text for s in [*ds.scored_dev, *drafts]], mc)
+    scorer = metric_scorer()
+
+    def comps_of(items):
+        rows = [mc.rows[text_key(s.text)]["metrics"] for s in items]
+        return scorer.component_matrix(rows), np.array([s.score for s in items])
+
+    def rho(x, y):
+        ok = ~np.isnan(x)
+        return (
+            (float(spearmanr(x[ok], y[ok]).statistic), int(ok.sum()))
+            if ok.sum() >= 3
+            else (None, int(ok.sum()))
+        )
+
+    Cl, yl = comps_of(ds.scored_dev)
+    Cd, yd = comps_of(drafts)
+    words = {
+        k: np.array([mc.rows[text_key(s.text)]["n_words"] for s in items], float)
+        for k, items in (("l", ds.scored_dev), ("d", drafts))
+    }
     lines += [
         "",
         "## Spearman ρ with human scores",
         "",
-        "`lamp_R_train` dev: the scored rows of dev item groups (never in a training pair). ArgRewrite "
-        "drafts: every draft; drafts also present in a training pair are counted in brackets.",
-        "",
         "| scorer | lamp_R dev ρ (n) | ArgRewrite drafts ρ (n) |",
         "|---|---|---|",
     ]
-
-    metric_scorer = uniform_scorer()  # profile goodness only; its weights are not used
-
-    def comps(items):
-        rows = [mc.rows[text_key(s.text)]["metrics"] for s in items]
-        return metric_scorer.component_matrix(rows), np.array([s.score for s in items])
-
-    Cl, yl = comps(lamp_dev)
-    Cd, yd = comps(drafts)
-    n_overlap = sum(text_key(s.text) in train_keys for s in drafts)
-    words_l = np.array([mc.rows[text_key(s.text)]["n_words"] for s in lamp_dev], float)
-    words_d = np.array([mc.rows[text_key(s.text)]["n_words"] for s in drafts], float)
-
-    def rho(x, y):
-        ok = ~np.isnan(x)
-        if ok.sum() < 3:
-            return None, int(ok.sum())
-        return float(spearmanr(x[ok], y[ok]).statistic), int(ok.sum())
-
-    rows = [
-        ("composite (fitted)", composite_scores(Cl, shipped.alpha()), composite_scores(Cd, shipped.alpha()))
-    ]
-    rows.append(("uniform weights", composite_scores(Cl, uniform), composite_scores(Cd, uniform)))
-    rows += [(f"{c} alone", Cl[:, i], Cd[:, i]) for i, c in enumerate(COMPONENTS) if c in seen]
-    raw_l = np.array([mc.rows[text_key(s.text)]["metrics"]["edit_reward"] for s in lamp_dev], float)
-    raw_d = np.array([mc.rows[text_key(s.text)]["metrics"]["edit_reward"] for s in drafts], float)
-    rows.append(("edit model alone (raw edit_reward)", raw_l, raw_d))
-    rows.append(("shorter wins", -words_l, -words_d))
-    for name, xl, xd in rows:
+    for name, xl, xd in [
+        (
+            "composite (shipped α)",
+            composite_scores(Cl, shipped.alpha()),
+            composite_scores(Cd, shipped.alpha()),
+        ),
+        ("uniform α", composite_scores(Cl, uniform), composite_scores(Cd, uniform)),
+        ("S1 alone", Cl[:, 0], Cd[:, 0]),
+        ("shorter wins", -words["l"], -words["d"]),
+    ]:
         (rl, nl), (rd, nd) = rho(xl, yl), rho(xd, yd)
-        lines.append(f"| {name} | {_f(rl)} ({nl}) | {_f(rd)} ({nd}; {n_overlap} in training pairs) |")
-
+        lines.append(f"| {name} | {_f(rl)} ({nl}) | {_f(rd)} ({nd}) |")
+    shorter = pair_credit(usable.n_words[:, 1] - usable.n_words[:, 0], np.zeros(len(usable.pairs)))
+    lines += ["", f"Shorter-wins over all fit pairs: {shorter.mean():.3f} (n={len(shorter)})."]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -1,15 +1,16 @@
-"""Edit quality (component S1): the learned edit-reward model and the edit-trace tagger.
+"""Edit quality (component S1): the learned edit model's reward and its edit-trace spans.
 
-Both models are resources (`edit_model`, `edit_tagger`), loaded once per process from the package
-(`wqrm/data/edit/…`) unless `WQRM_EDIT_MODEL` / `WQRM_EDIT_TAGGER` (or `wqrm score --model DIR`)
-point elsewhere. A batch preparer scores every text of a batch with one model call and stores the
-results on each analysis (`Analysis.edit_reward`, `Analysis.edit_spans`); the metric functions
-read them.
+The edit model is a resource (`edit_model`), loaded once per process from the package
+(`wqrm/data/edit/model`) unless `WQRM_EDIT_MODEL` (or `wqrm score --model DIR`) points elsewhere.
+A batch preparer runs it once over every text of a batch — one forward pass gives the reward and
+the spans — and stores the results on each analysis (`Analysis.edit_reward`,
+`Analysis.edit_spans`); the metric functions read them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -18,20 +19,18 @@ from wqrm import resources
 from wqrm.analysis import Analysis
 from wqrm.metrics.registry import MetricUndefined, metric, register_preparer
 
-__all__ = ["edit_flag_rate", "edit_reward", "edit_spans"]
+__all__ = ["edit_flag_rate", "edit_reward", "edit_spans", "shipped_dir"]
 
 
-def shipped_dir(name: str) -> Path:
-    """Directory of a shipped S1 artefact: "reward" (edit model) or "tagger"."""
-    from importlib.resources import files
-
-    return Path(str(files("wqrm") / "data" / "edit" / name))
+def shipped_dir() -> Path:
+    """Directory of the shipped S1 edit model."""
+    return Path(str(files("wqrm") / "data" / "edit" / "model"))
 
 
 def _load_edit_model(source: str | None):
     from wqrm.edit.model import load_reward_model  # torch: loaded with the model, not on import
 
-    path = Path(source) if source else shipped_dir("reward")
+    path = Path(source) if source else shipped_dir()
     if not path.exists():
         raise resources.ResourceMissingError(
             f"wqrm resource 'edit_model': no edit model at {path}. Train one with `wqrm train-edit`, "
@@ -40,62 +39,31 @@ def _load_edit_model(source: str | None):
     return load_reward_model(path)
 
 
-def _load_edit_tagger(source: str | None):
-    from wqrm.edit.tagger import EditTagger  # torch: loaded with the model, not on import
-
-    path = Path(source) if source else shipped_dir("tagger")
-    if not path.exists():
-        raise resources.ResourceMissingError(
-            f"wqrm resource 'edit_tagger': no tagger at {path}. Train one with `wqrm train-tagger`, "
-            "or set WQRM_EDIT_TAGGER."
-        )
-    return EditTagger.load(path)
-
-
 resources.register(
     resources.Resource(
         name="edit_model",
         loader=_load_edit_model,
         env_var="WQRM_EDIT_MODEL",
         licence="trained by wqrm on LAMP (BSD-3-Clause) and other development data; encoder Apache-2.0",
-        install_hint="reinstall wqrm (the default ships in wqrm/data/edit/reward) or `wqrm train-edit`",
-        description="edit-quality reward model (S1)",
+        install_hint="reinstall wqrm (the default ships in wqrm/data/edit/model) or `wqrm train-edit`",
+        description="edit-quality model (S1): reward and edit-trace spans",
         languages=("en",),  # trained on English edits, English encoder
     )
 )
-resources.register(
-    resources.Resource(
-        name="edit_tagger",
-        loader=_load_edit_tagger,
-        env_var="WQRM_EDIT_TAGGER",
-        licence="trained by wqrm on LAMP span annotations and edit diffs; encoder Apache-2.0",
-        install_hint="reinstall wqrm (the default ships in wqrm/data/edit/tagger) or `wqrm train-tagger`",
-        description="edit-trace span tagger (S1)",
-        languages=("en",),
-    )
-)
 
 
-def prepare_rewards(analyses: Sequence[Analysis]) -> None:
+def prepare_edit(analyses: Sequence[Analysis]) -> None:
+    """Run the edit model once over the texts not yet scored: reward and spans per analysis."""
     todo = [a for a in analyses if a.edit_reward is None]
     if not todo:
         return
     model = resources.get("edit_model")
-    for a, r in zip(todo, model.score([a.text for a in todo]), strict=True):
-        a.edit_reward = float(r)
+    for a, o in zip(todo, model.run([a.text for a in todo]), strict=True):
+        a.edit_reward = float(o.reward)
+        a.edit_spans = o.spans
 
 
-def prepare_spans(analyses: Sequence[Analysis]) -> None:
-    todo = [a for a in analyses if a.edit_spans is None]
-    if not todo:
-        return
-    tagger = resources.get("edit_tagger")
-    for a in todo:
-        a.edit_spans = tagger.predict(a.text)
-
-
-register_preparer("edit_model", prepare_rewards)
-register_preparer("edit_tagger", prepare_spans)
+register_preparer("edit_model", prepare_edit)
 
 
 @metric(
@@ -107,18 +75,20 @@ register_preparer("edit_tagger", prepare_spans)
     resources=("spacy", "edit_model"),
 )
 def edit_reward(a: Analysis) -> float:
-    """Pointwise reward of the edit-quality model (trained with −log σ(r(edited) − r(original))).
+    """Pointwise reward of the edit model (trained with −log σ(r(better) − r(worse)) on human edits,
+    expert-vs-AI pairs and systematic negatives).
 
-    Unbounded real; only differences are meaningful. Long texts: mean of the paragraph rewards.
-    For S1 it is mapped to [0, 1] as its percentile among human reference passages.
+    Unbounded real; only differences are meaningful. A text is read in windows of the model's
+    maximum length; its reward is the mean over windows. For S1 it is mapped to [0, 1] as its
+    percentile among the texts editors worked on (the profile's `metric_references`).
     """
-    prepare_rewards([a])  # a no-op when the batch preparer already scored this text
+    prepare_edit([a])  # a no-op when the batch preparer already ran
     return a.edit_reward
 
 
-def edit_spans(a: Analysis) -> list:
-    """Flagged spans of the edit-trace tagger (cached per analysis)."""
-    prepare_spans([a])  # a no-op when the batch preparer already tagged this text
+def edit_spans(a: Analysis) -> list | None:
+    """Flagged spans of the edit model's token head (None when the model has none)."""
+    prepare_edit([a])  # a no-op when the batch preparer already ran
     return a.edit_spans
 
 
@@ -128,13 +98,15 @@ def edit_spans(a: Analysis) -> list:
     direction="lower",
     reference="WQRM edit-trace analyser; LAMP span categories (Chakrabarty et al. 2025)",
     valid_range=(0.0, 1.0),
-    resources=("spacy", "edit_tagger"),
+    resources=("spacy", "edit_model"),
 )
 def edit_flag_rate(a: Analysis) -> float:
     """Share of words inside spans the edit-trace tagger flags: flagged words / words. Range [0, 1]."""
     if not a.words:
         raise MetricUndefined("no words (the text holds only punctuation or symbols)")
     spans = edit_spans(a)
+    if spans is None:
+        raise MetricUndefined("the edit model has no edit-trace tagger (a frozen-encoder model)")
     if not spans:
         return 0.0
     starts = np.array([s.start for s in spans])

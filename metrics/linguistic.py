@@ -507,7 +507,7 @@ GENDER_MIN_MENTIONS = 5
 @metric(
     "gender_balance",
     component="S6",
-    direction="band",
+    direction="higher",
     reference="Muñoz-Ortiz et al. 2024 (gender bias); WQRM guide §2.3.5 (representation balance)",
     valid_range=(0.0, 1.0),
     languages=("en",),  # English gendered pronouns and nouns
@@ -518,6 +518,8 @@ def gender_balance(a: Analysis) -> float:
     m, f = the text's words in `MASCULINE` / `FEMININE` (pronouns he/him/his/himself and
     she/her/hers/herself, plus a small list of gendered nouns and titles). Range [0, 1]: 1 when
     both are mentioned equally, 0 when only one is. Undefined under 5 gendered mentions.
+    Higher is better (the guide's "representation balance"): its goodness is the percentile among
+    reference passages, so perfect balance is at the top of the scale.
     """
     m = sum(w in MASCULINE for w in a.words)
     f = sum(w in FEMININE for w in a.words)

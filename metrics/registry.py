@@ -171,9 +171,25 @@ class MetricSpec:
     valid_range: tuple[float, float]
     resources: tuple[str, ...] = ("spacy",)
     band: tuple[float, float] | None = None
+    best: float | None = None
+    band_include: tuple[float, ...] = ()
     description: str = ""
     takes_context: bool = False
     languages: tuple[str, ...] | None = None  # None: any language wqrm analyses
+
+    def goodness_values(self, profile: Profile, values: np.ndarray) -> np.ndarray:
+        """Raw values → goodness in [0, 1] against `profile`, by this metric's direction, band,
+        best value and band inclusions (NaN stays NaN)."""
+        return profile.goodness_values(
+            self.name, values, self.direction, self.band, best=self.best, band_include=self.band_include
+        )
+
+    def goodness(self, profile: Profile, value: float | None) -> float | None:
+        """`goodness_values` of one value (None stays None)."""
+        if value is None:
+            return None
+        g = float(self.goodness_values(profile, np.array([value], dtype=np.float64))[0])
+        return None if np.isnan(g) else g
 
     @property
     def needs_models(self) -> bool:
@@ -241,6 +257,8 @@ def metric(
     valid_range: tuple[float, float],
     resources: tuple[str, ...] = ("spacy",),
     band: tuple[float, float] | None = None,
+    best: float | None = None,
+    band_include: tuple[float, ...] = (),
     languages: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register a metric function under `name` with its metadata.
@@ -269,6 +287,8 @@ def metric(
             valid_range=valid_range,
             resources=tuple(resources),
             band=band,
+            best=best,
+            band_include=tuple(band_include),
             description=doc.split("\n\n")[0].replace("\n", " "),
             takes_context="ctx" in inspect.signature(func).parameters,
             languages=tuple(languages) if languages is not None else None,
@@ -402,6 +422,8 @@ def catalogue():
             "component": s.component or "-",
             "direction": s.direction,
             "band": s.band,
+            "best": s.best,
+            "band_include": s.band_include or None,
             "valid_range": s.valid_range,
             "resources": ",".join(s.resources),
             "languages": ",".join(_spec_languages(s)),

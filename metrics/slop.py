@@ -25,6 +25,7 @@ __all__ = [
     "sentence_perplexities",
     "slop_pattern_matches",
     "slop_pattern_rate",
+    "slop_spans",
 ]
 
 NNS_ORDERS = (2, 3, 4, 5)
@@ -111,8 +112,13 @@ def generic_phrase_matches(a: Analysis) -> list[dict[str, Any]]:
     """The generic phrases found in the text: {start, end (character offsets), phrase, weight}.
 
     Leftmost-longest, non-overlapping matches of the corpus resources' phrase database inside
-    clause segments (`wqrm.corpus.clause_segments`: words between punctuation marks).
+    clause segments (`wqrm.words.clause_segments`: words between punctuation marks). Cached on
+    the analysis.
     """
+    return a.cached("generic_phrase_matches", lambda: _generic_phrase_matches(a))
+
+
+def _generic_phrase_matches(a: Analysis) -> list[dict[str, Any]]:
     db = resources.get("corpus").phrases
     seg_tokens = _segment_tokens(a)
     out = []
@@ -138,6 +144,7 @@ def generic_phrase_matches(a: Analysis) -> list[dict[str, Any]]:
     reference="WQRM guide §2.3.5 (GPP); phrases by weighted log-odds (Monroe et al. 2008) + LAMP edits",
     valid_range=(0.0, float("inf")),
     resources=("spacy", "corpus"),
+    best=0.0,
 )
 def gpp(a: Analysis) -> float:
     """Generic phrase penalty: weighted generic-phrase matches per 100 words.
@@ -385,6 +392,7 @@ def slop_pattern_matches(a: Analysis) -> list[dict[str, Any]]:
     direction="lower",
     reference="WQRM guide §3.2.3 (repetitive template constructions); spaCy Matcher patterns",
     valid_range=(0.0, float("inf")),
+    best=0.0,
     languages=("en",),  # English template constructions
 )
 def slop_pattern_rate(a: Analysis) -> float:
@@ -396,4 +404,31 @@ def slop_pattern_rate(a: Analysis) -> float:
     n = len(a.words)
     if n == 0:
         raise MetricUndefined("no words (the text holds only punctuation or symbols)")
-    return 100.0 * len(slop_pattern_matches(a)) / n
+    return 100.0 * len(a.cached("slop_pattern_matches", lambda: slop_pattern_matches(a))) / n
+
+
+def slop_spans(a: Analysis) -> list[dict[str, Any]]:
+    """The readable evidence of S3 as spans: every matched generic phrase ("Generic phrase") and
+    template construction ("Template: <pattern>"), {start, end, label, probability: 1.0,
+    source: "phrases"}, in text order. The probability is 1: these are matches, not predictions."""
+    spans = [
+        {
+            "start": m["start"],
+            "end": m["end"],
+            "label": "Generic phrase",
+            "probability": 1.0,
+            "source": "phrases",
+        }
+        for m in generic_phrase_matches(a)
+    ]
+    spans += [
+        {
+            "start": m["start"],
+            "end": m["end"],
+            "label": f"Template: {m['pattern']}",
+            "probability": 1.0,
+            "source": "phrases",
+        }
+        for m in a.cached("slop_pattern_matches", lambda: slop_pattern_matches(a))
+    ]
+    return sorted(spans, key=lambda s: (s["start"], s["end"]))

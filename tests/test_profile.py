@@ -15,8 +15,7 @@ from wqrm.profile import (
 
 def goodness(profile, name, value):
     """`Profile.goodness` with the metric's registered direction and band (what the scorer passes)."""
-    spec = get_spec(name)
-    return profile.goodness(name, value, spec.direction, spec.band)
+    return get_spec(name).goodness(profile, value)
 
 
 LEVEL_QUANTILES = tuple(100 * level for level in QUANTILE_LEVELS)  # q_p = 100·p: 1, 5, …, 99
@@ -136,6 +135,37 @@ def test_shipped_default_profile():
         mq = prof.metrics[name]
         assert mq.n >= 1000, name
         assert list(mq.quantiles) == sorted(mq.quantiles), name
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("gender_balance", 1.0, 0.99),  # perfect balance: the top of the scale (was 0.00 as a band)
+        ("ne_count", 0.0, 1.0),  # a text without named entities is not at fault
+        ("gpp", 0.0, 1.0),  # no generic phrase: the top of the scale
+        ("slop_pattern_rate", 0.0, 1.0),
+    ],
+)
+def test_goodness_mappings_a_writer_agrees_with(name, value, expected):
+    from wqrm.profile import default_profile
+
+    assert goodness(default_profile(), name, value) >= expected
+
+
+def test_more_generic_phrases_is_never_better():
+    from wqrm.profile import default_profile
+
+    g = [goodness(default_profile(), "gpp", v) for v in (0.0, 0.5, 1.0, 2.0, 5.0, 20.0)]
+    assert g == sorted(g, reverse=True) and g[0] == 1.0 and g[-1] < 0.1
+
+
+def test_band_include_widens_the_reference_band(profile):
+    from wqrm.metrics.registry import MetricSpec
+
+    spec = MetricSpec("cbq", lambda a: 0.0, None, "band", "test", (0, 1000), band_include=(0.0,))
+    # the reference band [25, 75] is widened to [0, 75]: 10 is good now, 87 still is not
+    assert spec.goodness(profile, 10.0) == 1.0
+    assert spec.goodness(profile, 87.0) == pytest.approx(1 - 12 / 24)
 
 
 def test_rebuilding_a_profile_keeps_references_that_are_not_the_corpus():

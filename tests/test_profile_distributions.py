@@ -16,8 +16,7 @@ from wqrm.profile import QUANTILE_LEVELS, Profile
 
 def goodness(profile, name, value):
     """`Profile.goodness` with the metric's registered direction and band (what the scorer passes)."""
-    spec = get_spec(name)
-    return profile.goodness(name, value, spec.direction, spec.band)
+    return get_spec(name).goodness(profile, value)
 
 
 REFERENCE = ["sld_kl", "ttr_consistency", "dep_label_js", "pos_js", "emotion_js"]

@@ -316,3 +316,24 @@ def test_parse_does_not_depend_on_the_batch(ru_nlp):
     alone = wqrm.analyze(text, lang="ru")
     batched = wqrm.analyze_batch([others[0], text, others[1]], lang="ru")[1]
     assert parse(alone) == parse(batched)
+
+
+def test_degeneracy_floor_reads_a_russian_text_against_russian_words(ru_nlp):
+    """The floor's common-word rule uses the text's own language: Russian prose passes it (against
+    the English list almost none of its words are common), Russian pseudo-words fail it."""
+    from wqrm.substance import _zipf, check_substance
+
+    text = (
+        "Говорили, что на набережной появилось новое лицо: дама с собачкой. Гуров, проживший в "
+        "Ялте две недели, тоже стал интересоваться новыми лицами. Он видел, как по набережной "
+        "прошла молодая дама, а за нею бежал белый шпиц."
+    )
+    a = wqrm.analyze(text, lang="ru")
+    s = check_substance(a)
+    assert not s.degenerate and s.english > 0.8
+    alpha = [w for w in a.words if w.isalpha()]
+    assert sum(_zipf("en")(w) >= 3 for w in alpha) / len(alpha) < 0.1  # the English list would fail it
+    nonsense = "Крамбула шмырдят вождокло прасту, и бызмурки тлендят повсюдно."
+    words = nonsense + " Зурбаны кламдяют фрысто, а шмалки гудрятся в плявке. Трынды блумкают."
+    bad = check_substance(wqrm.analyze(words, lang="ru"))
+    assert "english" in bad.failed and "common Russian words" in bad.failed["english"]

@@ -64,7 +64,9 @@ def test_scores_independent_of_batch_composition(scorer):
     in_batch = scorer.score_batch(["Filler text one. Filler two.", STORY, "More filler here."])[1]
     assert in_batch.score == pytest.approx(alone.score, abs=1e-6)
     for name, value in alone.metrics.items():
-        assert in_batch.metrics[name] == pytest.approx(value, abs=1e-6), name
+        # float32 encoders: padding in a batch moves the last bits; edit_reward's scale is ~10
+        expected = value if value is None else pytest.approx(value, rel=1e-6, abs=1e-6)
+        assert in_batch.metrics[name] == expected, name
 
 
 def test_failed_result_shape():
@@ -121,7 +123,7 @@ def test_goodness_values_equal_scalar_goodness():
     for name in ("ttr", "gpp", "edit_reward", "cbq", "sc", "pva", "formality_gap"):
         values = np.array([-50.0, -1.0, 0.0, 0.3, 0.8, 5.0, 120.0, np.nan])
         spec = get_spec(name)
-        vec = profile.goodness_values(name, values, spec.direction, spec.band)
+        vec = spec.goodness_values(profile, values)
         for v, g in zip(values, vec, strict=True):
-            scalar = profile.goodness(name, None if np.isnan(v) else float(v), spec.direction, spec.band)
+            scalar = spec.goodness(profile, None if np.isnan(v) else float(v))
             assert (scalar is None and np.isnan(g)) or scalar == g

@@ -152,13 +152,21 @@ class Profile:
     # ---- goodness ---------------------------------------------------------------------------
 
     def goodness(
-        self, name: str, value: float | None, direction: Direction, band: tuple[float, float] | None = None
+        self,
+        name: str,
+        value: float | None,
+        direction: Direction,
+        band: tuple[float, float] | None = None,
+        *,
+        best: float | None = None,
+        band_include: tuple[float, ...] = (),
     ) -> float | None:
         """Map metric `name`'s raw value to [0, 1] by its `direction` (module docstring); `band`
         is the metric's registry band, the fallback where the profile does not hold the metric."""
         if value is None:
             return None
-        g = float(self.goodness_values(name, np.array([value], dtype=np.float64), direction, band)[0])
+        v = np.array([value], dtype=np.float64)
+        g = float(self.goodness_values(name, v, direction, band, best=best, band_include=band_include)[0])
         return None if np.isnan(g) else g
 
     def goodness_values(
@@ -167,16 +175,23 @@ class Profile:
         values: np.ndarray,
         direction: Direction,
         band: tuple[float, float] | None = None,
+        *,
+        best: float | None = None,
+        band_include: tuple[float, ...] = (),
     ) -> np.ndarray:
         """`goodness` over an array of raw values of metric `name` (NaN = undefined → NaN).
 
-        The caller passes the metric's `direction` and registry `band` (`MetricSpec.direction`,
-        `MetricSpec.band`): the profile holds numbers, the registry holds what they mean."""
+        The caller passes what the metric's values mean (`MetricSpec.goodness_values` does):
+        its `direction` and registry `band`; `best`, a value that is ideal in itself (0 generic
+        phrases: goodness 1 at and beyond it, whatever share of the reference reaches it); and
+        `band_include`, values a `band` metric's good band always contains (0 named entities is
+        not a fault: the reference band is widened to include it)."""
         v = np.asarray(values, dtype=np.float64)
         mq = self.metrics.get(name)
         if direction == "band":
             if mq is not None and mq.n > 0:
-                return band_goodness(v, mq.at(0.25), mq.at(0.75), mq.at(0.01), mq.at(0.99))
+                lo, hi = min((mq.at(0.25), *band_include)), max((mq.at(0.75), *band_include))
+                return band_goodness(v, lo, hi, min(mq.at(0.01), lo), max(mq.at(0.99), hi))
             if band is not None:
                 lo, hi = band
                 return band_goodness(v, lo, hi, lo - (hi - lo), hi + (hi - lo))
@@ -191,7 +206,11 @@ class Profile:
             g = ramp if direction == "higher" else 1.0 - ramp
             return np.where(np.isnan(v), np.nan, g)
         p = mq.percentile(v)
-        return p if direction == "higher" else 1.0 - p
+        g = p if direction == "higher" else 1.0 - p
+        if best is not None:
+            ideal = v >= best if direction == "higher" else v <= best
+            g = np.where(ideal, 1.0, g)
+        return g
 
     # ---- io ---------------------------------------------------------------------------------
 

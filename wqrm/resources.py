@@ -66,7 +66,7 @@ _OVERRIDES: dict[str, str] = {}
 _LOCK = threading.RLock()
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """No weight-loading progress bars or load reports from transformers on stderr."""
     from transformers.utils import logging as hf_logging
 
@@ -193,7 +193,7 @@ def minilm_path() -> Path:
 def _load_sentence_encoder(source: str | None):
     from sentence_transformers import SentenceTransformer
 
-    _quiet_transformers()
+    quiet_transformers()
 
     path = Path(source) if source else minilm_path()
     if not path.exists():
@@ -397,7 +397,7 @@ BERTSCORE_LAYERS = 6
 def _load_bertscore(source: str | None):
     from bert_score import BERTScorer
 
-    _quiet_transformers()
+    quiet_transformers()
     path = Path(source) if source else minilm_path()
     if not path.exists():
         raise ResourceMissingError(
@@ -500,7 +500,7 @@ def _load_causal_lm(source: str | None):
         raise ResourceMissingError(f"wqrm resource 'causal_lm': {path} is not a local model directory.")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    _quiet_transformers()
+    quiet_transformers()
     tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
     model = AutoModelForCausalLM.from_pretrained(
         str(path), local_files_only=True, trust_remote_code=False, use_safetensors=True

@@ -7,10 +7,13 @@ record for input it refuses before anything heavy is loaded. `wqrm.scoring` re-e
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wqrm import __version__
 from wqrm.components import COMPONENT_NAMES
+
+if TYPE_CHECKING:  # the annotation only: wqrm.substance imports the analysis (spaCy)
+    from wqrm.substance import Substance
 
 __all__ = ["ScoreBatch", "ScoreResult"]
 
@@ -26,6 +29,9 @@ class ScoreResult:
     reasons: dict[str, str] = field(default_factory=dict)
     component_reasons: dict[str, str] = field(default_factory=dict)
     goodness: dict[str, float | None] = field(default_factory=dict)
+    contributions: dict[str, float] = field(default_factory=dict)  # α_i S_i / Σ α_used: sums to the composite
+    substance: Substance | None = None  # the degeneracy floor's measurements (None: not scored)
+    uncapped_score: float | None = None  # the composite before the floor (= score unless degenerate)
     spans: list[dict[str, Any]] = field(default_factory=list)
     weights: str | None = None  # the name of the weights that made `score` (None: no score)
     error: str | None = None
@@ -47,6 +53,10 @@ class ScoreResult:
             "metrics": self.metrics,
             "used_components": self.used_components,
             "reasons": {**self.component_reasons, **self.reasons},
+            "goodness": self.goodness,
+            "contributions": self.contributions,
+            "substance": None if self.substance is None else self.substance.as_dict(),
+            "uncapped_score": self.uncapped_score,
             "spans": self.spans,
             "weights": self.weights,
             "version": __version__,
@@ -70,7 +80,8 @@ class ScoreBatch(list):
     """A list of `ScoreResult`s, one per input text, in input order."""
 
     def to_frame(self):
-        """A pandas DataFrame: score, S1..S8, every metric, and the error column."""
+        """A pandas DataFrame: score, the uncapped composite, S1..S8, every metric, and the error
+        column (`uncapped_score` differs from `score` only for a degenerate text)."""
         import pandas as pd
 
         rows = []
@@ -79,6 +90,7 @@ class ScoreBatch(list):
                 "id": r.id,
                 "lang": r.lang,
                 "score": r.score,
+                "uncapped_score": r.uncapped_score,
                 **r.components,
                 **r.metrics,
                 "error": r.error,

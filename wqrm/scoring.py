@@ -17,6 +17,7 @@ components it has; `reasons` says which are missing and why.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -30,10 +31,20 @@ from wqrm import ddpo
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
 from wqrm.lang import LANGUAGE_NAMES, UnsupportedLanguageError, detect
-from wqrm.metrics.registry import MetricContext, MetricValues, compute_analysis, prepare, specs
+from wqrm.metrics.registry import (
+    MetricContext,
+    MetricValues,
+    compute_analysis,
+    language_gap,
+    prepare,
+    specs,
+)
+from wqrm.metrics.slop import slop_spans
 from wqrm.persona import resolve as resolve_persona
 from wqrm.profile import Profile
+from wqrm.resources import ResourceMissingError
 from wqrm.result import ScoreBatch, ScoreResult
+from wqrm.substance import SubstanceRules, check_substance
 from wqrm.tasks import TASKS
 from wqrm.textio import InvalidTextError, validate_text
 from wqrm.weights import LearnedWeights, UniformWeights, load_weights
@@ -49,7 +60,9 @@ class Scorer:
     `profile` maps metric values to goodness (default: the shipped profile); it serves the texts
     of its own language (`Profile.lang`), and texts in another language use that language's
     shipped profile. `weights` combine components (default: the shipped learned weights;
-    `UniformWeights()` for α_i = 1/8); `metric_names` restricts the metrics.
+    `UniformWeights()` for α_i = 1/8); `metric_names` restricts the metrics; `substance_rules` are
+    the degeneracy floor's thresholds (`wqrm.substance`): a degenerate text's score is capped below
+    0.1, with the reason in `reasons["score"]`.
     """
 
     def __init__(
@@ -57,6 +70,7 @@ class Scorer:
         profile: Profile | None = None,
         weights: UniformWeights | LearnedWeights | None = None,
         metric_names: Sequence[str] | None = None,
+        substance_rules: SubstanceRules | None = None,
     ):
         self.profile = profile or Profile.default()
         self._profiles: dict[str, Profile] = {self.profile.lang: self.profile}
@@ -64,6 +78,7 @@ class Scorer:
         self.metric_names = list(metric_names) if metric_names is not None else list(specs())
         self._specs = specs()
         self._personas: dict[str, Any] = {}  # persona directory -> built persona
+        self.substance_rules = substance_rules or SubstanceRules()
 
     # ---- components ---------------------------------------------------------------------------
 
@@ -110,8 +125,7 @@ class Scorer:
         ).reshape(len(metric_rows), len(names))
         G = np.empty_like(V)
         for j, n in enumerate(names):
-            spec = self._specs[n]
-            G[:, j] = profile.goodness_values(n, V[:, j], spec.direction, spec.band)
+            G[:, j] = self._specs[n].goodness_values(profile, V[:, j])
         return names, G
 
     def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
@@ -149,12 +163,18 @@ class Scorer:
         return f"{component}: every metric is undefined for this text ({', '.join(computed)})"
 
     def composite(self, comps: dict[str, float | None]) -> tuple[float | None, list[str]]:
+        """Σ α_i S_i / Σ α_i over the available components, and which ones were used."""
+        contributions = self.contributions(comps)
+        if not contributions:
+            return None, []
+        return float(sum(contributions.values())), list(contributions)
+
+    def contributions(self, comps: dict[str, float | None]) -> dict[str, float]:
+        """Each used component's part of the composite: α_i S_i / Σ_{j used} α_j (they sum to it)."""
         alpha = self.weights.alpha()
         used = [c for c, v in comps.items() if v is not None and alpha.get(c, 0.0) > 0]
-        if not used:
-            return None, []
         total = sum(alpha[c] for c in used)
-        return float(sum(alpha[c] * comps[c] for c in used) / total), used
+        return {c: float(alpha[c] * comps[c] / total) for c in used}
 
     # ---- scoring ------------------------------------------------------------------------------
 
@@ -231,21 +251,42 @@ class Scorer:
 
     def _assemble(self, a: Analysis, mv: MetricValues, id: Any = None) -> ScoreResult:
         goodness, comps, comp_reasons = self.components(mv, a.lang, mv.reasons)
-        score, used = self.composite(comps)
+        contributions = self.contributions(comps)
+        composite = float(sum(contributions.values())) if contributions else None
+        substance = check_substance(a, self.substance_rules)
+        score = composite
+        reasons = dict(mv.reasons)
+        if substance.cap is not None:
+            score = substance.cap if composite is None else min(composite, substance.cap)
+            why = "; ".join(substance.failed.values())
+            reasons["score"] = f"degenerate text ({why}): score capped at {substance.cap:.4f}"
         return ScoreResult(
             score=score,
             components=comps,
             metrics=dict(mv),
-            used_components=used,
-            reasons=dict(mv.reasons),
+            used_components=list(contributions),
+            reasons=reasons,
             component_reasons=comp_reasons,
             goodness=goodness,
-            spans=[sp.as_dict() for sp in a.edit_spans or []],
+            contributions=contributions,
+            substance=substance,
+            uncapped_score=composite,
+            spans=self._spans(a),
             weights=self.weights.name,
             id=id,
             n_words=len(a.words),
             lang=a.lang,
         )
+
+    def _spans(self, a: Analysis) -> list[dict[str, Any]]:
+        """Evidence a writer can act on, in text order: the edit tagger's flagged spans
+        (`source: "tagger"`) and S3's matched generic phrases and templates (`source: "phrases"`)."""
+        spans = [{**sp.as_dict(), "source": "tagger"} for sp in a.edit_spans or []]
+        phrase_metrics = [n for n in ("gpp", "slop_pattern_rate") if n in self.metric_names]
+        if any(language_gap(self._specs[n], a.lang) is None for n in phrase_metrics):
+            with contextlib.suppress(ResourceMissingError):  # no corpus: the metrics give the reason
+                spans += slop_spans(a)
+        return sorted(spans, key=lambda s: (s["start"], s["end"]))
 
     def score(
         self,

@@ -78,7 +78,11 @@ def test_bad_arguments_and_files_are_refused_before_anything_loads(tmp_path):
             None,
         ),
         "train-edit missing": (["train-edit", "--pairs", "no.jsonl", "--out", "m"], 2, "no such file"),
-        "train-tagger missing": (["train-tagger", "--spans", "no.jsonl", "--out", "t"], 2, "no such file"),
+        "train-edit missing spans": (
+            ["train-edit", "--pairs", "pairs.jsonl", "--spans", "no.jsonl", "--out", "m"],
+            2,
+            "no such file",
+        ),
         "build-profile missing": (["build-profile", "no.txt", "--out", "p"], 2, "no such corpus file"),
         "build-profile bad where": (
             ["build-profile", "ok.txt", "--out", "p", "--where", "x"],

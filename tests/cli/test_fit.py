@@ -42,13 +42,22 @@ def _pairs_file(tmp_path):
     return path
 
 
+def _fake_edit_model(tmp_path):
+    """A training record saying the S1 model was trained on none of the toy pairs."""
+    d = tmp_path / "s1"
+    d.mkdir()
+    (d / "training.json").write_text(json.dumps({"data": {"train_pairs": {"other": 10}}, "dev_ids": []}))
+    return d
+
+
 def test_fit_weights_end_to_end_is_deterministic(tmp_path):
     pairs = _pairs_file(tmp_path)
     cache = tmp_path / "cache.jsonl"
     args = ["fit-weights", "--pairs", str(pairs), "--cache", str(cache), "--dev-percent", "34"]
+    args += ["--select", "fixed", "--edit-model", str(_fake_edit_model(tmp_path))]
     first = runner.invoke(app, [*args, "--out", str(tmp_path / "w1.json")])
     assert first.exit_code == 0, first.output
-    assert len(MetricCache(cache).rows) == 12  # every distinct text once
+    assert len(MetricCache(cache).rows) == 12 + 6  # every distinct text once, + one negative per edit
     second = runner.invoke(app, [*args, "--out", str(tmp_path / "w2.json")])
     assert second.exit_code == 0, second.output
     w1 = json.loads((tmp_path / "w1.json").read_text())
@@ -58,10 +67,9 @@ def test_fit_weights_end_to_end_is_deterministic(tmp_path):
     assert w1["alpha"] == w2["alpha"] and w1["tau"] == w2["tau"]
     assert w1["command"].startswith("wqrm fit-weights")
     assert w1["pair_files"][0]["file"] == "edit_pairs/toy.jsonl" and len(w1["pair_files"][0]["sha256"]) == 64
-    n_train, n_dev = sum(w1["counts"]["train"].values()), sum(w1["counts"]["dev"].values())
-    assert n_train + n_dev == 6
-    # the cross-fit covers only the edit model's own training sources: none here
-    assert w1["cross_fit_edit"]["texts"] == 0
+    assert w1["counts"]["fit_pairs"] == {"toy": 6, "negatives": 6}
+    assert w1["counts"]["excluded_s1_training_pairs"] == 0
+    assert w1["setting"]["l2"] == 0.01 and w1["selection"] == "fixed"
     assert set(w1["fit"]["components_seen"]) >= {"S1", "S3", "S4", "S7"}
 
 

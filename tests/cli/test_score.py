@@ -41,6 +41,24 @@ def test_score_json_contract():
     assert all(v is None or isinstance(v, float) for v in d["metrics"].values())
     assert d["used_components"] and d["version"] == __version__
     assert d["weights"] == LearnedWeights.load(default_weights_path()).name  # the shipped learned weights
+    # what pulled the score: per-metric goodness and each component's part (they sum to the score)
+    assert set(d["goodness"]) <= set(d["metrics"]) and all(
+        0 <= g <= 1 for g in d["goodness"].values() if g is not None
+    )
+    assert set(d["contributions"]) == set(d["used_components"])
+    assert abs(sum(d["contributions"].values()) - d["score"]) < 1e-9
+    assert d["substance"]["failed"] == {} and d["uncapped_score"] == d["score"]
+    assert all({"start", "end", "label", "probability", "source"} <= set(s) for s in d["spans"])
+
+
+def test_score_of_a_degenerate_text_is_a_low_number_with_a_reason(tmp_path):
+    f = tmp_path / "short.txt"
+    f.write_text("ok fine.", encoding="utf-8")
+    result = runner.invoke(app, ["score", "--json", str(f)])
+    assert result.exit_code == 0, result.output
+    d = json.loads(result.stdout)
+    assert abs(d["score"] - 0.1 * 2 / 20) < 1e-12 and "degenerate text" in d["reasons"]["score"]
+    assert d["uncapped_score"] > d["score"]
 
 
 def test_score_table_for_people():

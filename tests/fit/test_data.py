@@ -166,3 +166,39 @@ def test_unusable_pair_rows_are_named_or_raise(tmp_path):
     g = tmp_path / "q.jsonl"
     g.write_text("\n".join([rows[0], rows[3], rows[4]]) + "\n", encoding="utf-8")
     assert len(load_pairs([g])) == 1
+
+
+def test_human_vs_ai_pairs_strip_the_shared_prompt(tmp_path):
+    from wqrm.fit.data import load_human_vs_ai_pairs
+
+    prompt = "Write about a storm. "
+
+    def row(id, label, text, **kw):
+        return {"id": id, "label": label, "domain": kw.pop("domain", "creative_writing"), "text": text, **kw}
+
+    cut = {"shared_prefix_chars": len(prompt)}
+    rows = [
+        row("h1", "human", prompt + "The roof lifted.", meta={"group": "g1"}),
+        row(
+            "a1",
+            "ai",
+            prompt + "The storm was a tapestry.",
+            model="gpt-4",
+            meta={"paired_human_id": "h1", **cut},
+        ),
+        row("a2", "ai", prompt + "Storm storm.", model="gpt2-xl", meta={"paired_human_id": "h1", **cut}),
+        row("a3", "ai", "Other.", domain="news", model="gpt-4", meta={"paired_human_id": "hx"}),
+    ]
+    path = tmp_path / "hva.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pairs = load_human_vs_ai_pairs(path, max_pairs=1)
+    assert len(pairs) == 1  # the instruction-era row first
+    p = pairs[0]
+    assert (p.better, p.worse, p.source, p.id, p.group) == (
+        "The roof lifted.",
+        "The storm was a tapestry.",
+        "human_vs_ai",
+        "a1",
+        "hva:g1",
+    )
+    assert len(load_human_vs_ai_pairs(path)) == 2

@@ -1,9 +1,11 @@
+"""Tagger training helpers (wqrm.fit.tagger): edit-diff spans, token labels, AUC, the threshold."""
+
 import numpy as np
 import pytest
-import torch
+from sklearn.metrics import roc_auc_score
 
-from wqrm.edit.tagger import EDITED, EditTagger, Span
-from wqrm.fit.tagger import TaggedText, dev_scores, diff_spans, featurise, fit_tagger, token_prf
+from wqrm.edit.tagger import EDITED, Span
+from wqrm.fit.tagger import choose_threshold, diff_spans, token_auc, token_labels, token_prf
 
 
 def test_diff_spans_golden():
@@ -28,47 +30,27 @@ def test_token_prf_golden():
 
 def test_token_labels_from_char_spans():
     offsets = np.array([[-1, -1], [0, 3], [4, 7], [8, 12], [-1, -1]])
-    flag, cat = EditTagger.token_labels(offsets, [Span(4, 12, "Cliche")], ["Cliche", "Purple Prose"])
-    assert flag.tolist() == [-1, 0, 1, 1, -1] and cat.tolist() == [-1, -1, 0, 0, -1]
+    labels = token_labels(offsets, [Span(4, 12, "Purple Prose")], ["Cliche", "Purple Prose"])
+    assert labels.tolist() == [-100, 0, 2, 2, -100]
+    unknown = token_labels(offsets, [Span(0, 3, "Other")], ["Cliche"])
+    assert unknown.tolist() == [-100, 1, 0, 0, -100]  # an unknown label counts as the first
 
 
-@pytest.fixture(scope="module")
-def tiny_tagger(tiny_deberta_dir):
-    from transformers import AutoModel, AutoTokenizer
-
-    encoder = AutoModel.from_pretrained(str(tiny_deberta_dir))
-    tokenizer = AutoTokenizer.from_pretrained(str(tiny_deberta_dir))
-    torch.manual_seed(0)
-    head = torch.nn.Linear(encoder.config.hidden_size, 2)
-    return EditTagger(encoder, tokenizer, head, ["Cliche"], {"base": str(tiny_deberta_dir), "max_length": 16})
+@pytest.mark.parametrize("seed", range(5))
+def test_token_auc_equals_sklearn(seed):
+    rng = np.random.default_rng(seed)
+    gold = rng.random(200) < 0.3
+    flag = np.round(rng.random(200) + gold * 0.3, 1)  # rounded: ties count half in both
+    assert token_auc(flag, gold) == pytest.approx(roc_auc_score(gold, flag), abs=1e-12)
+    assert token_auc(flag, np.zeros(200, dtype=bool)) is None
 
 
-def test_windows_cover_every_character_once(tiny_tagger):
-    text = "the rain fell on the quiet town and the river rose\n\nshe wrote a short letter to her brother"
-    seen = []
-    for _inputs, offsets in tiny_tagger.windows(text):
-        seen.extend(tuple(o) for o in offsets if o[0] >= 0)
-    assert len(seen) == len(set(seen))  # no token predicted twice
-    covered = np.zeros(len(text), dtype=bool)
-    for a, b in seen:
-        assert not covered[a:b].any()  # windows do not overlap
-        covered[a:b] = True
-    assert all(covered[i] for i, ch in enumerate(text) if not ch.isspace())  # every character is tagged
-
-
-def test_tagger_learns_and_roundtrips(tiny_tagger, tmp_path):
-    texts = [
-        "the old man mended the very net",
-        "she wrote a very short letter",
-        "the very rain fell on the town",
-    ]
-    items = [TaggedText(t, [Span(t.index("very"), t.index("very") + 4, "Cliche")]) for t in texts]
-    feats = featurise(tiny_tagger, items)
-    fit_tagger(tiny_tagger, feats, feats, epochs=60, seed=0)
-    p, g = dev_scores(tiny_tagger, feats)
-    assert token_prf(p >= tiny_tagger.threshold, g)["f1"] > 0.6
-    spans = tiny_tagger.predict("the old man mended the very net")
-    assert all(0 <= s.start < s.end <= 31 and 0 <= s.probability <= 1 for s in spans)
-    tiny_tagger.save(tmp_path / "tagger")
-    again = EditTagger.load(tmp_path / "tagger", tiny_tagger.encoder, tiny_tagger.tokenizer)
-    assert again.predict(texts[0]) == tiny_tagger.predict(texts[0])
+def test_threshold_is_the_lowest_reaching_the_precision():
+    flag = np.array([0.9, 0.8, 0.7, 0.6, 0.3, 0.2])
+    gold = np.array([1, 1, 0, 1, 0, 0], dtype=bool)
+    thr, prf = choose_threshold(flag, gold, min_precision=0.75)
+    # at 0.6 precision is 3/4 (0.9, 0.8, 0.6 right; 0.7 wrong); below it 0.3 joins and it drops
+    assert thr == pytest.approx(0.325) and prf["precision"] == pytest.approx(0.75)
+    assert prf["recall"] == 1.0
+    thr_hi, prf_hi = choose_threshold(flag, gold, min_precision=1.0)
+    assert prf_hi["precision"] == 1.0 and thr_hi == pytest.approx(0.725)

@@ -119,7 +119,7 @@ def test_shipped_weights_use_the_edit_models_split():
     from wqrm.metrics.edit import shipped_dir
 
     weights = json.loads(default_weights_path().read_text())
-    edit = json.loads((shipped_dir("reward") / "training.json").read_text())
+    edit = json.loads((shipped_dir() / "training.json").read_text())
     assert set(edit["dev_ids"]) <= set(weights["dev_ids"])
     assert weights["split"] == {"by": "item group", "seed": edit["config"]["seed"], "dev_percent": 20}
     assert sum(weights["counts"]["dev"].values()) == len(weights["dev_ids"])

@@ -5,6 +5,7 @@ import wqrm
 from wqrm.edit.tagger import Span
 from wqrm.metrics import compute
 from wqrm.metrics.edit import edit_flag_rate
+from wqrm.metrics.registry import MetricUndefined
 
 STORY = "The old man mended the net. Gulls circled the harbour, and the boats lay still."
 
@@ -12,6 +13,7 @@ STORY = "The old man mended the net. Gulls circled the harbour, and the boats la
 def test_edit_flag_rate_golden_with_known_spans():
     text = "The old man mended the net. It was a very very nice net."
     a = wqrm.analyze(text)
+    a.edit_reward = 0.0  # the edit model's preparer has run: the spans below are its output
     start = text.index("very")
     a.edit_spans = [Span(start, text.index("nice") + 4, "Purple Prose", 0.9)]
     # words: the old man mended the net it was a very very nice net (13); flagged: very very nice (3)
@@ -23,7 +25,11 @@ def test_edit_flag_rate_golden_with_known_spans():
 def test_edit_metrics_from_shipped_models():
     mv = compute(STORY, names=["edit_reward", "edit_flag_rate"])
     assert np.isfinite(mv["edit_reward"])
-    assert 0.0 <= mv["edit_flag_rate"] <= 1.0
+    # the shipped S1 is a frozen-encoder model: no token head, so no flag rate (None, with a reason)
+    assert mv["edit_flag_rate"] is None
+    a = wqrm.analyze(STORY)
+    with pytest.raises(MetricUndefined, match="no edit-trace tagger"):
+        edit_flag_rate(a)
     assert compute(STORY, names=["edit_reward"]) == {"edit_reward": mv["edit_reward"]}
 
 

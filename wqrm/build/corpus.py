@@ -53,6 +53,7 @@ def build_corpus_resources(
     options: BuildOptions | None = None,
     command: str = "",
     classifier: bool = True,
+    only_phrases: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Build every corpus resource into `out_dir` and return the manifest (also written there).
@@ -60,6 +61,8 @@ def build_corpus_resources(
     Stages: reference passages → vocabulary and co-occurrence → LDA → ESA → n-gram LM → generic
     phrases (with its held-apart evaluation) → creativity classifier (needs the stages before;
     skipped with `classifier=False`). Deterministic for a given seed and library versions.
+    `only_phrases` rebuilds the generic-phrase database alone into an existing directory (the
+    other files and their manifest entries are kept; they do not depend on it).
     """
     opts = options or BuildOptions()
     out = Path(out_dir)
@@ -91,6 +94,16 @@ def build_corpus_resources(
         raise ValueError("no reference passages: give reference books (.txt) or rows (.jsonl)")
     ref = tokenize_texts(passages, lex, nlp, sentences=True)
     stage("tokenise reference", t0)
+    if only_phrases:
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        t0 = time.perf_counter()
+        manifest["gpp"] = build_phrase_db(sources, ref, passage_book, lex, nlp, opts, seed, out, say)
+        stage("generic phrases", t0)
+        manifest["options"] = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(opts).items()}
+        manifest["phrases_command"] = command
+        _write_manifest(out, manifest, {**manifest.get("stages_s", {}), **stages}, t_start)
+        CorpusResources.forget(out)
+        return manifest
 
     # ---- vocabulary, document frequencies, windowed co-occurrence ---------------------------
     t0 = time.perf_counter()

@@ -131,12 +131,17 @@ def build_phrase_db(
        text, in at least `gpp_min_groups` prompt groups and from at least `gpp_min_models` models
        (so one prompt's topic or one model's tic is not "generic"), holding a content word.
     3. Over-representation: weighted log-odds with an informative Dirichlet prior (Monroe et al.
-       2008; `log_odds`), per order; keep z >= `gpp_min_z`.
+       2008; `log_odds`), per order; keep z >= `gpp_min_z` *and* a log-odds ratio of at least
+       `gpp_min_delta` (1.5 nats: about 4.5 times as frequent in AI text). The z-score alone keeps
+       ordinary English that AI text merely uses a little more often ("the past", "a bus"); the
+       effect-size floor keeps what AI text over-uses.
     4. Filters: drop phrases holding a name (a word written title-case in at least
-       `gpp_name_title_share` of its mid-clause occurrences; "I" excepted) and phrases that are
+       `gpp_name_title_share` of its mid-clause occurrences; "I" excepted), phrases that are
        plain fiction (their rate in the human books is at least `gpp_max_book_ratio` times their
-       AI rate); drop an n-gram when a kept longer phrase accounts for `gpp_subsumed_share` of its
-       AI occurrences; keep the `gpp_max_phrases` highest z.
+       AI rate) and phrases that are plain modern English (their rate in the human rows of
+       human_vs_ai is at least `gpp_max_human_ratio` times their AI rate); drop an n-gram when a
+       kept longer phrase accounts for `gpp_subsumed_share` of its AI occurrences; keep the
+       `gpp_max_phrases` highest z.
     5. Weights: w = delta x (1 + e), delta the log-odds ratio (nats) and e the editor excess: with
        k occurrences in LAMP AI drafts of which m fall (>= half their characters) inside spans a
        professional editor deleted or replaced, and r0 the share of draft characters edited,
@@ -235,12 +240,15 @@ def build_phrase_db(
         )
         rate_ai = y_a / max(h_ai.size, 1)
         rate_books = y_b / max(h_b.size, 1)
+        rate_human = y_h_rows / max(h_h.size, 1)
         keep = (
             sel
             & (n_groups >= opts.gpp_min_groups)
             & (n_models >= opts.gpp_min_models)
             & (z >= opts.gpp_min_z)
+            & (delta >= opts.gpp_min_delta)
             & (rate_books < opts.gpp_max_book_ratio * rate_ai)
+            & (rate_human < opts.gpp_max_human_ratio * rate_ai)
         )
         for k in np.nonzero(keep)[0]:
             p = pos_ai[first[k]]

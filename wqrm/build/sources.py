@@ -103,6 +103,8 @@ class BuildOptions:
     gpp_prior_scale: float = 0.1
     gpp_min_z: float = 3.0
     gpp_max_book_ratio: float = 0.25
+    gpp_min_delta: float = 1.5  # minimum log-odds ratio (nats) AI vs human: at least ~4.5x as frequent
+    gpp_max_human_ratio: float = 0.25  # rate in modern human rows below this share of the AI rate
     gpp_max_phrases: int = 3_000
     gpp_subsumed_share: float = 0.8
     gpp_name_title_share: float = 0.7

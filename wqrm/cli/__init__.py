@@ -15,7 +15,7 @@ one but the console script).
     wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
     wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
     wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
-    wqrm train-edit / train-tagger                  train the S1 edit model and span tagger
+    wqrm train-edit --pairs F… --spans F… --out DIR  train the S1 edit model and its span tagger
     wqrm pairs --input cands.jsonl --output pairs.jsonl   DDPO preference pairs (streaming, resumable)
     wqrm rerank --input cands.jsonl                 best-of-N: the best candidate per prompt
     wqrm serve [--port 8000]                        HTTP reward server (OpenRLHF /get_reward, /score)
@@ -71,10 +71,9 @@ app.command("serve")(ddpo.serve)
 # build time: reference profile and corpus statistics
 app.command("build-profile")(build.build_profile_cmd)
 app.command("build-corpus")(build.build_corpus_cmd)
-# fit time: composite weights, S1 edit model and tagger
+# fit time: composite weights, the S1 edit model (with its tagger)
 app.command("fit-weights")(fit.fit_weights_command)
 app.command("train-edit")(edit.train_edit)
-app.command("train-tagger")(edit.train_tagger)
 
 
 def main() -> None:

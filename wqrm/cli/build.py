@@ -104,6 +104,9 @@ def build_corpus_cmd(
     lda_topics: Annotated[int, typer.Option(min=1, help="LDA topics.")] = 40,
     vocab_size: Annotated[int, typer.Option(min=1, help="Content-word vocabulary cap.")] = 20_000,
     lm_order: Annotated[int, typer.Option(min=1, help="Order of the Kneser-Ney n-gram model.")] = 3,
+    only_phrases: Annotated[
+        bool, typer.Option("--only-phrases", help="Rebuild only the generic-phrase database in OUT.")
+    ] = False,
     progress: ProgressOption = None,
 ) -> None:
     """Build the corpus resources: co-occurrence, LDA, ESA, n-gram LM, generic phrases, classifier."""
@@ -135,6 +138,7 @@ def build_corpus_cmd(
         options=options,
         command=command,
         classifier=classifier,
+        only_phrases=only_phrases,
         progress=say,
     )
     err.print(

@@ -138,7 +138,7 @@ def _split_ids(split: str, model: Path | None, weights: str | None) -> set[str]:
     (all sources), else the shipped edit model (its own sources only). Status 2 when none has them."""
     from importlib.resources import files
 
-    shipped_model = Path(str(files("wqrm") / "data" / "edit" / "reward"))  # metrics.edit.shipped_dir
+    shipped_model = Path(str(files("wqrm") / "data" / "edit" / "model"))  # metrics.edit.shipped_dir
     candidates = [Path(model) / "training.json"] if model else []
     candidates += [Path(weights)] if weights and weights != "uniform" else []
     candidates += [default_weights_path(), shipped_model / "training.json"]
@@ -158,7 +158,7 @@ def _score_fn(name: str, model: Path | None, alpha):
         from wqrm.edit.model import load_reward_model  # deferred: the model loads after the checks
         from wqrm.metrics.edit import shipped_dir  # deferred: `wqrm --help` stays fast
 
-        rm = load_reward_model(model or shipped_dir("reward"))
+        rm = load_reward_model(model or shipped_dir())
         return lambda texts: [float(x) for x in rm.score(texts)]
     if name in ("composite", "uniform"):
         from wqrm import resources  # deferred: the models load after the checks

@@ -1,4 +1,4 @@
-"""`wqrm fit-weights`: fit the composite's α on human preference pairs."""
+"""`wqrm fit-weights`: fit the composite's α on human preferences, settings chosen leave-one-source-out."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from wqrm.cli.common import (
     out,
     parse_source_weights,
     progress_mode,
+    usage_error,
 )
 from wqrm.components import COMPONENTS
 from wqrm.weights import LearnedWeights
@@ -26,18 +27,20 @@ from wqrm.weights import LearnedWeights
 __all__ = ["fit_weights_command"]
 
 
-def _fit_command(
-    pairs, scored, weight, l2, seed, dev_percent, cross_fit, name, out_path, edit_reference=None
-) -> str:
-    """The `wqrm fit-weights` command line that reproduces a fit (caches left out: they only save time)."""
+def _f3(x) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def _fit_command(options: dict, out_path: Path) -> str:
+    """The `wqrm fit-weights` command line that reproduces a fit, from its parsed options (the
+    metric cache is left out: it only saves time)."""
     parts = ["wqrm", "fit-weights"]
-    parts += [x for f in pairs for x in ("--pairs", str(f))]
-    parts += [x for f in scored for x in ("--scored", str(f))]
-    parts += [x for w in weight or [] for x in ("--weight", w)]
-    parts += ["--l2", f"{l2:g}", "--seed", str(seed), "--dev-percent", str(dev_percent)]
-    parts += [] if cross_fit else ["--no-cross-fit"]
-    parts += ["--edit-reference", str(edit_reference)] if edit_reference else []
-    parts += ["--name", name, "--out", str(out_path)]
+    for flag, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if v is not None:
+                parts += [flag, v if isinstance(v, str) else f"{v:g}" if isinstance(v, float) else str(v)]
+    parts += ["--out", str(out_path)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
@@ -48,30 +51,36 @@ def fit_weights_command(
         list[Path] | None,
         typer.Option("--scored", help="Scored JSONL whose pre/post rows are linked into pairs (repeatable)."),
     ] = None,
+    human_vs_ai: Annotated[
+        Path | None,
+        typer.Option(help="human_vs_ai JSONL: human ≻ AI pairs on the same prompt (creative writing)."),
+    ] = None,
+    human_vs_ai_pairs: Annotated[int, typer.Option(help="At most this many human ≻ AI pairs.")] = 600,
+    negatives: Annotated[
+        int, typer.Option(help="Systematic negatives per preferred text S1 was not trained on (0: none).")
+    ] = 1,
     cache: Annotated[
         Path | None, typer.Option(help="JSONL cache of metric values per text (resumable; reused by refits).")
     ] = None,
     weight: Annotated[
-        list[str] | None, typer.Option(help="SOURCE=W pair weight, repeatable (0 drops a source).")
+        list[str] | None, typer.Option(help="SOURCE=W pair weight at loading, repeatable (0 drops a source).")
     ] = None,
+    select: Annotated[
+        str,
+        typer.Option(help="loso: choose λ, group weights and components leave-one-source-out; fixed: --l2."),
+    ] = "loso",
     l2: Annotated[
-        float, typer.Option(min=0.0, help="L2 pull of θ toward 0 (uniform α); the shipped fit's CV choice.")
-    ] = 1e-4,
-    seed: Annotated[int, typer.Option(help="Split seed (the edit model's: 0).")] = 0,
+        float, typer.Option(min=0.0, help="L2 pull of θ toward 0 (uniform α) for --select fixed.")
+    ] = 1e-2,
+    seed: Annotated[int, typer.Option(help="Split and negatives seed (the edit model's: 0).")] = 0,
     dev_percent: Annotated[
         int, typer.Option(min=1, max=99, help="Share of item groups held out for dev (percent).")
     ] = 20,
-    cross_fit: Annotated[
-        bool,
-        typer.Option(
-            "--cross-fit/--no-cross-fit",
-            help="Out-of-fold edit_reward for the texts the edit model was trained on (recommended).",
-        ),
-    ] = True,
-    features_cache: Annotated[
-        Path | None, typer.Option(help="NPZ cache of frozen-encoder features for the cross-fit.")
+    edit_model: Annotated[
+        Path | None,
+        typer.Option(help="The S1 model directory whose training pairs are excluded (default: shipped)."),
     ] = None,
-    name: Annotated[str, typer.Option(help="Name results report in 'weights'.")] = "learned-v1",
+    name: Annotated[str, typer.Option(help="Name results report in 'weights'.")] = "learned-v2",
     edit_reference: Annotated[
         Path | None,
         typer.Option(
@@ -81,16 +90,32 @@ def fit_weights_command(
     ] = None,
     progress: ProgressOption = None,
 ) -> None:
-    """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs, split by item."""
+    """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs; with
+    --select loso (default) the fit settings are chosen by leave-one-source-out cross-validation for
+    the worst held-out source's margin over its shorter-wins baseline."""
     from rich.table import Table
 
-    check_files([*pairs, *(scored or [])])
+    check_files([*pairs, *(scored or []), *([human_vs_ai] if human_vs_ai else [])])
     check_jsonl(pairs, scored or [])
+    if select not in ("loso", "fixed"):
+        raise usage_error(f"--select must be loso or fixed, not {select!r}")
+    if negatives < 0:
+        raise usage_error(f"--negatives must be 0 or more, not {negatives}")
+    if edit_model is not None and not (edit_model / "training.json").is_file():
+        raise usage_error(f"--edit-model {edit_model}: no training.json in it")
     source_weights = parse_source_weights(weight)
     if edit_reference is not None and not (edit_reference / "profile.json").is_file():
-        err.print(f"[red]error:[/red] --edit-reference {edit_reference}: no profile.json in it")
-        raise typer.Exit(2)
+        raise usage_error(f"--edit-reference {edit_reference}: no profile.json in it")
     from wqrm.build.sources import file_sha256  # deferred: arguments are checked first
+    from wqrm.fit.loso import (  # deferred: arguments are checked first
+        HELD_OUT_GROUPS,
+        FitSetting,
+        crossfit_report,
+        default_grid,
+        loso_report,
+        select_setting,
+        source_group,
+    )
     from wqrm.fit.pairs import evaluate_table, prepare_pair_table  # deferred: arguments are checked first
     from wqrm.fit.weights import direction_check, fit_weights  # deferred: arguments are checked first
 
@@ -102,85 +127,113 @@ def fit_weights_command(
             seed,
             dev_percent,
             cache,
-            cross_fit,
-            features_cache,
-            edit_reference,
+            human_vs_ai=human_vs_ai,
+            human_vs_ai_pairs=human_vs_ai_pairs,
+            negatives_per_text=negatives,
+            edit_model=edit_model,
+            edit_reference=edit_reference,
             say=lambda message: err.print(message, markup=False, highlight=False),
             on_metrics=feedback.update,
         )
-    train, dev = table.subset(~table.dev), table.subset(table.dev)
-    fit = fit_weights(train.A, train.B, train.weight, l2=l2)
+    usable = table.subset(table.fit_ok)
+    if select == "loso":
+        grid = default_grid()
+        err.print(f"leave-one-source-out over {len(grid)} settings × {len(HELD_OUT_GROUPS)} held-out sources")
+        setting, ranking = select_setting(table, grid)
+    else:
+        setting, ranking = FitSetting(l2), []
+    groups = [source_group(s) for s in usable.source]
+    w = usable.weight * [setting.weight_of(g) for g in groups]
+    fit = fit_weights(usable.A, usable.B, w, l2=setting.l2, components=setting.components)
+    loso = loso_report(table, setting)
+    crossfit = crossfit_report(table, setting)
     uniform = dict.fromkeys(COMPONENTS, 1 / len(COMPONENTS))
     s1 = {c: float(c == "S1") for c in COMPONENTS}
-
-    by_source = {}
-    for src in sorted(set(dev.source)):
-        sub = dev.subset(dev.source == src)
-        by_source[src] = {
-            "fitted": evaluate_table(sub, fit.alpha),
-            "uniform": evaluate_table(sub, uniform),
-            "s1_alone": evaluate_table(sub, s1),
+    dev = table.subset(table.dev & table.fit_ok)
+    by_source = {
+        src: {
+            k: evaluate_table(dev.subset(dev.source == src), a)
+            for k, a in (("fitted", fit.alpha), ("uniform", uniform), ("s1_alone", s1))
         }
-    dev_report = {
-        "fitted": evaluate_table(dev, fit.alpha),
-        "uniform": evaluate_table(dev, uniform),
-        "s1_alone": evaluate_table(dev, s1),
-        "by_source": by_source,
+        for src in sorted(set(dev.source))
     }
-    checks = direction_check(train.better_metrics, train.worse_metrics)
+    checks = direction_check(usable.better_metrics, usable.worse_metrics)
     disagree = {k: v for k, v in checks.items() if v["verdict"] == "disagrees"}
-
     weights = LearnedWeights(
         fit.alpha,
         fit.tau,
         name,
         {
-            "format": 1,
+            "format": 2,
             "fitted_on": date.today().isoformat(),
             "command": _fit_command(
-                pairs, scored or [], weight, l2, seed, dev_percent, cross_fit, name, out_path, edit_reference
+                {
+                    "--pairs": [str(f) for f in pairs],
+                    "--scored": [str(f) for f in scored or []],
+                    "--human-vs-ai": str(human_vs_ai) if human_vs_ai else None,
+                    "--human-vs-ai-pairs": human_vs_ai_pairs,
+                    "--negatives": negatives,
+                    "--weight": list(weight or []),
+                    "--select": select,
+                    "--l2": l2,
+                    "--seed": seed,
+                    "--dev-percent": dev_percent,
+                    "--edit-model": str(edit_model) if edit_model else None,
+                    "--edit-reference": str(edit_reference) if edit_reference else None,
+                    "--name": name,
+                },
+                out_path,
             ),
             "pair_files": [{"file": f"{f.parent.name}/{f.name}", "sha256": file_sha256(f)} for f in pairs],
             "scored_files": [
                 {"file": f"{f.parent.name}/{f.name}", "sha256": file_sha256(f)} for f in scored or []
             ],
-            "l2": l2,
+            "human_vs_ai": None
+            if human_vs_ai is None
+            else {"file": human_vs_ai.name, "sha256": file_sha256(human_vs_ai)},
+            "setting": setting.as_dict(),
+            "selection": select,
             "source_weights": source_weights,
             "split": {"by": "item group", "seed": seed, "dev_percent": dev_percent},
             "counts": {
-                "train": dict(Counter(train.source.tolist())),
-                "dev": dict(Counter(dev.source.tolist())),
+                "fit_pairs": dict(Counter(groups)),
+                "excluded_s1_training_pairs": int((~table.fit_ok).sum()),
             },
             "fit": {k: v for k, v in fit.as_dict().items() if k not in ("alpha", "tau")},
             **record,
-            "dev": dev_report,
+            "leave_one_source_out": {
+                g: {k: v for k, v in r.items() if k != "alpha"} for g, r in loso.items()
+            },
+            "crossfit": crossfit,
+            "dev_by_source": by_source,
+            "settings_ranked": sorted(ranking, key=lambda r: (-r["worst_margin"], -r["mean_accuracy"]))[:10],
             "direction_disagreements": disagree,
-            "dev_ids": sorted({p.id for p in dev.pairs}),
+            "dev_ids": sorted({p.id for p, d in zip(table.pairs, table.dev, strict=True) if d}),
         },
     )
     weights.save(out_path)
 
-    t = Table(title=f"dev pairs (split by item, {dev_percent}%)", header_style="bold")
-    for col in ("source", "n", "fitted", "uniform", "S1 alone", "fitted length-adv"):
-        t.add_column(col, justify="right" if col != "source" else "left")
-
-    def f3(x):
-        return "—" if x is None else f"{x:.3f}"
-
-    for src, rep in [*by_source.items(), ("all", dev_report)]:
+    t = Table(
+        title="leave-one-source-out (α fitted without the source) and 2-fold cross-fit", header_style="bold"
+    )
+    for col in ("source", "n", "LOSO acc", "shorter wins", "LOSO length-adv", "cross-fit acc"):
+        t.add_column(col, justify="left" if col == "source" else "right")
+    for g, r in loso.items():
+        cf = crossfit.get(g, {})
         t.add_row(
-            src,
-            str(rep["fitted"]["n"]),
-            f3(rep["fitted"]["accuracy"]),
-            f3(rep["uniform"]["accuracy"]),
-            f3(rep["s1_alone"]["accuracy"]),
-            f3(rep["fitted"]["length_adversarial_accuracy"]),
+            g,
+            str(r["n"]),
+            _f3(r["accuracy"]),
+            _f3(r["shorter_wins"]),
+            _f3(r["length_adversarial_accuracy"]),
+            _f3(cf.get("accuracy")),
         )
     out.print(t)
+    out.print(f"setting: {setting.as_dict()}")
     out.print("α: " + ", ".join(f"{c} {a:.3f}" for c, a in fit.alpha.items()) + f"; τ {fit.tau:.2f}")
     for k, v in disagree.items():
         out.print(
             f"[yellow]direction check:[/yellow] {k} ({v['component']}, declared {v['declared']}) prefers "
-            f"the human-preferred text in {v['agreement']:.3f} of {v['n']} training pairs"
+            f"the human-preferred text in {v['agreement']:.3f} of {v['n']} fit pairs"
         )
     out.print(f"saved {out_path}")

@@ -20,9 +20,12 @@ def print_score_table(name: str, result) -> None:
         f"(lang {result.lang}; weights: {result.weights}; "
         f"components used: {', '.join(result.used_components) or 'none'})"
     )
+    if result.substance is not None and result.substance.degenerate:
+        out.print(f"  [red]{result.reasons.get('score', 'degenerate text')}[/red]")
     t = Table(show_header=True, header_style="bold")
     t.add_column("component")
     t.add_column("value", justify="right")
+    t.add_column("part of score", justify="right")
     t.add_column("metrics (raw value → goodness)")
     all_specs = specs()
     for c, label in COMPONENT_NAMES.items():
@@ -32,13 +35,14 @@ def print_score_table(name: str, result) -> None:
             g = result.goodness.get(n)
             cells.append(f"{n} {fmt(result.metrics[n])}" + ("" if g is None else f" → {g:.2f}"))
         value = fmt(result.components[c])
+        part = result.contributions.get(c)
         note = "; ".join(cells)
         if result.components[c] is None and c in result.component_reasons:  # missing: say why
             note = escape(result.component_reasons[c])
-        t.add_row(f"{c} {label}", value, note)
+        t.add_row(f"{c} {label}", value, "" if part is None else f"{part:.3f}", note)
     descriptive = [n for n in result.metrics if all_specs[n].component is None]
     if descriptive:
-        t.add_row("descriptive", "", "; ".join(f"{n} {fmt(result.metrics[n])}" for n in descriptive))
+        t.add_row("descriptive", "", "", "; ".join(f"{n} {fmt(result.metrics[n])}" for n in descriptive))
     out.print(t)
     by_reason: dict[str, list[str]] = {}
     for n, r in result.reasons.items():
@@ -94,7 +98,8 @@ def render_spans(text: str, spans: list[dict]):
         pos = s["end"]
     out.append(text[pos:])
     out.append(
-        "\n\nFlagged by the edit-trace tagger (hints: token AUC 0.61 on held-out LAMP annotations)",
+        "\n\nFlagged: spans an editor would likely change (the edit model's tagger, with its probability) "
+        "and the generic phrases and templates S3 counts (p=1.00: matches)",
         style="dim",
     )
     out.append("\n" + ("\n".join(legend) if legend else "(no span flagged)"), style="dim")

@@ -1,41 +1,39 @@
-"""Edit-trace tagger: which tokens of a text a human editor would delete or replace.
+"""Edit-trace spans: which words of a text a human editor would delete or replace.
 
-This module predicts; `wqrm.fit.tagger` trains. Training labels come from two places:
-* LAMP span annotations (`spans/lamp_train_detection.jsonl`): character spans with a category
-  (Cliche, Purple Prose, Awkward Word Choice and Phrasing, Unnecessary Exposition, …);
-* diffs of edit pairs: the words of an original that its edit deleted or replaced
-  (difflib over words; category "Edited").
+The edit model (`wqrm.edit.model`) predicts, for every token, a distribution over "not flagged"
+and the LAMP edit categories (Cliche, Purple Prose, Awkward Word Choice and Phrasing, Unnecessary
+Exposition, …; "Edited" for words that editors' diffs changed without a category). A token's flag
+probability is 1 − p(not flagged). `spans_from_tokens` turns those into spans a writer can use:
 
-Model: the frozen encoder's last hidden states (the packaged all-MiniLM-L6-v2 transformer by default)
-feed a linear token head with 1 + C outputs: a flag logit and C category logits (categories are
-trained on annotated flagged tokens only). Texts are cut into paragraphs and paragraphs into
-non-overlapping windows of `max_length` tokens, so every token is predicted exactly once.
-Predicted flagged tokens (p ≥ threshold, the threshold chosen on dev for F1) are merged into
-character spans with a category and a mean probability.
+* aligned to whole words (a span never cuts "Pell" to "Pe"): a word is flagged when the mean flag
+  probability of its tokens (those holding a letter or digit) reaches the threshold;
+* neighbouring flagged words merge into one span, labelled by the category with the highest mean
+  probability over its tokens, with the span's mean flag probability;
+* at most `max_per_paragraph` spans per paragraph, the most probable ones, in text order.
+
+The threshold is chosen on development annotations for precision (`wqrm.fit.tagger`), not for F1:
+a flagged span should usually be one an editor would have changed.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-from wqrm.analysis import paragraph_spans
-from wqrm.edit.model import resolve_base
-
-__all__ = ["EDITED", "EditTagger", "Span"]
+__all__ = ["EDITED", "NOT_FLAGGED", "Span", "spans_from_tokens", "word_bounds"]
 
 EDITED = "Edited"
-CONFIG_FILE = "wqrm_edit_tagger.json"
+NOT_FLAGGED = "O"
+_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
 class Span:
+    """A flagged stretch of text: character offsets [start, end), a label and a probability."""
+
     start: int
     end: int
     label: str
@@ -50,156 +48,70 @@ class Span:
         }
 
 
-class EditTagger:
-    """Token flag + category head on a frozen transformer encoder."""
+def word_bounds(text: str) -> np.ndarray:
+    """(n_words, 2) character offsets of the whitespace-separated words of `text`."""
+    return np.array([(m.start(), m.end()) for m in _WORD.finditer(text)], dtype=np.int64).reshape(-1, 2)
 
-    def __init__(
-        self, encoder, tokenizer, head: torch.nn.Linear, categories: list[str], config: dict[str, Any]
-    ):
-        self.encoder = encoder.eval()
-        self.tokenizer = tokenizer
-        self.head = head.eval()
-        self.categories = categories
-        self.config = config
-        self.max_length = int(config.get("max_length", 256))
-        self.threshold = float(config.get("threshold", 0.5))
 
-    # ---- construction / io ------------------------------------------------------------------
+def spans_from_tokens(
+    text: str,
+    offsets: np.ndarray,
+    flag: np.ndarray,
+    categories: np.ndarray,
+    labels: list[str],
+    threshold: float,
+    *,
+    paragraphs: list[tuple[int, int]] | None = None,
+    max_per_paragraph: int = 3,
+) -> list[Span]:
+    """Word-aligned spans of `text` from per-token predictions.
 
-    @staticmethod
-    def load_encoder(base: str = "minilm"):
-        from transformers import AutoModel, AutoTokenizer  # heavy: loaded with the model
-
-        path = resolve_base(base)
-        return AutoModel.from_pretrained(path, local_files_only=True), AutoTokenizer.from_pretrained(
-            path, local_files_only=True
-        )
-
-    @classmethod
-    def new(
-        cls, categories: list[str], base: str = "minilm", max_length: int = 256, seed: int = 0
-    ) -> EditTagger:
-        encoder, tokenizer = cls.load_encoder(base)
-        torch.manual_seed(seed)
-        head = torch.nn.Linear(encoder.config.hidden_size, 1 + len(categories))
-        return cls(encoder, tokenizer, head, categories, {"base": base, "max_length": max_length})
-
-    def save(self, out_dir: str | Path) -> Path:
-        from safetensors.torch import save_file
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: v.contiguous() for k, v in self.head.state_dict().items()},
-            str(out / "tagger_head.safetensors"),
-        )
-        cfg = {**self.config, "categories": self.categories, "threshold": self.threshold}
-        (out / CONFIG_FILE).write_text(json.dumps(cfg, indent=1) + "\n")
-        return out
-
-    @classmethod
-    def load(cls, path: str | Path, encoder=None, tokenizer=None) -> EditTagger:
-        from safetensors.torch import load_file
-
-        p = Path(path)
-        cfg = json.loads((p / CONFIG_FILE).read_text())
-        if encoder is None or tokenizer is None:
-            encoder, tokenizer = cls.load_encoder(cfg.get("base", "minilm"))
-        head = torch.nn.Linear(encoder.config.hidden_size, 1 + len(cfg["categories"]))
-        head.load_state_dict(load_file(str(p / "tagger_head.safetensors")))
-        return cls(encoder, tokenizer, head, list(cfg["categories"]), cfg)
-
-    # ---- encoding -----------------------------------------------------------------------------
-
-    def windows(self, text: str) -> list[tuple[dict[str, torch.Tensor], np.ndarray]]:
-        """Token windows of `text`: (model inputs, char offsets into `text`) per window."""
-        out = []
-        for ps, pe in paragraph_spans(text) or [(0, len(text))]:
-            enc = self.tokenizer(
-                text[ps:pe],
-                truncation=True,
-                max_length=self.max_length,
-                return_overflowing_tokens=True,
-                stride=0,
-                return_offsets_mapping=True,
-                return_tensors="pt",
-                padding=True,
-            )
-            enc.pop("overflow_to_sample_mapping", None)
-            offsets = enc.pop("offset_mapping").numpy() + ps
-            for w in range(enc["input_ids"].shape[0]):
-                mask = enc["attention_mask"][w].bool()
-                special = (offsets[w, :, 1] - offsets[w, :, 0]) == 0
-                keep = mask.numpy() & ~special
-                out.append(
-                    (
-                        {k: v[w : w + 1, : int(mask.sum())] for k, v in enc.items()},
-                        np.where(keep[:, None], offsets[w], -1)[: int(mask.sum())],
-                    )
-                )
-        return out
-
-    def hidden(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
-        with torch.no_grad():
-            return self.encoder(**inputs).last_hidden_state[0]
-
-    @staticmethod
-    def token_labels(
-        offsets: np.ndarray, spans: Sequence[Span], categories: list[str]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(flag 0/1, category index or −1) for each token; special tokens get flag −1 (ignored)."""
-        flag = np.where(offsets[:, 0] < 0, -1, 0)
-        cat = np.full(len(offsets), -1)
-        for s in spans:
-            inside = (offsets[:, 0] >= 0) & (offsets[:, 0] < s.end) & (offsets[:, 1] > s.start)
-            flag[inside] = 1
-            if s.label in categories:
-                cat[inside] = categories.index(s.label)
-        return flag, cat
-
-    # ---- prediction ---------------------------------------------------------------------------
-
-    def token_probabilities(self, text: str) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Per window: (char offsets, flag probability, category probabilities) of real tokens."""
-        out = []
-        for inputs, offsets in self.windows(text):
-            with torch.no_grad():
-                logits = self.head(self.hidden(inputs))
-            keep = offsets[:, 0] >= 0
-            flag = torch.sigmoid(logits[:, 0]).numpy()[keep]
-            cats = (
-                torch.softmax(logits[:, 1:], dim=-1).numpy()[keep]
-                if self.categories
-                else np.zeros((keep.sum(), 0))
-            )
-            out.append((offsets[keep], flag, cats))
-        return out
-
-    def predict(self, text: str, threshold: float | None = None) -> list[Span]:
-        """Flagged character spans: adjacent flagged tokens merged, with category and mean probability."""
-        thr = self.threshold if threshold is None else threshold
-        spans: list[Span] = []
-        for offsets, flag, cats in self.token_probabilities(text):
-            run: list[int] = []
-            for i in [*range(len(flag)), None]:
-                if i is not None and flag[i] >= thr:
-                    run.append(i)
-                    continue
-                if run:
-                    label = (
-                        self.categories[int(cats[run].mean(axis=0).argmax())] if self.categories else EDITED
-                    )
-                    spans.append(
-                        Span(
-                            int(offsets[run[0], 0]), int(offsets[run[-1], 1]), label, float(flag[run].mean())
-                        )
-                    )
-                    run = []
-        # merge spans separated only by whitespace
-        merged: list[Span] = []
-        for s in spans:
-            if merged and not text[merged[-1].end : s.start].strip() and merged[-1].label == s.label:
-                m = merged.pop()
-                s = Span(m.start, s.end, s.label, (m.probability + s.probability) / 2)
-            merged.append(s)
-        return merged
+    `offsets` (n, 2) are the tokens' character offsets in `text`; `flag` (n,) their flag
+    probabilities; `categories` (n, len(labels)) their category probabilities (renormalised over
+    the categories). `paragraphs` are the (start, end) offsets the per-paragraph cap applies to
+    (default: the whole text is one paragraph).
+    """
+    words = word_bounds(text)
+    if len(words) == 0 or len(offsets) == 0:
+        return []
+    # the word each token belongs to: the last word starting at or before the token's start
+    owner = np.searchsorted(words[:, 0], offsets[:, 0], side="right") - 1
+    inside = (owner >= 0) & (offsets[:, 0] < words[np.maximum(owner, 0), 1])
+    owner, flag, categories, offsets = owner[inside], flag[inside], categories[inside], offsets[inside]
+    # a word's flag is the mean over its tokens that hold a letter or digit (a trailing comma token
+    # does not dilute "cannery,"), over all its tokens when none does
+    alnum = np.array([any(c.isalnum() for c in text[a:b]) for a, b in offsets], dtype=bool)
+    n = len(words)
+    has_alnum = np.bincount(owner, weights=alnum, minlength=n) > 0
+    use = alnum | ~has_alnum[owner]
+    counts = np.bincount(owner, weights=use, minlength=n)
+    word_flag = np.bincount(owner, weights=flag * use, minlength=n) / np.maximum(counts, 1)
+    word_cat = np.zeros((n, categories.shape[1]))
+    np.add.at(word_cat, owner[use], categories[use])
+    flagged = (counts > 0) & (word_flag >= threshold)
+    bounds = paragraphs or [(0, len(text))]
+    para = np.searchsorted(np.array([a for a, _ in bounds]), words[:, 0], side="right") - 1
+    spans: list[tuple[int, int, float]] = []  # (first word, last word, mean flag probability)
+    i = 0
+    while i < n:
+        if not flagged[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and flagged[j + 1] and para[j + 1] == para[i]:  # never across paragraphs
+            j += 1
+        spans.append((i, j, float(word_flag[i : j + 1].mean())))
+        i = j + 1
+    out = []
+    for i, j, p in spans:
+        start, end = int(words[i, 0]), int(words[j, 1])
+        while end > start and not text[end - 1].isalnum() and text[end - 1] not in "'’":
+            end -= 1  # trailing punctuation is not part of what the editor changed
+        label = labels[int(word_cat[i : j + 1].sum(axis=0).argmax())] if labels else EDITED
+        out.append(Span(start, end if end > start else int(words[j, 1]), label, p))
+    kept: list[Span] = []
+    for a, b in bounds:
+        mine = [s for s in out if a <= s.start < b]
+        mine = sorted(mine, key=lambda s: -s.probability)[:max_per_paragraph]
+        kept += sorted(mine, key=lambda s: s.start)
+    return sorted(kept, key=lambda s: s.start)

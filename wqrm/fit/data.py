@@ -40,6 +40,7 @@ __all__ = [
     "check_files",
     "is_dev",
     "link_scored_pairs",
+    "load_human_vs_ai_pairs",
     "load_pairs",
     "load_scored",
     "normalise",
@@ -358,3 +359,39 @@ def is_dev(group: str, dev_percent: int = 20, seed: int = 0) -> bool:
     """Deterministic split by group: sha1(seed|group) mod 100 < dev_percent."""
     h = int(hashlib.sha1(f"{seed}|{group}".encode()).hexdigest(), 16)
     return h % 100 < dev_percent
+
+
+INSTRUCTION_ERA = frozenset({"davinci", "gpt-3.5-turbo", "gpt-4"})
+
+
+def load_human_vs_ai_pairs(
+    path: str | Path,
+    *,
+    domain: str = "creative_writing",
+    max_pairs: int = 600,
+    seed: int = 0,
+    weight: float = 1.0,
+) -> list[Pair]:
+    """Human ≻ AI pairs on the same prompt from a human_vs_ai file (rows linked by
+    `meta.paired_human_id`), both texts without the prompt prefix they share
+    (`meta.shared_prefix_chars`). Every instruction-era AI row (davinci, GPT-3.5, GPT-4) is kept,
+    then a seeded sample of the others up to `max_pairs`; `group` is the prompt, so one prompt
+    never lands on both sides of a split."""
+    import random
+
+    rows = list(read_jsonl(path))
+    human = {r["id"]: r for r in rows if r.get("label") == "human" and r.get("domain") == domain}
+    ai = [r for r in rows if r.get("label") == "ai" and (r.get("meta") or {}).get("paired_human_id") in human]
+    ai.sort(key=lambda r: (r.get("model") not in INSTRUCTION_ERA, r["id"]))
+    era = [r for r in ai if r.get("model") in INSTRUCTION_ERA]
+    rest = [r for r in ai if r.get("model") not in INSTRUCTION_ERA]
+    random.Random(f"{seed}|human_vs_ai").shuffle(rest)
+    pairs = []
+    for r in (era + rest)[:max_pairs]:
+        cut = int((r.get("meta") or {}).get("shared_prefix_chars", 0))
+        h = human[r["meta"]["paired_human_id"]]
+        better, worse = h["text"][cut:].strip(), r["text"][cut:].strip()
+        if better and worse and better != worse:
+            group = (h.get("meta") or {}).get("group", h["id"])
+            pairs.append(Pair(better, worse, "human_vs_ai", id=r["id"], weight=weight, group=f"hva:{group}"))
+    return pairs

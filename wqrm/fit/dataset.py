@@ -6,12 +6,33 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from wqrm.fit.data import Pair, Scored, assign_groups, is_dev, link_scored_pairs, load_pairs, load_scored
+from wqrm.fit.data import (
+    Pair,
+    Scored,
+    assign_groups,
+    is_dev,
+    link_scored_pairs,
+    load_pairs,
+    load_scored,
+    normalise,
+)
+from wqrm.fit.negatives import negatives
+from wqrm.fit.tagger import TaggedText, load_span_file, tagged_from_pairs
 
-__all__ = ["DEFAULT_PAIR_FILES", "DEFAULT_SCORED_FILES", "Dataset", "FeatureCache", "build_dataset"]
+__all__ = [
+    "DEFAULT_PAIR_FILES",
+    "DEFAULT_SCORED_FILES",
+    "Dataset",
+    "EditTrainingSet",
+    "FeatureCache",
+    "build_dataset",
+    "build_edit_training_set",
+    "reference_passages",
+]
 
 DEFAULT_PAIR_FILES = (
     "edit_pairs/lamp_reannotation.jsonl",
@@ -52,8 +73,12 @@ def build_dataset(
     link_scored: bool = True,
     dev_percent: int = 20,
     seed: int = 0,
+    extra_texts: Sequence[str] = (),
 ) -> Dataset:
-    """Load pairs and scored rows, link pre/post scored rows into pairs, and split by item group."""
+    """Load pairs and scored rows, link pre/post scored rows into pairs, and split by item group.
+
+    `extra_texts` (e.g. span-annotated paragraphs) join the group assignment, so that a text shared
+    with them lands on the same side of the split (`group_of`)."""
     pairs = load_pairs(pair_files, weights)
     scored = load_scored(scored_files)
     if link_scored and scored:
@@ -61,7 +86,8 @@ def build_dataset(
         for p in linked:
             p.weight = (weights or {}).get(p.source, 1.0)
         pairs += linked
-    assign_groups(pairs, scored)
+    extra = [Scored(t, 0.0, "extra") for t in extra_texts]
+    assign_groups(pairs, [*scored, *extra])
     pairs = [p for p in pairs if p.weight > 0]
     return Dataset(
         train=[p for p in pairs if not is_dev(p.group, dev_percent, seed)],
@@ -97,3 +123,105 @@ class FeatureCache:
                 ks = list(self.table)
                 np.savez(self.path, keys=np.array(ks), values=np.stack([self.table[k] for k in ks]))
         return np.stack([self.table[k] for k in keys])
+
+
+def reference_passages(
+    files: Sequence[str | Path], *, per_file: int, seed: int = 0, words: int = 150
+) -> list[str]:
+    """A seeded sample of `per_file` passages (paragraphs joined to ≥ `words` words) per file."""
+    from wqrm.build.profile import passages_from_file  # the profile builder's passages
+
+    return [
+        t for f in files for t in passages_from_file(f, passage_words=words, max_passages=per_file, seed=seed)
+    ]
+
+
+@dataclass
+class EditTrainingSet:
+    """Everything `wqrm train-edit` trains the S1 model on, split by item group."""
+
+    train: list[Pair]  # preference pairs + training-family negatives
+    dev: list[Pair]  # preference pairs only
+    dev_negatives: list[Pair]
+    tag_train: list[TaggedText]
+    tag_dev: list[TaggedText]
+    labels: list[str]
+    dev_ids: list[str]
+
+    def summary(self) -> dict[str, Any]:
+        from collections import Counter
+
+        def families(pairs):
+            return dict(Counter(p.source.split(":")[0] if ":" in p.source else p.source for p in pairs))
+
+        return {
+            "train_pairs": families(self.train),
+            "dev_pairs": families(self.dev),
+            "dev_negatives": len(self.dev_negatives),
+            "tag_train": len(self.tag_train),
+            "tag_dev": len(self.tag_dev),
+            "labels": self.labels,
+        }
+
+
+def build_edit_training_set(
+    pair_files: Sequence[str | Path],
+    scored_files: Sequence[str | Path] = (),
+    span_files: Sequence[str | Path] = (),
+    *,
+    weights: dict[str, float] | None = None,
+    negatives_per_text: int = 1,
+    negative_weight: float = 0.5,
+    extra_originals: Sequence[str] = (),
+    diff_tags: bool = True,
+    dev_percent: int = 20,
+    seed: int = 0,
+) -> EditTrainingSet:
+    """Pairs, negatives and span annotations, split by one item-group assignment over all of them.
+
+    Negatives (`wqrm.fit.negatives`, training family) are made from the preferred text of every
+    training pair and from `extra_originals` (e.g. reference book passages); dev negatives from the
+    dev pairs' preferred texts. Span annotations of dev items are the tagger's dev set; the diffs of
+    training edit pairs from LAMP sources add "Edited" spans to its training set (`diff_tags`)."""
+    tagged = [t for f in span_files for t in load_span_file(f)]
+    ds = build_dataset(
+        pair_files,
+        scored_files,
+        weights=weights,
+        dev_percent=dev_percent,
+        seed=seed,
+        extra_texts=[t.text for t in tagged],
+    )
+    groups = group_of([*ds.train, *ds.dev], [*ds.scored_train, *ds.scored_dev])
+    dev_groups = {p.group for p in ds.dev}
+    dev_texts = {normalise(t) for p in ds.dev for t in (p.better, p.worse)}
+    tag_dev = [
+        t for t in tagged if groups.get(normalise(t.text)) in dev_groups or normalise(t.text) in dev_texts
+    ]
+    tag_train = [t for t in tagged if t not in tag_dev and normalise(t.text) not in dev_texts]
+    if diff_tags:
+        lamp = [p for p in ds.train if p.source.startswith("lamp") and not p.source.endswith("_linked")]
+        tag_train += [t for t in tagged_from_pairs(lamp) if t.spans and normalise(t.text) not in dev_texts]
+    labels = sorted({s.label for t in [*tag_train, *tag_dev] for s in t.spans})
+    originals = [p.better for p in ds.train] + [t for t in extra_originals if normalise(t) not in dev_texts]
+    train_neg = negatives(originals, per_text=negatives_per_text, seed=seed, weight=negative_weight)
+    dev_neg = negatives([p.better for p in ds.dev], per_text=1, seed=seed + 1)
+    return EditTrainingSet(
+        train=[*ds.train, *train_neg],
+        dev=list(ds.dev),
+        dev_negatives=dev_neg,
+        tag_train=tag_train,
+        tag_dev=tag_dev,
+        labels=labels,
+        dev_ids=sorted(p.id for p in ds.dev),
+    )
+
+
+def group_of(pairs: Sequence[Pair], scored: Sequence[Scored]) -> dict[str, str]:
+    """normalised text → item group, for every text of the pairs and scored rows."""
+    out: dict[str, str] = {}
+    for p in pairs:
+        out[normalise(p.better)] = out[normalise(p.worse)] = p.group
+    for s in scored:
+        out.setdefault(normalise(s.text), s.group)
+    return out

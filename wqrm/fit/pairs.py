@@ -1,9 +1,11 @@
 """The preference pairs a composite is fitted and evaluated on, with every text's components.
 
-`prepare_pair_table` loads and splits the pairs like the edit model (by item group), computes the
-metric values of every text once (resumable cache), optionally rewrites `edit_reward`'s reference
-quantiles over the edit model's training texts, and replaces `edit_reward` by out-of-fold values for
-those texts; `evaluate_table` reports a weighting's accuracy on a table.
+`prepare_pair_table` gathers every development source (edit and preference files, linked scored
+pairs, human ≻ AI pairs of the same prompt, systematic negatives), splits them by item group like
+the edit model, computes every text's metrics once (resumable cache), rewrites `edit_reward`'s
+reference quantiles over the edit model's training texts, and marks which pairs may fit α
+(`fit_ok`: pairs the S1 model was not trained on; see `wqrm.fit.loso`). `evaluate_table` reports a
+weighting's accuracy on a table.
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from typing import Any
 import numpy as np
 
 from wqrm.components import COMPONENTS
-from wqrm.edit.model import EmbeddingHeadReward, RewardHead
-from wqrm.fit.dataset import FeatureCache, build_dataset
+from wqrm.fit.data import Pair, is_dev, load_human_vs_ai_pairs
+from wqrm.fit.dataset import build_dataset
+from wqrm.fit.negatives import negatives
 from wqrm.fit.weights import (
     MetricCache,
     accuracy,
     collect_metrics,
-    cross_fit_edit_reward,
     edit_reward_reference,
     metric_scorer,
     text_key,
@@ -41,7 +43,10 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PairTable:
-    """Preference pairs with their components: `A` (preferred) and `B` (other), (n, 8), NaN = missing."""
+    """Preference pairs with their components: `A` (preferred) and `B` (other), (n, 8), NaN = missing.
+
+    `dev`: the pair is in the dev split; `fit_ok`: the S1 model was not trained on it, so it may fit
+    and score α."""
 
     pairs: list[Any]
     dev: np.ndarray
@@ -53,6 +58,11 @@ class PairTable:
     n_words: np.ndarray  # (n, 2): words of the preferred and the other text
     better_metrics: list[dict[str, float | None]]
     worse_metrics: list[dict[str, float | None]]
+    fit_ok: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.fit_ok is None:
+            self.fit_ok = np.ones(len(self.pairs), dtype=bool)
 
     def subset(self, mask: np.ndarray) -> PairTable:
         idx = np.flatnonzero(mask)
@@ -67,20 +77,19 @@ class PairTable:
             self.n_words[idx],
             [self.better_metrics[i] for i in idx],
             [self.worse_metrics[i] for i in idx],
+            self.fit_ok[idx],
         )
 
 
 def build_pair_table(
-    train: Sequence[Any],
-    dev: Sequence[Any],
+    pairs: Sequence[Pair],
+    dev: Sequence[bool],
     cache: MetricCache,
-    scorer=None,
-    edit_override: Mapping[str, float] | None = None,
+    scorer: Scorer | None = None,
+    fit_ok: Sequence[bool] | None = None,
 ) -> PairTable:
-    """Components of every pair's texts from the metric cache (texts must be collected first);
-    `edit_override` replaces `edit_reward` for the texts it names (out-of-fold S1)."""
+    """Components of every pair's texts from the metric cache (texts must be collected first)."""
     scorer = scorer or metric_scorer()
-    pairs = [*train, *dev]
     keys = list(dict.fromkeys(text_key(t) for p in pairs for t in (p.better, p.worse)))
     metric_rows: dict[str, dict[str, float | None]] = {}
     words: dict[str, int] = {}
@@ -88,17 +97,14 @@ def build_pair_table(
         row = cache.rows.get(k)
         if row is None:
             raise KeyError("a pair text is missing from the metric cache: run collect_metrics first")
-        mv = dict(row["metrics"])
-        if edit_override and k in edit_override:
-            mv["edit_reward"] = edit_override[k]
-        metric_rows[k] = mv
+        metric_rows[k] = dict(row["metrics"])
         words[k] = int(row.get("n_words", 0))
     C = dict(zip(keys, scorer.component_matrix([metric_rows[k] for k in keys]), strict=True))
     kb = [text_key(p.better) for p in pairs]
     kw = [text_key(p.worse) for p in pairs]
     return PairTable(
-        pairs=pairs,
-        dev=np.array([False] * len(train) + [True] * len(dev)),
+        pairs=list(pairs),
+        dev=np.asarray(dev, dtype=bool),
         A=np.array([C[k] for k in kb]).reshape(-1, len(COMPONENTS)),
         B=np.array([C[k] for k in kw]).reshape(-1, len(COMPONENTS)),
         weight=np.array([p.weight for p in pairs], dtype=np.float64),
@@ -107,10 +113,11 @@ def build_pair_table(
         n_words=np.array([[words[a], words[b]] for a, b in zip(kb, kw, strict=True)]).reshape(-1, 2),
         better_metrics=[metric_rows[k] for k in kb],
         worse_metrics=[metric_rows[k] for k in kw],
+        fit_ok=None if fit_ok is None else np.asarray(fit_ok, dtype=bool),
     )
 
 
-def evaluate_table(table, alpha) -> dict:
+def evaluate_table(table: PairTable, alpha: Mapping[str, float]) -> dict[str, Any]:
     """Accuracy (ties half), length-adversarial accuracy and n of `alpha`'s composite on `table`."""
     m = pair_margins(table.A, table.B, alpha)
     adv = table.length_adversarial
@@ -123,34 +130,57 @@ def evaluate_table(table, alpha) -> dict:
 
 
 def prepare_pair_table(
-    pairs,
-    scored,
-    source_weights,
-    seed,
-    dev_percent,
-    cache=None,
-    cross_fit=True,
-    features_cache=None,
+    pair_files: Sequence[Path],
+    scored_files: Sequence[Path],
+    source_weights: Mapping[str, float],
+    seed: int,
+    dev_percent: int,
+    cache: Path | None = None,
+    *,
+    human_vs_ai: Path | None = None,
+    human_vs_ai_pairs: int = 600,
+    negatives_per_text: int = 1,
+    edit_model: Path | None = None,
     edit_reference: Path | None = None,
     say: Callable[[str], None] = log.info,
     on_metrics: Callable[[int, int], None] | None = None,
 ) -> tuple[PairTable, dict[str, Any]]:
-    """(PairTable of train + dev pairs with their components, record of what was done): loads and
-    splits the pairs like the edit model (by item group), computes missing metric values into
-    `cache`, optionally rewrites `edit_reward`'s reference quantiles in the profile directory
-    `edit_reference` (over the edit model's training texts), and replaces `edit_reward` by
-    out-of-fold values for the edit model's own training texts. `say(message)` reports each step,
-    `on_metrics(done, total)` the metric collection (the long part)."""
-    ds = build_dataset(pairs, scored, weights=source_weights, dev_percent=dev_percent, seed=seed)
-    say(f"data: {json.dumps(ds.summary())}")
+    """(PairTable of every pair with its components, record of what was done); see the module
+    docstring. Negatives (training family) are made from the preferred texts of the pairs S1 was
+    not trained on, so that S1's scores of them are not optimistic either. `say(message)` reports
+    each step, `on_metrics(done, total)` the metric collection (the long part)."""
+    ds = build_dataset(
+        pair_files, scored_files, weights=dict(source_weights), dev_percent=dev_percent, seed=seed
+    )
+    pairs = [*ds.train, *ds.dev]
+    dev = [False] * len(ds.train) + [True] * len(ds.dev)
+    if human_vs_ai is not None:
+        hva = load_human_vs_ai_pairs(
+            human_vs_ai, max_pairs=human_vs_ai_pairs, seed=seed, weight=source_weights.get("human_vs_ai", 1.0)
+        )
+        pairs += hva
+        dev += [is_dev(p.group, dev_percent, seed) for p in hva]
+    model_dir = edit_model or shipped_dir()
+    record = json.loads((Path(model_dir) / "training.json").read_text())
+    s1_sources = {s for s, n in record["data"]["train_pairs"].items() if n and not s.startswith("negative")}
+    s1_dev = set(record.get("dev_ids", []))
+    s1_seen = [p.source in s1_sources and p.id not in s1_dev for p in pairs]
+    unseen_texts = [p.better for p, seen in zip(pairs, s1_seen, strict=True) if not seen]
+    neg = negatives(
+        unseen_texts, per_text=negatives_per_text, seed=seed, weight=source_weights.get("negatives", 1.0)
+    )
+    pairs += neg
+    dev += [False] * len(neg)
+    s1_seen += [False] * len(neg)
+    say(f"pairs: {len(pairs)} ({sum(s1_seen)} seen by S1 in training, {len(neg)} negatives)")
     scorer = Scorer(weights=UniformWeights())
     mc = MetricCache(cache)
-    texts = [t for p in [*ds.train, *ds.dev] for t in (p.better, p.worse)]
+    texts = [t for p in pairs for t in (p.better, p.worse)]
     collect_metrics(texts, mc, scorer, progress=on_metrics)
-    model_dir = shipped_dir("reward")
-    record: dict = {"cross_fit_edit": None, "edit_reference": None}
+    info: dict[str, Any] = {"edit_reference": None, "s1_sources": sorted(s1_sources)}
     if edit_reference is not None:
-        ref = edit_reward_reference(ds.train, model_dir, mc)
+        train_s1 = [p for p, seen in zip(pairs, s1_seen, strict=True) if seen]
+        ref = edit_reward_reference(train_s1, model_dir, mc)
         profile = Profile.load(edit_reference)
         profile.metrics["edit_reward"] = MetricQuantiles(
             tuple(ref["quantiles"]), ref["mean"], ref["std"], ref["n"], ref["n_undefined"]
@@ -159,19 +189,13 @@ def prepare_pair_table(
             "texts": "train-split texts of the edit model's training pairs (AI drafts and human edits)",
             "n": ref["n"],
             "split": {"seed": seed, "dev_percent": dev_percent},
-            "model": model_dir.name,
+            "model": Path(model_dir).name,
             "command": "wqrm fit-weights --edit-reference",
         }
         profile.meta.setdefault("metric_references", {})["edit_reward"] = note
         profile.save(edit_reference)
         scorer = Scorer(profile=profile, weights=UniformWeights())
-        record["edit_reference"] = {"profile": Path(edit_reference).name, **note}
+        info["edit_reference"] = {"profile": Path(edit_reference).name, **note}
         say(f"edit_reward reference: {ref['n']} training texts, median {ref['quantiles'][4]:.2f}")
-    override = None
-    if cross_fit:
-        probe = EmbeddingHeadReward(RewardHead(1, 0), {})
-        feats = FeatureCache(features_cache, probe.features) if features_cache else None
-        override = cross_fit_edit_reward(ds.train, model_dir, features=feats)
-        record["cross_fit_edit"] = {"folds": 5, "texts": len(override), "model": model_dir.name}
-        say(f"cross-fit edit_reward for {len(override)} training texts")
-    return build_pair_table(ds.train, ds.dev, mc, scorer, edit_override=override), record
+    fit_ok = [not seen for seen in s1_seen]
+    return build_pair_table(pairs, dev, mc, scorer, fit_ok), info

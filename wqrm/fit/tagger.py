@@ -1,9 +1,11 @@
-"""Training the edit-trace tagger (`wqrm.edit.tagger.EditTagger`): labels, features, the head.
+"""The edit-trace tagger's training data and evaluation.
 
 Labels come from LAMP span annotations (`load_span_file`) and from diffs of edit pairs
 (`diff_spans`: the words of an original that its edit deleted or replaced, category "Edited").
-The encoder is frozen: hidden states are computed once (`featurise`) and the linear head is trained
-on them (`fit_tagger`), keeping the epoch and threshold with the best dev F1.
+`token_labels` turns a text's spans into per-token classes for the edit model's token head
+(`wqrm.edit.model.EditModel`, trained jointly with the reward by `wqrm.fit.train_edit`): 0 = not
+flagged, k = 1 + the index of the span's category, -100 = special token (ignored).
+`choose_threshold` picks the display threshold for *precision* on development annotations.
 """
 
 from __future__ import annotations
@@ -16,20 +18,18 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from wqrm.edit.tagger import EDITED, EditTagger, Span
+from wqrm.edit.tagger import EDITED, Span
 from wqrm.fit.data import Pair, read_jsonl
 
 __all__ = [
     "TaggedText",
-    "best_threshold",
-    "dev_scores",
+    "choose_threshold",
     "diff_spans",
-    "featurise",
-    "fit_tagger",
     "load_span_file",
     "tagged_from_pairs",
+    "token_auc",
+    "token_labels",
     "token_prf",
 ]
 
@@ -91,80 +91,40 @@ def token_prf(pred: np.ndarray, gold: np.ndarray) -> dict[str, float | None]:
     return {"precision": p, "recall": r, "f1": f, "tokens": int(pred.size), "gold_rate": float(gold.mean())}
 
 
-def featurise(
-    tagger: EditTagger, items: Sequence[TaggedText]
-) -> list[tuple[torch.Tensor, np.ndarray, np.ndarray]]:
-    """Hidden states and token labels for every window of every item (encoder run once)."""
-    feats = []
-    for it in items:
-        for inputs, offsets in tagger.windows(it.text):
-            flag, cat = tagger.token_labels(offsets, it.spans, tagger.categories)
-            feats.append((tagger.hidden(inputs), flag, cat))
-    return feats
+def token_labels(offsets: np.ndarray, spans: Sequence[Span], labels: Sequence[str]) -> np.ndarray:
+    """Per-token class: 0 outside every span, 1 + index of the span's label inside one (a label
+    not in `labels` counts as the first one), -100 for special tokens (offsets < 0)."""
+    index = {lab: i for i, lab in enumerate(labels)}
+    out = np.where(offsets[:, 0] < 0, -100, 0)
+    for s in spans:
+        inside = (offsets[:, 0] >= 0) & (offsets[:, 0] < s.end) & (offsets[:, 1] > s.start)
+        out[inside] = 1 + index.get(s.label, 0)
+    return out
 
 
-def fit_tagger(
-    tagger: EditTagger,
-    train_feats,
-    dev_feats,
-    *,
-    epochs: int = 8,
-    lr: float = 1e-3,
-    seed: int = 0,
-    pos_weight: float | None = None,
-) -> list[dict]:
-    """Train the head on cached features; keep the epoch with the best dev F1 and its threshold."""
-    torch.manual_seed(seed)
-    X = torch.cat([h for h, _, _ in train_feats])
-    F = torch.from_numpy(np.concatenate([f for _, f, _ in train_feats]))
-    C = torch.from_numpy(np.concatenate([c for _, _, c in train_feats]))
-    keep = F >= 0
-    X, F, C = X[keep], F[keep].float(), C[keep]
-    if pos_weight is None:
-        pos_weight = float((F == 0).sum() / max(1, (F == 1).sum()))
-    tagger.head.train()
-    opt = torch.optim.AdamW(tagger.head.parameters(), lr=lr, weight_decay=0.01)
-    bce = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pos_weight))
-    gen = torch.Generator().manual_seed(seed)
-    best, best_state, history = -1.0, None, []
-    for epoch in range(epochs):
-        perm = torch.randperm(len(X), generator=gen)
-        for start in range(0, len(perm), 512):
-            idx = perm[start : start + 512]
-            logits = tagger.head(X[idx])
-            loss = bce(logits[:, 0], F[idx])
-            has_cat = C[idx] >= 0
-            if tagger.categories and has_cat.any():
-                loss = loss + torch.nn.functional.cross_entropy(logits[has_cat, 1:], C[idx][has_cat])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        tagger.head.eval()
-        thr, prf = best_threshold(tagger, dev_feats)
-        history.append({"epoch": epoch + 1, "dev_f1": prf["f1"], "threshold": thr})
-        if prf["f1"] > best:
-            best, tagger.threshold = prf["f1"], thr
-            best_state = {k: v.clone() for k, v in tagger.head.state_dict().items()}
-        tagger.head.train()
-    tagger.head.load_state_dict(best_state)
-    tagger.head.eval()
-    return history
+def token_auc(flag: np.ndarray, gold: np.ndarray) -> float | None:
+    """ROC AUC of flag probabilities against gold flags (Mann–Whitney; ties count half)."""
+    from scipy.stats import rankdata
+
+    gold = np.asarray(gold, dtype=bool)
+    n_pos, n_neg = int(gold.sum()), int((~gold).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = rankdata(flag)
+    return float((ranks[gold].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def dev_scores(tagger: EditTagger, feats) -> tuple[np.ndarray, np.ndarray]:
-    with torch.no_grad():
-        probs = [torch.sigmoid(tagger.head(h)[:, 0]).numpy() for h, _, _ in feats]
-    p = np.concatenate(probs)
-    g = np.concatenate([f for _, f, _ in feats])
-    keep = g >= 0
-    return p[keep], g[keep].astype(bool)
-
-
-def best_threshold(tagger: EditTagger, feats) -> tuple[float, dict]:
-    p, g = dev_scores(tagger, feats)
-    best = (0.5, token_prf(p >= 0.5, g))
-    for thr in np.linspace(0.05, 0.95, 19):
-        prf = token_prf(p >= thr, g)
-        if prf["f1"] > best[1]["f1"]:
+def choose_threshold(flag: np.ndarray, gold: np.ndarray, min_precision: float = 0.6) -> tuple[float, dict]:
+    """The lowest threshold (finest grid 0.05..0.95) whose token precision reaches `min_precision`
+    — the most recall at that precision — else the threshold with the best precision."""
+    gold = np.asarray(gold, dtype=bool)
+    best = None
+    for thr in np.round(np.arange(0.05, 0.96, 0.025), 3):
+        prf = token_prf(flag >= thr, gold)
+        if prf["precision"] is None:
+            continue
+        if prf["precision"] >= min_precision:
+            return float(thr), prf
+        if best is None or prf["precision"] > best[1]["precision"]:
             best = (float(thr), prf)
-    return best
+    return best if best is not None else (0.5, token_prf(flag >= 0.5, gold))

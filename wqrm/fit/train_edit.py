@@ -1,21 +1,27 @@
-"""Training the edit-quality reward model: Bradley–Terry on pairs, optional MSE on scored texts.
+"""Training the S1 edit model: Bradley–Terry on preference pairs (and systematic negatives), with
+the edit-trace tagger trained jointly on the same encoder.
 
-Loss per pair: −log σ(r(better) − r(worse)), weighted by the pair's source weight; with
-`mse_weight` > 0 the scored paragraphs add `mse_weight` · (r(text) − z(score))², z the score
-standardised over the training rows (the "PR" mix of the WQRM paper).
+Loss per pair: w · −log σ(r(better) − r(worse)), w the pair's source weight (negatives have their
+own). `train_frozen` fits an MLP head on cached frozen-encoder features (the baseline; optionally
+with `mse_weight` · (r(text) − z(score))² on scored paragraphs, the WQRM paper's "PR" mix).
 
-`train_frozen` fits an MLP head on cached frozen-encoder features (fast). `train_transformer`
-fine-tunes `AutoModelForSequenceClassification` (full or LoRA) with AdamW, linear warm-up and
-decay, gradient clipping, fixed seeds, a guard that skips and counts non-finite losses, dev
-evaluation every epoch, early stopping on dev pairwise accuracy, and safetensors checkpoints from
-which an interrupted run resumes.
+`train_edit_model` fine-tunes an encoder (LoRA or full) with two heads (`wqrm.edit.model.EditModel`)
+on the weighted pair loss plus `tag_weight` × the token cross-entropy of span-annotated texts. It is a
+`transformers.Trainer` whose only addition is that loss and the evaluation below: the loop, AdamW
+with linear warm-up and decay, gradient clipping, seeds, checkpoints and resuming, and early
+stopping are the library's. TRL's `RewardTrainer` was the first candidate; it trains
+`AutoModelForSequenceClassification` on unweighted pairs and cannot share the encoder pass with a
+token head, which is what lets wqrm compute the reward and the spans in one forward pass.
+
+Evaluation each epoch (the scoring path itself: whole-text windows, reward = mean over windows):
+dev accuracy on LAMP pairs (ties half), their Bradley–Terry loss, accuracy on dev negatives, and the
+tagger's token ROC AUC on dev annotations; the epoch kept is the one with the best
+`selection` = LAMP accuracy + (negatives accuracy + token AUC) / 2.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -26,11 +32,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from wqrm.edit.model import EmbeddingHeadReward, RewardHead, TransformerReward, load_reward_model
+from wqrm.edit.model import EmbeddingHeadReward, RewardHead, TransformerEditModel, Window
 from wqrm.fit.data import Pair, Scored
 from wqrm.fit.evaluate import pairwise_report
+from wqrm.fit.tagger import TaggedText, choose_threshold, token_auc, token_labels
 
-__all__ = ["TrainConfig", "set_seed", "train_frozen", "train_transformer"]
+__all__ = ["TrainConfig", "set_seed", "train_edit_model", "train_frozen"]
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +53,18 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     weight_decay: float = 0.01
     seed: int = 0
-    max_length: int = 256
+    max_length: int = 384
     mse_weight: float = 0.0
     patience: int = 2
     hidden: int = 256
     dropout: float = 0.1
     lora_r: int = 8
     lora_alpha: int = 16
+    lora_layers: list[int] | None = None  # encoder layers with adapters (None: all)
+    tag_weight: float = 0.5  # weight of the token loss next to the pair loss
+    init_reward_head: str | None = None  # a frozen-encoder model directory: warm start of the reward head
+    min_precision: float = 0.6  # the display threshold reaches this token precision on dev
     select_on: str = "lamp"  # dev subset for early stopping: "lamp" (sources starting with lamp) or "all"
-    save_every: int = 200
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,14 +74,14 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _select(pairs: Sequence[Pair], select_on: str) -> list[Pair]:
+def select_dev(pairs: Sequence[Pair], select_on: str) -> list[Pair]:
     if select_on == "lamp":
         chosen = [p for p in pairs if p.source.startswith("lamp")]
         return chosen or list(pairs)
     return list(pairs)
 
 
-def _dev_accuracy(scores: dict[str, float], pairs: Sequence[Pair]) -> float:
+def dev_accuracy(scores: dict[str, float], pairs: Sequence[Pair]) -> float:
     rep = pairwise_report(
         [scores[p.better] for p in pairs],
         [scores[p.worse] for p in pairs],
@@ -80,7 +90,7 @@ def _dev_accuracy(scores: dict[str, float], pairs: Sequence[Pair]) -> float:
     return rep.accuracy if rep.accuracy is not None else float("nan")
 
 
-def _dev_loss(scores: dict[str, float], pairs: Sequence[Pair]) -> float:
+def dev_loss(scores: dict[str, float], pairs: Sequence[Pair]) -> float:
     """Mean Bradley–Terry loss on dev pairs: log(1 + exp(−(r_better − r_worse)))."""
     margins = np.array([scores[p.better] - scores[p.worse] for p in pairs], dtype=np.float64)
     return float(np.mean(np.logaddexp(0.0, -margins))) if margins.size else float("nan")
@@ -134,7 +144,7 @@ def train_frozen(
     y, mu, sd = _standardise(scored)
     ts = torch.tensor([row[s.text] for s in scored], dtype=torch.long)
     ty = torch.from_numpy(y.astype(np.float32))
-    sel = _select(dev, cfg.select_on)
+    sel = select_dev(dev, cfg.select_on)
 
     head = RewardHead(X.shape[1], cfg.hidden, cfg.dropout)
     opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -162,8 +172,8 @@ def train_frozen(
         entry = {
             "epoch": epoch + 1,
             "train_loss": float(np.mean(losses)),
-            "dev_accuracy": _dev_accuracy(scores, sel),
-            "dev_loss": _dev_loss(scores, sel),
+            "dev_accuracy": dev_accuracy(scores, sel),
+            "dev_loss": dev_loss(scores, sel),
         }
         history.append(entry)
         if on_epoch:
@@ -189,194 +199,281 @@ def train_frozen(
 
 
 # --------------------------------------------------------------------------------------------
-# transformer fine-tuning (full or LoRA) with checkpoints
+# fine-tuned encoder with reward and token heads (transformers.Trainer)
 # --------------------------------------------------------------------------------------------
 
 
-def _save_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
-    from safetensors.torch import save_file
-
-    sd = opt.state_dict()
-    tensors, scalars = {}, {}
-    for pid, state in sd["state"].items():
-        for name, value in state.items():
-            if torch.is_tensor(value):
-                tensors[f"{pid}.{name}"] = value.detach().contiguous()
-            else:
-                scalars[f"{pid}.{name}"] = value
-    save_file(tensors or {"_empty": torch.zeros(1)}, str(path / "optimizer.safetensors"))
-    (path / "optimizer.json").write_text(json.dumps({"param_groups": sd["param_groups"], "scalars": scalars}))
+def _tokens(tok, texts: Sequence[str], max_length: int) -> dict[str, list[int]]:
+    enc = tok(list(texts), truncation=True, max_length=max_length)
+    return dict(zip(texts, enc["input_ids"], strict=True))
 
 
-def _load_optimizer(opt: torch.optim.Optimizer, path: Path) -> None:
-    from safetensors.torch import load_file
-
-    tensors = load_file(str(path / "optimizer.safetensors"))
-    meta = json.loads((path / "optimizer.json").read_text())
-    state: dict[int, dict[str, Any]] = {}
-    for key, value in tensors.items():
-        if key == "_empty":
-            continue
-        pid, name = key.split(".", 1)
-        state.setdefault(int(pid), {})[name] = value
-    for key, value in meta["scalars"].items():
-        pid, name = key.split(".", 1)
-        state.setdefault(int(pid), {})[name] = value
-    groups = meta["param_groups"]
-    for g in groups:
-        if "betas" in g:
-            g["betas"] = tuple(g["betas"])
-    opt.load_state_dict({"state": state, "param_groups": groups})
+def _tag_windows(rm: TransformerEditModel, items: Sequence[TaggedText]) -> list[tuple[list[int], np.ndarray]]:
+    """(token ids, token classes) for every window of every annotated text."""
+    out = []
+    for w in rm.windows([t.text for t in items]):
+        out.append((w.ids, token_labels(w.offsets, items[w.text].spans, rm.labels)))
+    return out
 
 
-def _trainable_state(model) -> dict[str, torch.Tensor]:
-    return {n: p.detach().clone().contiguous() for n, p in model.named_parameters() if p.requires_grad}
+class _Collator:
+    """Batches of pair and tagging examples: rows [better…, worse…, tagged…], padded."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, examples: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        pairs = [e for e in examples if e["kind"] == "pair"]
+        tags = [e for e in examples if e["kind"] == "tag"]
+        rows = [e["better"] for e in pairs] + [e["worse"] for e in pairs] + [e["ids"] for e in tags]
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        labels = torch.full((len(rows), width), -100, dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)] = torch.tensor(r)
+            mask[i, : len(r)] = 1
+        for j, e in enumerate(tags):
+            labels[2 * len(pairs) + j, : len(e["labels"])] = torch.tensor(e["labels"])
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "token_labels": labels,
+            "pair_weight": torch.tensor([e["weight"] for e in pairs], dtype=torch.float32),
+        }
 
 
-def _save_checkpoint(ckpt: Path, model, opt, state: dict) -> None:
-    from safetensors.torch import save_file
+def _make_trainer_class():
+    from transformers import Trainer  # heavy: only when fine-tuning
 
-    ckpt.mkdir(parents=True, exist_ok=True)
-    tmp = ckpt / "trainable.safetensors.tmp"
-    save_file(_trainable_state(model), str(tmp))
-    tmp.replace(ckpt / "trainable.safetensors")
-    _save_optimizer(opt, ckpt)
-    rng = {"torch": torch.get_rng_state().tolist()}
-    (ckpt / "trainer_state.json").write_text(json.dumps({**state, "rng": rng}))
+    class EditTrainer(Trainer):
+        """`Trainer` with the weighted pair loss + token loss and wqrm's dev evaluation."""
+
+        def __init__(
+            self,
+            *args,
+            wqrm_model: TransformerEditModel,
+            cfg: TrainConfig,
+            evaluate_fn,
+            pos_weight: float,
+            **kw,
+        ):
+            super().__init__(*args, **kw)
+            self.wqrm_model, self.cfg, self.evaluate_fn = wqrm_model, cfg, evaluate_fn
+            self.pos_weight = torch.tensor(pos_weight)
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            weight = inputs["pair_weight"]
+            n = len(weight)
+            reward, logits = model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+            loss = reward.sum() * 0.0
+            if n:
+                margin = reward[:n] - reward[n : 2 * n]
+                loss = loss + (torch.nn.functional.softplus(-margin) * weight).sum() / weight.sum()
+            labels = inputs["token_labels"].reshape(-1)
+            if self.cfg.tag_weight > 0 and (labels != -100).any():
+                flat = logits.reshape(-1, logits.shape[-1])
+                known = labels != -100
+                flagged = (labels[known] > 0).to(flat.dtype)
+                tag_loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    flat[known, 0], flagged, pos_weight=self.pos_weight
+                )
+                has_cat = labels > 0
+                if has_cat.any() and flat.shape[-1] > 1:
+                    tag_loss = tag_loss + torch.nn.functional.cross_entropy(
+                        flat[has_cat, 1:], labels[has_cat] - 1
+                    )
+                loss = loss + self.cfg.tag_weight * tag_loss
+            return (loss, (reward, logits)) if return_outputs else loss
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            metrics = {f"{metric_key_prefix}_{k}": v for k, v in self.evaluate_fn().items()}
+            metrics[f"{metric_key_prefix}_epoch"] = self.state.epoch
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+            return metrics
+
+    return EditTrainer
 
 
-def _load_checkpoint(ckpt: Path, model, opt) -> dict:
-    from safetensors.torch import load_file
+def evaluate_edit_model(
+    rm: TransformerEditModel,
+    dev: Sequence[Pair],
+    dev_negatives: Sequence[Pair] = (),
+    tag_dev: Sequence[tuple[list[int], np.ndarray]] = (),
+    *,
+    select_on: str = "lamp",
+    min_precision: float = 0.6,
+) -> dict[str, Any]:
+    """Dev figures of a model through its scoring path (see the module docstring)."""
+    sel = select_dev(dev, select_on)
+    texts = list(dict.fromkeys(t for p in [*sel, *dev_negatives] for t in (p.better, p.worse)))
+    scores = dict(zip(texts, rm.score(texts), strict=True)) if texts else {}
+    out: dict[str, Any] = {
+        "lamp_accuracy": dev_accuracy(scores, sel) if sel else float("nan"),
+        "lamp_loss": dev_loss(scores, sel) if sel else float("nan"),
+        "negatives_accuracy": dev_accuracy(scores, dev_negatives) if dev_negatives else float("nan"),
+    }
+    adv = [p for p in sel if p.length_adversarial]
+    out["lamp_length_adversarial_accuracy"] = dev_accuracy(scores, adv) if adv else float("nan")
+    if tag_dev:
+        windows = [Window(0, ids, np.zeros((len(ids), 2), dtype=np.int64)) for ids, _ in tag_dev]
+        _, probs = rm.forward_windows(windows)
+        labels = np.concatenate([lab for _, lab in tag_dev])
+        flag = np.concatenate([p[:, 0] for p in probs])
+        keep = labels != -100
+        gold = labels[keep] > 0
+        out["tag_auc"] = token_auc(flag[keep], gold)
+        thr, prf = choose_threshold(flag[keep], gold, min_precision)
+        out.update(tag_threshold=thr, tag_precision=prf["precision"], tag_recall=prf["recall"])
+        out["tag_flagged_share"] = float(np.mean(flag[keep] >= thr))
+    tag_auc = out.get("tag_auc") or 0.0
+    neg = out["negatives_accuracy"] if out["negatives_accuracy"] == out["negatives_accuracy"] else 0.0
+    out["selection"] = out["lamp_accuracy"] + (neg + tag_auc) / 2
+    return out
 
-    weights = load_file(str(ckpt / "trainable.safetensors"))
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, value in weights.items():
-            params[name].copy_(value)
-    _load_optimizer(opt, ckpt)
-    state = json.loads((ckpt / "trainer_state.json").read_text())
-    torch.set_rng_state(torch.tensor(state.pop("rng")["torch"], dtype=torch.uint8))
-    return state
 
-
-def train_transformer(
+def train_edit_model(
     train: Sequence[Pair],
     dev: Sequence[Pair],
-    scored: Sequence[Scored],
     cfg: TrainConfig,
     out_dir: str | Path,
     *,
+    tag_train: Sequence[TaggedText] = (),
+    tag_dev: Sequence[TaggedText] = (),
+    dev_negatives: Sequence[Pair] = (),
+    labels: Sequence[str] = (),
     resume: bool = True,
     on_epoch: Callable[[dict], None] | None = None,
     stop_after_steps: int | None = None,
-) -> tuple[TransformerReward, list[dict]]:
-    """Fine-tune; the best dev epoch is saved to `out_dir` and returned with the history.
+) -> tuple[TransformerEditModel, list[dict]]:
+    """Fine-tune the edit model; the best dev epoch is saved to `out_dir` (adapters/weights, heads,
+    config with the tagger's display threshold) and returned with the per-epoch history.
 
-    Checkpoints go to `out_dir/checkpoint` every `cfg.save_every` steps and at each epoch end; a
-    later call with `resume=True` continues from there. `stop_after_steps` interrupts the run (tests).
+    Checkpoints go to `out_dir/checkpoints` each epoch; `resume=True` continues an interrupted run
+    from the last one. `stop_after_steps` interrupts the run after that many optimizer steps (tests).
     """
-    from transformers import get_linear_schedule_with_warmup
+    from transformers import EarlyStoppingCallback, TrainerCallback, TrainingArguments  # heavy
 
-    out = Path(out_dir)
-    ckpt = out / "checkpoint"
+    if cfg.kind not in ("lora", "full"):
+        raise ValueError(f"train_edit_model trains lora or full models, not {cfg.kind!r}")
+    if cfg.mse_weight:
+        raise ValueError("mse_weight applies to the frozen kind only")
     set_seed(cfg.seed)
-    rm = TransformerReward.from_base(
+    rm = TransformerEditModel.new(
         cfg.base,
-        lora=cfg.kind == "lora",
+        kind=cfg.kind,
+        labels=labels,
         max_length=cfg.max_length,
-        seed=cfg.seed,
         lora_r=cfg.lora_r,
         lora_alpha=cfg.lora_alpha,
+        lora_layers=cfg.lora_layers,
+        head_hidden=cfg.hidden,
+        dropout=cfg.dropout,
+        init_reward_head=cfg.init_reward_head,
+        seed=cfg.seed,
     )
-    model = rm.model
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
-    total = steps_per_epoch * cfg.epochs
-    sched = get_linear_schedule_with_warmup(opt, int(cfg.warmup_ratio * total), total)
-    y, mu, sd = _standardise(scored)
-    sel = _select(dev, cfg.select_on)
-    dev_texts = list(dict.fromkeys(t for p in sel for t in (p.better, p.worse)))
+    rm.has_tagger = bool(tag_train) and cfg.tag_weight > 0
+    tok = _tokens(rm.tokenizer, list({t for p in train for t in (p.better, p.worse)}), cfg.max_length)
+    examples: list[dict[str, Any]] = [
+        {"kind": "pair", "better": tok[p.better], "worse": tok[p.worse], "weight": float(p.weight)}
+        for p in train
+    ]
+    if rm.has_tagger:
+        examples += [
+            {"kind": "tag", "ids": ids, "labels": lab.tolist()} for ids, lab in _tag_windows(rm, tag_train)
+        ]
+    tag_dev_windows = _tag_windows(rm, tag_dev) if rm.has_tagger else []
+    token_classes = np.concatenate([e["labels"] for e in examples if e["kind"] == "tag"] or [np.zeros(0)])
+    n_pos, n_neg = int((token_classes > 0).sum()), int((token_classes == 0).sum())
+    pos_weight = n_neg / n_pos if n_pos else 1.0  # flagged tokens count as much as unflagged ones
+    history: list[dict] = []
+    t0 = time.time()
 
-    state = {
-        "epoch": 0,
-        "step_in_epoch": 0,
-        "global_step": 0,
-        "best": None,
-        "stale": 0,
-        "history": [],
-        "skipped_nonfinite": 0,
-    }
-    if resume and (ckpt / "trainer_state.json").exists():
-        state = _load_checkpoint(ckpt, model, opt)
-        for _ in range(state["global_step"]):
-            sched.step()
-        log.info("resumed from %s at epoch %d step %d", ckpt, state["epoch"], state["step_in_epoch"])
+    def evaluate() -> dict[str, Any]:
+        entry = evaluate_edit_model(
+            rm, dev, dev_negatives, tag_dev_windows, select_on=cfg.select_on, min_precision=cfg.min_precision
+        )
+        entry["seconds"] = round(time.time() - t0, 1)
+        return entry
 
-    steps_run = 0
-    while state["epoch"] < cfg.epochs:
-        epoch = state["epoch"]
-        order = np.random.default_rng(cfg.seed + epoch).permutation(len(train))
-        mse_rng = np.random.default_rng(cfg.seed * 1000 + epoch)
-        model.train()
-        losses = []
-        t0 = time.time()
-        for step in range(steps_per_epoch):
-            idx = order[step * cfg.batch_size : (step + 1) * cfg.batch_size]
-            j = (
-                mse_rng.integers(0, len(scored), cfg.batch_size)
-                if cfg.mse_weight > 0 and len(scored)
-                else None
-            )
-            if step < state["step_in_epoch"]:
-                continue  # resumed mid-epoch: these batches were already trained on
-            batch = [train[i] for i in idx]
-            rewards = rm.forward([p.better for p in batch] + [p.worse for p in batch])
-            margin = rewards[: len(batch)] - rewards[len(batch) :]
-            w = torch.tensor([p.weight for p in batch], dtype=torch.float32)
-            loss = (torch.nn.functional.softplus(-margin) * w).sum() / w.sum()
-            if j is not None:
-                pred = rm.forward([scored[k].text for k in j])
-                loss = loss + cfg.mse_weight * torch.mean(
-                    (pred - torch.from_numpy(y[j].astype(np.float32))) ** 2
-                )
-            opt.zero_grad()
-            if not torch.isfinite(loss):
-                state["skipped_nonfinite"] += 1
-                log.warning("non-finite loss at epoch %d step %d: skipped", epoch, step)
-            else:
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-                opt.step()
-                losses.append(float(loss.detach()))
-            sched.step()
-            state["step_in_epoch"] = step + 1
-            state["global_step"] += 1
-            steps_run += 1
-            if state["global_step"] % cfg.save_every == 0:
-                _save_checkpoint(ckpt, model, opt, state)
-            if stop_after_steps is not None and steps_run >= stop_after_steps:
-                _save_checkpoint(ckpt, model, opt, state)
-                return rm, state["history"]
-        scores = dict(zip(dev_texts, rm.score(dev_texts), strict=True)) if dev_texts else {}
-        entry = {
-            "epoch": epoch + 1,
-            "train_loss": float(np.mean(losses)) if losses else None,
-            "dev_accuracy": _dev_accuracy(scores, sel) if sel else float("nan"),
-            "dev_loss": _dev_loss(scores, sel) if sel else float("nan"),
-            "seconds": round(time.time() - t0, 1),
-        }
-        state["history"].append(entry)
-        if on_epoch:
-            on_epoch(entry)
-        if _better(entry, state["best"]):
-            state["best"], state["stale"] = [entry["dev_accuracy"], entry["dev_loss"]], 0
-            rm.config.update(score_mean=mu, score_std=sd, trained=asdict(cfg))
-            rm.save(out)
-        else:
-            state["stale"] += 1
-        state["epoch"], state["step_in_epoch"] = epoch + 1, 0
-        _save_checkpoint(ckpt, model, opt, state)
-        if state["stale"] >= cfg.patience:
-            break
-    return load_reward_model(out), state["history"]
+    class _History(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kw):
+            if logs and "loss" in logs:
+                history.append({"step": state.global_step, "epoch": state.epoch, "train_loss": logs["loss"]})
+
+        def on_evaluate(self, args, state, control, metrics=None, **kw):
+            entry = {
+                "step": state.global_step,
+                **{k.removeprefix("eval_"): v for k, v in (metrics or {}).items()},
+            }
+            history.append(entry)
+            if on_epoch:
+                on_epoch(entry)
+
+        def on_step_end(self, args, state, control, **kw):
+            if stop_after_steps is not None and state.global_step >= stop_after_steps:
+                control.should_save = True
+                control.should_training_stop = True
+
+    out = Path(out_dir)
+    ckpt_dir = out / "checkpoints"
+    args = TrainingArguments(
+        output_dir=str(ckpt_dir),
+        per_device_train_batch_size=cfg.batch_size,
+        num_train_epochs=cfg.epochs,
+        learning_rate=cfg.lr,
+        weight_decay=cfg.weight_decay,
+        warmup_steps=cfg.warmup_ratio,  # < 1: a share of the training steps
+        max_grad_norm=cfg.max_grad_norm,
+        lr_scheduler_type="linear",
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="selection",
+        greater_is_better=True,
+        logging_steps=10,
+        report_to=[],
+        remove_unused_columns=False,
+        use_cpu=True,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+    )
+    trainer = _make_trainer_class()(
+        model=rm.model,
+        args=args,
+        train_dataset=examples,
+        eval_dataset=[{"kind": "pair"}],  # evaluation runs the scoring path itself (`evaluate`)
+        data_collator=_Collator(rm.tokenizer.pad_token_id or 0),
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience), _History()],
+        wqrm_model=rm,
+        cfg=cfg,
+        evaluate_fn=evaluate,
+        pos_weight=pos_weight,
+    )
+    last = None
+    if resume and ckpt_dir.is_dir():
+        done = sorted(ckpt_dir.glob("checkpoint-*"), key=lambda d: int(d.name.split("-")[1]))
+        last = str(done[-1]) if done else None
+    trainer.train(resume_from_checkpoint=last)
+    if (
+        stop_after_steps is not None
+        and trainer.state.global_step < stop_after_steps + 1
+        and not trainer.state.best_metric
+    ):
+        pass
+    rm.model.eval()
+    if rm.has_tagger:  # the display threshold of the kept epoch
+        best = evaluate()
+        rm.threshold = float(best.get("tag_threshold", rm.threshold))
+    rm.config.update(trained={**asdict(cfg), "best_metric": trainer.state.best_metric})
+    rm.save(out)
+    return rm, history
+
+
+# --------------------------------------------------------------------------------------------
+# heads retrained on a fixed (fine-tuned) encoder
+# --------------------------------------------------------------------------------------------

@@ -31,9 +31,7 @@ from typing import Any
 import numpy as np
 
 from wqrm.components import COMPONENTS
-from wqrm.edit.model import EmbeddingHeadReward, RewardHead
 from wqrm.fit.evaluate import pair_credit, pairwise_report
-from wqrm.fit.train_edit import TrainConfig, train_frozen
 from wqrm.jsonl import repair_tail
 from wqrm.profile import QUANTILE_LEVELS
 from wqrm.scoring import Scorer
@@ -44,7 +42,6 @@ __all__ = [
     "MetricCache",
     "accuracy",
     "collect_metrics",
-    "cross_fit_edit_reward",
     "direction_check",
     "edit_reward_reference",
     "fit_weights",
@@ -230,53 +227,6 @@ def fit_weights(
     )
 
 
-# ---- out-of-fold S1 for the texts the edit model was trained on ---------------------------------------
-
-
-def cross_fit_edit_reward(
-    train_pairs: Sequence[Any],
-    model_dir: str | Path,
-    *,
-    folds: int = 5,
-    features: Callable[[list[str]], np.ndarray] | None = None,
-) -> dict[str, float]:
-    """Out-of-fold `edit_reward` for the texts of the pairs the shipped S1 model was trained on.
-
-    The edit model has seen its training pairs, so its scores on them are optimistic; fitting α on
-    them would overweight S1. The training pairs (sources with pairs in the model's
-    `training.json`) are split into `folds` folds by item group; a head with the model's own
-    configuration, trained for its recorded best number of epochs on the other folds, scores each
-    fold. Returns {sha1(text): reward}. Only the frozen-head model kind is supported (cheap on
-    cached features)."""
-    record = json.loads((Path(model_dir) / "training.json").read_text())
-    cfg_dict = dict(record["config"])
-    if cfg_dict.get("kind") != "frozen":
-        raise ValueError("cross-fitting needs a frozen-head edit model")
-    history = record.get("history") or []
-    best = (
-        max(history, key=lambda e: (e["dev_accuracy"], -e["dev_loss"]))["epoch"]
-        if history
-        else cfg_dict["epochs"]
-    )
-    pairs = edit_model_training_pairs(train_pairs, model_dir)
-    fold_of = {p.group: int(hashlib.sha1(f"fold|{p.group}".encode()).hexdigest(), 16) % folds for p in pairs}
-    probe = EmbeddingHeadReward(RewardHead(1, 0), {})
-    featurise = features or probe.features
-    out: dict[str, float] = {}
-    for k in range(folds):
-        fit_on = [p for p in pairs if fold_of[p.group] != k]
-        held = [p for p in pairs if fold_of[p.group] == k]
-        if not held:
-            continue
-        cfg = TrainConfig(**{**cfg_dict, "epochs": best, "patience": best + 1, "select_on": "all"})
-        # no held-out data in the loop: "dev" is the fit set itself, so no fold leaks into selection
-        model, _ = train_frozen(fit_on, fit_on, [], cfg, features=featurise)
-        texts = list(dict.fromkeys(t for p in held for t in (p.better, p.worse)))
-        for t, r in zip(texts, model.score_features(featurise(texts)), strict=True):
-            out[text_key(t)] = float(r)
-    return out
-
-
 # ---- direction check ---------------------------------------------------------------------------------
 
 
@@ -304,8 +254,7 @@ def direction_check(
             for rows in (better_rows, worse_rows)
         )
         if spec.direction == "band":
-            b = scorer.profile.goodness_values(name, b, spec.direction, spec.band)
-            w = scorer.profile.goodness_values(name, w, spec.direction, spec.band)
+            b, w = spec.goodness_values(scorer.profile, b), spec.goodness_values(scorer.profile, w)
         elif spec.direction == "lower":
             b, w = -b, -w
         ok = ~np.isnan(b) & ~np.isnan(w)

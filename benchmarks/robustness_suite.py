@@ -1,0 +1,141 @@
+"""Can the reward be gamed? Original texts against their degraded variants, both families.
+
+    python benchmarks/robustness_suite.py [--data ../shared/data] [--per-source 20] [--out FILE.md]
+
+Originals: development texts no S1 training run has seen — LAMP dev-split edited paragraphs,
+human texts of human_vs_ai (creative writing, dev split by prompt) and passages of reference books
+that were not used as S1 training originals. Every applicable transformation of
+`wqrm.fit.negatives` (the ``train`` family S1 and the weights were fitted with, and the ``heldout``
+family they never saw) makes one variant per original. A pair is won when the original scores
+strictly higher (ties count half). Reported for the composite and for S1's raw reward
+(`edit_reward`), per transformation and per family; the acceptance is ≥ 0.95 for both families.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+import wqrm
+from wqrm.build.profile import passages_from_file
+from wqrm.fit.data import is_dev, load_pairs, read_jsonl
+from wqrm.fit.negatives import FAMILIES, TRANSFORMATIONS, negatives
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Books whose passages S1 training used as negatives' originals (`wqrm train-edit --originals`).
+S1_BOOKS = {
+    "austen_emma.txt", "carroll_alice.txt", "cbronte_jane_eyre.txt", "conrad_heart_of_darkness.txt",
+    "dickens_great_expectations.txt", "doyle_hound_baskervilles.txt", "eliot_middlemarch.txt",
+    "hawthorne_scarlet_letter.txt", "melville_moby_dick.txt", "stevenson_treasure_island.txt",
+    "twain_tom_sawyer.txt", "wilde_dorian_gray.txt",
+}  # fmt: skip
+
+
+def originals(data: Path, per_source: int, seed: int) -> dict[str, list[str]]:
+    rng = random.Random(seed)
+    lamp = [
+        p.better
+        for p in load_pairs(
+            [data / "edit_pairs/lamp_reannotation.jsonl", data / "edit_pairs/lamp_P_editor_val.jsonl"]
+        )
+    ]
+    dev_lamp = []
+    weights = json.loads((ROOT / "wqrm/data/weights/default.json").read_text())
+    dev_ids = set(weights.get("dev_ids", []))
+    for p in load_pairs(
+        [data / "edit_pairs/lamp_reannotation.jsonl", data / "edit_pairs/lamp_P_editor_val.jsonl"]
+    ):
+        if p.id in dev_ids:
+            dev_lamp.append(p.better)
+    lamp = list(dict.fromkeys(dev_lamp or lamp))
+    human = [
+        r["text"]
+        for r in read_jsonl(data / "human_vs_ai/fast_detect_gpt.jsonl")
+        if r["label"] == "human"
+        and r["domain"] == "creative_writing"
+        and is_dev(r["meta"].get("group", r["id"]))
+    ]
+    books = sorted(p for p in (data / "reference/books/en").glob("*.txt") if p.name not in S1_BOOKS)
+    passages = [t for b in books for t in passages_from_file(b, max_passages=4, seed=seed)]
+    pick = {"lamp dev edits": lamp, "human creative writing": human, "unseen book passages": passages}
+    return {k: rng.sample(v, min(per_source, len(v))) for k, v in pick.items()}
+
+
+def run(data: Path, per_source: int, seed: int) -> dict:
+    groups = originals(data, per_source, seed)
+    texts = [t for v in groups.values() for t in v]
+    pairs = negatives(texts, names=list(TRANSFORMATIONS), per_text=len(TRANSFORMATIONS), seed=seed)
+    scorer = wqrm.load()
+    distinct = list(dict.fromkeys([*texts, *(p.worse for p in pairs)]))
+    results = {}
+    for start in range(0, len(distinct), 32):
+        chunk = distinct[start : start + 32]
+        results.update(zip(chunk, scorer.score_batch(chunk), strict=True))
+    table: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for p in pairs:
+        name = p.source.split(":", 1)[1]
+        a, b = results[p.better], results[p.worse]
+        for key, va, vb in (
+            ("composite", a.score, b.score),
+            ("S1 edit_reward", a.metrics.get("edit_reward"), b.metrics.get("edit_reward")),
+        ):
+            # an undefined score for either text counts as a loss for the original
+            table[key][name].append(0.0 if va is None or vb is None else float(va > vb) + 0.5 * (va == vb))
+    out = {"originals": {k: len(v) for k, v in groups.items()}, "n_pairs": len(pairs), "by": {}}
+    for key, by_name in table.items():
+        fam = {f: [c for n in FAMILIES[f] for c in by_name.get(n, [])] for f in FAMILIES}
+        out["by"][key] = {
+            "families": {f: {"accuracy": float(np.mean(v)), "n": len(v)} for f, v in fam.items() if v},
+            "transformations": {
+                n: {"accuracy": float(np.mean(v)), "n": len(v)} for n, v in sorted(by_name.items())
+            },
+        }
+    return out
+
+
+def to_markdown(res: dict) -> str:
+    lines = [
+        f"Originals: {res['originals']}; {res['n_pairs']} (original, variant) pairs. "
+        "A pair is won when the original scores higher (ties half).",
+        "",
+        "| transformation | family | n | composite | S1 edit_reward |",
+        "|---|---|---:|---:|---:|",
+    ]
+    comp, s1 = res["by"]["composite"], res["by"]["S1 edit_reward"]
+    for name in comp["transformations"]:
+        c, s = comp["transformations"][name], s1["transformations"][name]
+        family = TRANSFORMATIONS[name].family
+        lines.append(f"| {name} | {family} | {c['n']} | {c['accuracy']:.3f} | {s['accuracy']:.3f} |")
+    for f in FAMILIES:
+        if f in comp["families"]:
+            c, s = comp["families"][f], s1["families"][f]
+            lines.append(
+                f"| **{f} family** | | {c['n']} | **{c['accuracy']:.3f}** | **{s['accuracy']:.3f}** |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--per-source", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    res = run(args.data, args.per_source, args.seed)
+    md = to_markdown(res)
+    print(md)
+    if args.out:
+        args.out.write_text(md, encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Systematic negatives: every transformation really degrades, deterministically, in its family."""
+
+from collections import Counter
+
+import pytest
+
+from wqrm.fit.negatives import FAMILIES, GENERIC_FILLER, TRANSFORMATIONS, negatives, sentences
+
+TEXT = (
+    "The ferry left at dawn, its horn flat against the fog. Marta counted the gulls on the rail: "
+    "seven, then nine, then none. Nobody on deck spoke about the letter in her coat. The island "
+    "came up grey and low, a smudge that hardened into rock. She had promised her brother she would "
+    "read it before they landed."
+)
+OTHER = "Rain fell on the market. The fish sellers covered their stalls. A dog slept under a cart."
+
+
+def test_families_are_disjoint_and_complete():
+    assert set(FAMILIES["train"]).isdisjoint(FAMILIES["heldout"])
+    assert set(FAMILIES["train"]) | set(FAMILIES["heldout"]) == set(TRANSFORMATIONS)
+    assert len(FAMILIES["train"]) >= 6 and len(FAMILIES["heldout"]) >= 6
+
+
+def test_sentences_split_golden():
+    assert sentences("One. Two!  Three?\n\nFour") == ["One.", "Two!", "Three?", "Four"]
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMATIONS))
+def test_each_transformation_changes_the_text_deterministically(name):
+    a = negatives([TEXT, OTHER], names=[name], seed=3)
+    b = negatives([TEXT, OTHER], names=[name], seed=3)
+    assert [p.worse for p in a] == [p.worse for p in b]
+    mine = [p for p in a if p.better == TEXT]
+    assert mine, f"{name} did not apply to a five-sentence paragraph"
+    assert mine[0].worse.strip() and mine[0].worse != TEXT
+    assert mine[0].source == f"negative:{name}"
+
+
+def test_transformations_golden_properties():
+    def one(name):
+        return next(p.worse for p in negatives([TEXT, OTHER], names=[name], seed=0) if p.better == TEXT)
+
+    assert 2 <= len(one("few_words").split()) <= 6
+    assert one("one_sentence") in sentences(TEXT)
+    assert Counter(one("shuffle_words").split()) == Counter(TEXT.split())
+    assert sorted(sentences(one("shuffle_sentences"))) == sorted(sentences(TEXT))
+    assert one("repeat_text").count(TEXT) >= 2
+    assert one("generic_filler").startswith(TEXT) and any(f in one("generic_filler") for f in GENERIC_FILLER)
+    assert "the" not in one("keyword_list").split(", ")
+    assert len(set(sentences(one("repeat_sentence")))) == 1
+    assert "the" not in [w.lower().strip(".,:") for w in one("drop_function_words").split()]
+    assert one("stutter").split()[:2] == ["the", "The"]
+    assert one("no_punctuation") == one("no_punctuation").lower() and "," not in one("no_punctuation")
+    assert len(one("cut_mid_sentence").split()) < 0.55 * len(TEXT.split())
+    spliced = one("splice_other")
+    assert any(s in spliced for s in sentences(OTHER)) and sentences(TEXT)[0] in spliced
+
+
+def test_per_text_and_weight():
+    pairs = negatives([TEXT], per_text=3, seed=0, weight=0.25)
+    assert len(pairs) == 3 and len({p.source for p in pairs}) == 3
+    assert all(p.weight == 0.25 and p.better == TEXT for p in pairs)
+    assert all(p.source.split(":")[1] in FAMILIES["train"] for p in pairs)
+
+
+def test_unknown_transformation_is_refused():
+    with pytest.raises(KeyError, match="unknown transformation"):
+        negatives([TEXT], names=["no_such"])
