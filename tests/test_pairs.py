@@ -222,10 +222,12 @@ def test_cli_pairs_refuses_bad_options(tmp_path):
 def test_killed_pairs_run_resumes_without_duplicates(tmp_path):
     rows = []
     for g in range(14):
+        # over 20 words each, so the degeneracy floor does not tie them at its cap
+        tail = " Nobody on the quay said a word about it that grey morning."
         cands = [
-            f"Story {g}. The harbour was quiet and the boats lay still. A gull landed on post {g}.",
-            f"Story {g}. It was a very nice day and everything was nice. The end of story {g}.",
-            f"Story {g}. Rain came over the hill at noon; the shepherd counted {g} sheep twice.",
+            f"Story {g}. The harbour was quiet and the boats lay still. A gull landed on post {g}." + tail,
+            f"Story {g}. It was a very nice day and everything was nice. The end of story {g}." + tail,
+            f"Story {g}. Rain came over the hill at noon; the shepherd counted {g} sheep twice." + tail,
         ]
         rows.append({"id": f"g{g}", "prompt": f"Write story {g}.", "candidates": cands})
     inp = _write(tmp_path / "in.jsonl", rows)
