@@ -133,7 +133,8 @@ def _binary() -> dict[str, bytes]:
 
 
 def _encodings() -> dict[str, bytes]:
-    cafe = "Le café était fermé. Il pleuvait sur la mer, et personne n'attendait le bateau."
+    # English with Latin-1 letters (a French text would be refused as an unsupported language)
+    cafe = "The café was closed. It rained on the sea, and nobody by the façade waited for the naïve boat."
     return {
         "utf16-le-bom": codecs.BOM_UTF16_LE + PROSE.encode("utf-16-le"),
         "utf16-be-bom": codecs.BOM_UTF16_BE + PROSE.encode("utf-16-be"),

@@ -122,9 +122,12 @@ def test_command_line_context_is_the_default_a_row_overrides(tmp_path, scorer):
     rows = [{"id": "cli", "text": story}, {"id": "own", "text": story, "task": "storygen"}]
     inp, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     inp.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    score_jsonl(inp, out, scorer, context={"task": "continue", "prompt": "The ferry was late."})
+    reference = "The ferry came in late, and nobody on the quay said a word."
+    context = {"task": "continue", "prompt": "The ferry was late.", "references": [reference]}
+    score_jsonl(inp, out, scorer, context=context)
     got = {r["id"]: r for r in _read(out)}
-    assert got["cli"]["metrics"]["bleu"] is not None  # continue: an overlap metric with the prompt
+    # continue: bleu is an overlap metric with the references (the prompt alone does not define it)
+    assert got["cli"]["metrics"]["bleu"] is not None
     assert got["own"]["metrics"]["bleu"] is None and "not a storygen metric" in got["own"]["reasons"]["bleu"]
 
 

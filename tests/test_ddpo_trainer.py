@@ -44,11 +44,11 @@ def _tokenizer(texts: list[str]) -> PreTrainedTokenizerFast:
     )
 
 
-def _model(tok, seed: int = 0) -> GPT2LMHeadModel:
+def _model(tok, seed: int = 0, n_positions: int = 512) -> GPT2LMHeadModel:
     torch.manual_seed(seed)
     cfg = GPT2Config(
         vocab_size=len(tok),
-        n_positions=512,
+        n_positions=n_positions,
         n_embd=32,
         n_layer=2,
         n_head=2,

@@ -25,6 +25,7 @@ import wqrm.metrics as M
 from tests import hostile_inputs as H
 from wqrm.cli import app
 from wqrm.jsonl import dumps, loads
+from wqrm.lang import SUPPORTED, UnsupportedLanguageError, detect
 from wqrm.metrics.registry import specs
 
 SPECS = specs()
@@ -130,6 +131,8 @@ def test_score_files_other_encodings(hostile_dir, monkeypatch):
     check_record(json_lines(result.stdout)[0], "utf-16")
     result = invoke(["metrics", "--json", "--encoding", "latin-1", "latin1.txt", "cp1252-smart-quotes.txt"])
     assert result.exit_code == 0, result.output
+    records = json_lines(result.stdout)
+    assert [r["error"] for r in records] == [None, None]
 
 
 def test_score_table_output_survives_markup_and_odd_names(hostile_dir, monkeypatch):
@@ -224,7 +227,13 @@ def test_api_score_batch(scorer):
         check_record(rec, r.id)
     errors = {r.id for r in results if r.error}
     assert {"empty", "none", "bytes", "int", "list", "lone-high-surrogate", "nul-in-string"} <= errors
-    assert not errors & {"chinese", "emoji-in-prose", "bom-only", "controls-in-prose"}
+    assert not errors & {"emoji-in-prose", "bom-only", "controls-in-prose"}
+    # a text in a language wqrm does not analyse is an error record naming the language (issue 15)
+    by_id = {r.id: r for r in results}
+    assert by_id["chinese"].error.startswith("unsupported language") and by_id["chinese"].lang == "zh"
+    for r in results:
+        if r.error and r.error.startswith("unsupported language"):
+            assert r.lang is not None and r.lang not in SUPPORTED, (r.id, r.lang)
 
 
 def test_api_score_and_compute_refuse_with_invalid_text_error(scorer):
@@ -235,10 +244,16 @@ def test_api_score_and_compute_refuse_with_invalid_text_error(scorer):
             scorer.score(inputs[name])
         with pytest.raises(wqrm.InvalidTextError):
             M.compute(inputs[name])
+    texts = [t for t in H.texts().values() if t.strip()]
+    supported = [t for t in texts if detect(t).supported]
+    assert 0 < len(supported) < len(texts)  # the hostile texts include other languages and scripts
     with bounded():
-        values = M.compute_batch([t for t in H.texts().values() if t.strip()])
+        values = M.compute_batch(supported)
     for mv in values:
         check_metrics(mv, mv.reasons, "compute_batch")
+    other = next(t for t in texts if not detect(t).supported)
+    with pytest.raises(UnsupportedLanguageError):  # an InvalidTextError: the batch names the language
+        M.compute_batch([supported[0], other])
 
 
 # ---- the largest texts through every command (slow) ---------------------------------------------

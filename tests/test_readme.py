@@ -165,8 +165,34 @@ def test_readme_command_runs(command, sandbox, request, monkeypatch):
     assert "Traceback" not in output, output[-3000:]
 
 
+#: The directory the DDPO block loads its policy from; the test writes a tiny random GPT-2 there.
+TINY_POLICY = "runs/tiny-policy"
+
+
+def _tiny_policy(sandbox: Path) -> None:
+    """A tiny randomly initialised GPT-2 and a BPE tokenizer trained on the example candidates, saved
+    where the README's DDPO block loads its policy (the helpers of tests/test_ddpo_trainer.py)."""
+    import json
+
+    from tests.test_ddpo_trainer import _model, _tokenizer  # deferred: torch/trl only for this block
+
+    rows = [json.loads(line) for line in (sandbox / "examples/ddpo/candidates.jsonl").open(encoding="utf-8")]
+    tok = _tokenizer([t for r in rows for t in (r["prompt"], *r["candidates"])] * 3)
+    model = _model(tok, n_positions=1024)  # TRL's default max_length
+    model.generation_config.max_new_tokens = 8
+    tok.save_pretrained(sandbox / TINY_POLICY)
+    model.save_pretrained(sandbox / TINY_POLICY)
+
+
 @pytest.mark.parametrize("index", range(len(PYTHON_BLOCKS)))
 def test_readme_python_block_runs(index, sandbox, monkeypatch):
     monkeypatch.chdir(sandbox)
+    if TINY_POLICY in PYTHON_BLOCKS[index]:
+        _tiny_policy(sandbox)
+        if not (sandbox / "pairs.jsonl").exists():  # the README's `wqrm pairs` command writes it
+            result = CliRunner().invoke(
+                app, ["pairs", "--input", "examples/ddpo/candidates.jsonl", "--output", "pairs.jsonl"]
+            )
+            assert result.exit_code == 0, result.output
     code = compile(PYTHON_BLOCKS[index], f"README.md python block {index + 1}", "exec")
     exec(code, {"__name__": "__readme__"})

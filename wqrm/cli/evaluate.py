@@ -20,6 +20,7 @@ from wqrm.cli.common import (
     usage_error,
 )
 from wqrm.jsonl import dumps
+from wqrm.lang import UnsupportedLanguageError, check_supported
 from wqrm.weights import default_weights_path, load_weights
 
 __all__ = ["SCORERS", "eval_pairs"]
@@ -176,6 +177,20 @@ def _score_fn(name: str, model: Path | None, alpha):
             fn = metric_baseline(name.split(":", 1)[1])
         except KeyError as exc:
             raise usage_error(f"--scorer {name}: {exc.args[0]}") from None
-        return lambda texts: [fn(a) for a in analyze_batch(texts)]
+        return lambda texts: [None if a is None else fn(a) for a in _analyses(texts, analyze_batch)]
     baseline = shorter_wins if name == "baseline:shorter" else longer_wins
-    return lambda texts: [baseline(a) for a in analyze_batch(texts)]
+    return lambda texts: [None if a is None else baseline(a) for a in _analyses(texts, analyze_batch)]
+
+
+def _analyses(texts: list[str], analyze_batch) -> list:
+    """Parsed texts, None for one in a language wqrm does not analyse (its pairs count as undefined,
+    as the composite's error records do) instead of one refused text stopping the batch."""
+    ok = []
+    for t in texts:
+        try:
+            check_supported(t)
+            ok.append(True)
+        except UnsupportedLanguageError:
+            ok.append(False)
+    parsed = iter(analyze_batch([t for t, k in zip(texts, ok, strict=True) if k]))
+    return [next(parsed) if k else None for k in ok]

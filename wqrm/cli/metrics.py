@@ -46,23 +46,6 @@ def _in_supported_language(
     return out_items, langs
 
 
-def _in_supported_language(
-    items: list[tuple[str, str | None, str | None]],
-) -> tuple[list[tuple[str, str | None, str | None]], dict[str, str]]:
-    """`read_all`'s items with a text in a language wqrm does not analyse turned into an error
-    naming the language, and the language of every other text."""
-    out_items, langs = [], {}
-    for f, text, error in items:
-        if text is not None:
-            try:
-                langs[f] = check_supported(text)
-            except UnsupportedLanguageError as exc:
-                text, error = None, str(exc)
-                langs[f] = exc.lang
-        out_items.append((f, text, error))
-    return out_items, langs
-
-
 def metrics(
     files: Annotated[list[str], typer.Argument(help="Text files ('-' reads stdin).")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
