@@ -1,9 +1,9 @@
-"""Inference throughput of the shipped S1 edit model and tagger, and int8 dynamic quantisation.
+"""Inference throughput of the shipped S1 edit model, and int8 dynamic quantisation.
 
 Texts: --n paragraphs of about 200 words (lamp_R_train rows, cut at 200 words). Threads: 2
 (torch.set_num_threads). Prints texts/s for the reward model in float32 and with
 `torch.ao.quantization.quantize_dynamic` (int8 Linear layers), the largest absolute reward
-difference between the two, their dev pairwise accuracy (LAMP dev split), and tagger texts/s.
+difference between the two, their dev pairwise accuracy (LAMP dev split).
 
     python benchmarks/perf/edit_throughput.py [--n 200] [--model DIR]
 """
@@ -71,13 +71,6 @@ def main(argv: list[str] | None = None) -> int:
     t_int8 = time.perf_counter() - t0
     acc_int8 = score_pairs(lamp_dev, lambda t: list(quant.score(t))).accuracy
 
-    tagger = resources.get("edit_tagger")
-    tagger.predict(texts[0])
-    t0 = time.perf_counter()
-    for t in texts:
-        tagger.predict(t)
-    t_tag = time.perf_counter() - t0
-
     print(f"edit model ({rm.kind}), {len(texts)} paragraphs of ~200 words, 2 threads")
     print(
         f"float32   {len(texts) / t_fp32:7.1f} texts/s   LAMP dev accuracy {acc_fp32:.3f} (n={len(lamp_dev)})"
@@ -86,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         f"int8 dyn  {len(texts) / t_int8:7.1f} texts/s   LAMP dev accuracy {acc_int8:.3f}   "
         f"max |Δreward| {np.max(np.abs(fp32 - int8)):.4f}   speed-up {t_fp32 / t_int8:.2f}x"
     )
-    print(f"tagger    {len(texts) / t_tag:7.1f} texts/s")
+    spans = "reward and spans from one pass" if getattr(rm, "has_tagger", False) else "no token head"
+    print(f"({spans})")
     return 0
 
 
