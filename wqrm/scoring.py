@@ -4,7 +4,7 @@
     WQRM = Σ α_i S_i / Σ α_i   over the components available for this text
 
 α are the learned weights shipped in `wqrm/data/weights/default.json` (fitted by
-`wqrm fit-weights`, see `wqrm.weights`); results name them in `"weights"` (e.g. "learned-v1").
+`wqrm fit-weights`, see `wqrm.weights`); results name them in `"weights"` (e.g. "learned-v2").
 `UniformWeights` (α_i = 1/8) remains available as a baseline.
 
 Languages: each text's language is detected (`wqrm.lang`) and reported in `"lang"`. A text in a

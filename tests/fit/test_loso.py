@@ -90,6 +90,24 @@ def test_selection_prefers_the_setting_that_transfers():
     assert rows[1]["worst_margin"] > rows[0]["worst_margin"]
 
 
+def test_selection_prefers_mean_accuracy_among_equivalent_worst_margins():
+    rng = np.random.default_rng(1)
+    table = _table(
+        rng,
+        ["lamp_x", "argrewrite", "iterater_sent"],
+        {"lamp_x": "S1", "argrewrite": "S4", "iterater_sent": "S2"},
+    )
+    settings = [FitSetting(1e-3), FitSetting(1e-3, components=tuple(c for c in COMPONENTS if c != "S4"))]
+    held = ["lamp", "argrewrite", "iterater"]
+    _, rows = select_setting(table, settings, held_out=held, margin_tolerance=0.0)
+    # with no tolerance the best worst margin wins; with an infinite one the best mean accuracy
+    strict, _ = select_setting(table, settings, held_out=held, margin_tolerance=0.0)
+    loose, _ = select_setting(table, settings, held_out=held, margin_tolerance=10.0)
+    by_worst = max(range(2), key=lambda i: (rows[i]["worst_margin"], rows[i]["mean_accuracy"]))
+    by_mean = max(range(2), key=lambda i: (rows[i]["mean_accuracy"], rows[i]["worst_margin"]))
+    assert strict == settings[by_worst] and loose == settings[by_mean]
+
+
 def test_crossfit_is_deterministic_and_honest():
     rng = np.random.default_rng(3)
     table = _table(rng, ["lamp_x", "argrewrite"], {"lamp_x": "S1", "argrewrite": "S4"})

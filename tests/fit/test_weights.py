@@ -122,7 +122,10 @@ def test_shipped_weights_use_the_edit_models_split():
     edit = json.loads((shipped_dir() / "training.json").read_text())
     assert set(edit["dev_ids"]) <= set(weights["dev_ids"])
     assert weights["split"] == {"by": "item group", "seed": edit["config"]["seed"], "dev_percent": 20}
-    assert sum(weights["counts"]["dev"].values()) == len(weights["dev_ids"])
+    assert len(set(weights["dev_ids"])) == len(weights["dev_ids"])
+    # α is fitted only on pairs S1 was not trained on; the count of those left out is recorded
+    assert weights["counts"]["excluded_s1_training_pairs"] > 0
+    assert "negatives" in weights["counts"]["fit_pairs"]
 
 
 def test_edit_reward_reference_over_the_models_training_texts(tmp_path):
