@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from wqrm.cli.common import command_line, err, fmt, out
+from wqrm.cli.common import ProfileOption, WeightsOption, command_line, err, fmt, out
 
 __all__ = ["bench", "report"]
 
@@ -88,12 +88,8 @@ def bench(
         typer.Option("--prompts", help="JSONL of {id, text} prompts the rows' prompt_id refer to."),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Run directory (created; resumable).")] = Path("run"),
-    profile: Annotated[
-        Path | None, typer.Option("--profile", help="Reference profile directory (default: shipped).")
-    ] = None,
-    weights: Annotated[
-        str | None, typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'.")
-    ] = None,
+    profile: ProfileOption = None,
+    weights: WeightsOption = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap, the reference halves and sampling.")] = 0,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples per interval.")] = 2000,
     confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,

@@ -42,6 +42,14 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 #: The `--progress/--no-progress` option every long-running command takes.
+#: `--profile DIR` of the commands that score against a reference profile.
+ProfileOption = Annotated[
+    Path | None, typer.Option("--profile", help="Reference profile directory (default: shipped).")
+]
+#: `--weights FILE|uniform` of the commands that compute the composite.
+WeightsOption = Annotated[
+    str | None, typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'.")
+]
 ProgressOption = Annotated[
     bool | None,
     typer.Option(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from wqrm.cli.common import err, out
+from wqrm.cli.common import ProfileOption, WeightsOption, err, out
 from wqrm.textio import InvalidTextError, read_text
 
 __all__ = ["snapshot"]
@@ -86,12 +86,8 @@ def snapshot(
         ),
     ] = False,
     text_field: Annotated[str, typer.Option(help="JSONL field holding the text.")] = "text",
-    profile: Annotated[
-        Path | None, typer.Option("--profile", help="Reference profile directory (default: shipped).")
-    ] = None,
-    weights: Annotated[
-        str | None, typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'.")
-    ] = None,
+    profile: ProfileOption = None,
+    weights: WeightsOption = None,
     seed: Annotated[int, typer.Option(help="Bootstrap seed (recorded).")] = 0,
     resamples: Annotated[int, typer.Option(help="Bootstrap resamples (recorded).")] = 1000,
     encoding: Annotated[str, typer.Option(help="Text encoding of the input files.")] = "utf-8",
