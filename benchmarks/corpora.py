@@ -19,12 +19,12 @@ kept and reported by the scorer as error records.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from wqrm import jsonl
 
 __all__ = ["CorpusError", "Item", "parse_named_path", "read_items", "read_prompts", "sample_items"]
 
@@ -65,28 +65,23 @@ def _prompt_key(prompt: str) -> str:
 
 def _jsonl_items(path: Path) -> list[Item]:
     items: list[Item] = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{path}:{lineno}: invalid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise CorpusError(f"{path}:{lineno}: expected an object with a string 'text' field")
-            prompt = row.get("prompt") if isinstance(row.get("prompt"), str) else None
-            prompt_id = row.get("prompt_id")
-            if prompt_id is None and prompt is not None:
-                prompt_id = _prompt_key(prompt)
-            items.append(
-                Item(
-                    id=str(row.get("id", f"{path.stem}:{lineno}")),
-                    text=row["text"],
-                    prompt_id=None if prompt_id is None else str(prompt_id),
-                    prompt=prompt,
-                )
+    for lineno, row, error in jsonl.records(path):
+        if error is not None:
+            raise CorpusError(f"{path}: {error}")
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise CorpusError(f"{path}:{lineno}: expected an object with a string 'text' field")
+        prompt = row.get("prompt") if isinstance(row.get("prompt"), str) else None
+        prompt_id = row.get("prompt_id")
+        if prompt_id is None and prompt is not None:
+            prompt_id = _prompt_key(prompt)
+        items.append(
+            Item(
+                id=str(row.get("id", f"{path.stem}:{lineno}")),
+                text=row["text"],
+                prompt_id=None if prompt_id is None else str(prompt_id),
+                prompt=prompt,
             )
+        )
     return items
 
 
@@ -145,18 +140,13 @@ def read_prompts(path: str | Path) -> dict[str, str]:
     """{prompt id: prompt text} from a JSONL of `{"id", "text"}` rows (`"prompt"` also accepted)."""
     p = Path(path)
     prompts: dict[str, str] = {}
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row: Any = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{p}:{lineno}: invalid JSON ({exc.msg})") from None
-            text = row.get("text", row.get("prompt")) if isinstance(row, dict) else None
-            if not isinstance(text, str) or "id" not in row:
-                raise CorpusError(f"{p}:{lineno}: expected an object with 'id' and 'text'")
-            prompts[str(row["id"])] = text
+    for lineno, row, error in jsonl.records(p):
+        if error is not None:
+            raise CorpusError(f"{p}: {error}")
+        text = row.get("text", row.get("prompt")) if isinstance(row, dict) else None
+        if not isinstance(text, str) or "id" not in row:
+            raise CorpusError(f"{p}:{lineno}: expected an object with 'id' and 'text'")
+        prompts[str(row["id"])] = text
     return prompts
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from wqrm import jsonl
 from wqrm.cli.common import ProfileOption, WeightsOption, err, out
 from wqrm.textio import InvalidTextError, read_text
 
@@ -21,24 +21,19 @@ def _read_outputs(files: list[Path], text_field: str, encoding: str) -> list[Any
         if path.suffix != ".jsonl":
             items.append(read_text(path, encoding=encoding))
             continue
-        with path.open(encoding=encoding) as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: not JSON ({exc.msg})") from None
-                if not isinstance(row, dict):
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object")
-                if "metrics" in row or ("error" in row and text_field not in row):
-                    items.append(row)  # a `wqrm score --output` row: already scored
-                elif text_field in row:
-                    items.append(row[text_field])
-                else:
-                    raise ValueError(
-                        f"{path}:{lineno}: no {text_field!r} field (and not a score row with 'metrics')"
-                    )
+        for lineno, row, error in jsonl.records(path, encoding):
+            if error is not None:
+                raise ValueError(f"{path}: {error}")
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{lineno}: expected a JSON object")
+            if "metrics" in row or ("error" in row and text_field not in row):
+                items.append(row)  # a `wqrm score --output` row: already scored
+            elif text_field in row:
+                items.append(row[text_field])
+            else:
+                raise ValueError(
+                    f"{path}:{lineno}: no {text_field!r} field (and not a score row with 'metrics')"
+                )
     return items
 
 

@@ -122,24 +122,22 @@ def _repeat_text(text: str, rng: random.Random) -> str | None:
     return "\n\n".join([text.strip()] * rng.randint(2, 3)) if len(_words(text)) >= 12 else None
 
 
+def _reordered(items: list[str], rng: random.Random) -> list[str]:
+    """A random order of `items` different from the given one (needs two distinct items)."""
+    shuffled = items[:]
+    while shuffled == items:
+        rng.shuffle(shuffled)
+    return shuffled
+
+
 def _shuffle_words(text: str, rng: random.Random) -> str | None:
     words = _words(text)
-    if len(words) < 8:
-        return None
-    shuffled = words[:]
-    while shuffled == words:
-        rng.shuffle(shuffled)
-    return " ".join(shuffled)
+    return " ".join(_reordered(words, rng)) if len(words) >= 8 and len(set(words)) > 1 else None
 
 
 def _shuffle_sentences(text: str, rng: random.Random) -> str | None:
     sents = sentences(text)
-    if len(sents) < 3:
-        return None
-    shuffled = sents[:]
-    while shuffled == sents:
-        rng.shuffle(shuffled)
-    return " ".join(shuffled)
+    return " ".join(_reordered(sents, rng)) if len(sents) >= 3 and len(set(sents)) > 1 else None
 
 
 def _generic_filler(text: str, rng: random.Random) -> str | None:
