@@ -66,3 +66,12 @@ def test_per_text_and_weight():
 def test_unknown_transformation_is_refused():
     with pytest.raises(KeyError, match="unknown transformation"):
         negatives([TEXT], names=["no_such"])
+
+
+def test_shuffles_do_not_apply_to_texts_with_one_distinct_item():
+    same_words = "again " * 30
+    same_sentences = "It rained. " * 5
+    assert negatives([same_words], names=["shuffle_words"]) == []  # no reordering exists
+    assert negatives([same_sentences], names=["shuffle_sentences"]) == []
+    shuffled = negatives(["one two three four five six seven eight"], names=["shuffle_words"])
+    assert len(shuffled) == 1 and sorted(shuffled[0].worse.split()) == sorted(shuffled[0].better.split())
