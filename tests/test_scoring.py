@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 import wqrm
@@ -6,6 +9,8 @@ from wqrm.metrics.registry import get_spec
 from wqrm.profile import MetricQuantiles, Profile
 from wqrm.scoring import Scorer, ScoreResult
 from wqrm.weights import UniformWeights
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STORY = (
     "The lighthouse keeper kept a ledger of ships. He wrote their names in pencil.\n\n"
@@ -64,9 +69,40 @@ def test_scores_independent_of_batch_composition(scorer):
     in_batch = scorer.score_batch(["Filler text one. Filler two.", STORY, "More filler here."])[1]
     assert in_batch.score == pytest.approx(alone.score, abs=1e-6)
     for name, value in alone.metrics.items():
-        # float32 encoders: padding in a batch moves the last bits; edit_reward's scale is ~10
-        expected = value if value is None else pytest.approx(value, rel=1e-6, abs=1e-6)
+        expected = value if value is None else pytest.approx(value, rel=0, abs=1e-6)
         assert in_batch.metrics[name] == expected, name
+
+
+def _example_texts() -> list[str]:
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").rglob("*.txt"))]
+    rows = (ROOT / "examples" / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+    texts += [t for t in (json.loads(r).get("text") for r in rows if r.strip()) if isinstance(t, str)]
+    return [t for t in texts if t.strip()][:14]
+
+
+def test_scores_independent_of_batch_size_and_order(scorer):
+    """Batches of 1, 5 and all, and the reversed order: every value within 1e-6 (the float32
+    encoder's batch shape used to move edit_reward by ~7e-6)."""
+    texts = _example_texts()
+    assert len(texts) >= 10
+
+    def run(order: list[int], size: int) -> dict[int, dict]:
+        out = {}
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            for i, r in zip(chunk, scorer.score_batch([texts[k] for k in chunk]), strict=True):
+                out[i] = r.to_dict()
+        return out
+
+    order = list(range(len(texts)))
+    base = run(order, 1)
+    for other in (run(order, 5), run(order, len(texts)), run(order[::-1], len(texts))):
+        for i in order:
+            a, b = base[i], other[i]
+            assert a["score"] == pytest.approx(b["score"], rel=0, abs=1e-6)
+            for name, value in a["metrics"].items():
+                expected = value if value is None else pytest.approx(value, rel=0, abs=1e-6)
+                assert b["metrics"][name] == expected, (i, name)
 
 
 def test_failed_result_shape():

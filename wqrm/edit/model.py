@@ -19,6 +19,7 @@ mean of its windows' rewards. Windows are sorted by length and batched with atte
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,9 +65,9 @@ class EditOutput:
 class RewardModel(Protocol):
     """Anything that maps texts to one scalar reward each (higher = better writing)."""
 
-    def score(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray: ...
+    def score(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray: ...
 
-    def run(self, texts: Sequence[str], batch_size: int = 16) -> list[EditOutput]: ...
+    def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]: ...
 
     def save(self, out_dir: str | Path) -> Path: ...
 
@@ -90,6 +91,18 @@ def _average(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     sums = np.bincount(owner, weights=values, minlength=n)
     counts = np.bincount(owner, minlength=n)
     return sums / np.maximum(counts, 1)
+
+
+def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 1) -> np.ndarray:
+    """Unit-length embeddings of `pieces`; each distinct piece is encoded once, and with
+    `batch_size=1` alone (batch-invariant, see `EmbeddingHeadReward.features`)."""
+    distinct = list(dict.fromkeys(pieces))
+    if batch_size > 1 or len(distinct) < 2:
+        emb = encode_unit(distinct, encoder=encoder, batch_size=batch_size)
+    else:
+        emb = np.vstack([encode_unit([p], encoder=encoder, batch_size=1) for p in distinct])
+    row = {p: i for i, p in enumerate(distinct)}
+    return emb[[row[p] for p in pieces]]
 
 
 def resolve_base(base: str) -> str:
@@ -136,6 +149,15 @@ class RewardHead(torch.nn.Module):
         return self.net(x).squeeze(-1)
 
 
+def _head_float64(head: torch.nn.Module, feats: np.ndarray) -> np.ndarray:
+    """`head`'s outputs on `feats`, computed in float64 by a copy of the head: a float32 matrix
+    product's rows move by ~1e-7 with the number of rows, so a float32 head would make a text's
+    reward depend on how many texts are scored with it."""
+    with torch.no_grad():
+        h64 = copy.deepcopy(head).double().eval()
+        return h64(torch.from_numpy(np.asarray(feats, dtype=np.float64))).numpy()
+
+
 class EmbeddingHeadReward:
     """Reward = q(x) − c·σ(g(x)), x the mean over paragraphs of the frozen encoder's unit-length
     embedding.
@@ -179,38 +201,42 @@ class EmbeddingHeadReward:
                 self._encoder = resources.get("sentence_encoder")
         return self._encoder
 
-    def features(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def features(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray:
+        """x per text: the mean of its paragraphs' unit-length embeddings.
+
+        Each distinct paragraph is encoded alone by default (`batch_size=1`, no padding): a
+        float32 transformer's output moves by ~1e-7 with the width and size of the batch it runs
+        in, which the heads amplify to ~1e-5 of reward, so batching would make a text's reward
+        depend on what else is scored with it. Alone, it does not (≤ 1e-6 for any batch, order or
+        neighbours; tests/edit/test_model.py). A larger `batch_size` is faster and drifts."""
         pieces, owner = _flatten(texts)
-        emb = encode_unit(pieces, encoder=self.encoder, batch_size=batch_size)
+        emb = encode_pieces(pieces, self.encoder, batch_size)
         out = np.zeros((len(texts), emb.shape[1]))
         np.add.at(out, owner, emb)
         out /= np.maximum(np.bincount(owner, minlength=len(texts)), 1)[:, None]
-        return out.astype(np.float32)
+        return out
 
     def quality_features(self, feats: np.ndarray) -> np.ndarray:
         """q(x): the quality head alone."""
-        with torch.no_grad():
-            return self.head(torch.from_numpy(np.asarray(feats, dtype=np.float32))).double().numpy()
+        return _head_float64(self.head, feats)
 
     def degeneracy_features(self, feats: np.ndarray) -> np.ndarray | None:
         """σ(g(x)) ∈ [0, 1], the probability that the text is degraded (None without the head)."""
         if self.degeneracy_head is None:
             return None
-        with torch.no_grad():
-            logits = self.degeneracy_head(torch.from_numpy(np.asarray(feats, dtype=np.float32)))
-        return torch.sigmoid(logits.double()).numpy()
+        return torch.sigmoid(torch.from_numpy(_head_float64(self.degeneracy_head, feats))).numpy()
 
     def score_features(self, feats: np.ndarray) -> np.ndarray:
         q = self.quality_features(feats)
         d = self.degeneracy_features(feats)
         return q if d is None else q - self.penalty * d
 
-    def score(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def score(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray:
         if not texts:
             return np.zeros(0)
         return self.score_features(self.features(texts, batch_size))
 
-    def run(self, texts: Sequence[str], batch_size: int = 32) -> list[EditOutput]:
+    def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]:
         """Rewards only: a frozen-encoder model has no token head."""
         return [EditOutput(float(r)) for r in self.score(texts, batch_size)]
 
@@ -525,8 +551,11 @@ class TransformerEditModel:
                         states[i] = h[r, : len(windows[i].ids)].numpy()
         return pooled, states
 
-    def run(self, texts: Sequence[str], batch_size: int = 16) -> list[EditOutput]:
-        """Reward (mean over the text's windows) and, with a trained token head, spans."""
+    def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]:
+        """Reward (mean over the text's windows) and, with a trained token head, spans.
+
+        Windows run one at a time by default, so a text's outputs do not depend on what else is
+        scored with it (see `EmbeddingHeadReward.features`); training code batches."""
         if not texts:
             return []
         windows = self.windows(texts)
@@ -553,7 +582,7 @@ class TransformerEditModel:
             out.append(EditOutput(reward, spans))
         return out
 
-    def score(self, texts: Sequence[str], batch_size: int = 16) -> np.ndarray:
+    def score(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray:
         return np.array([o.reward for o in self.run(texts, batch_size)], dtype=np.float64)
 
 
