@@ -58,6 +58,21 @@ def test_degenerate_english_stays_english():
     assert detect("1234 5678 !!! ???").lang == "en"  # no letters at all
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+        '{"name": "value", "items": [1, 2, 3], "nested": {"a": "b", "c": null}, "flag": true}',
+        "https://example.com/a/b http://foo.org/index.html https://www.bar.net/path?q=1 see more",
+        "The\u200dcat\u200dsat\u200don\u200dthe\u200dmat and then it slept in the sun a while.",
+    ],
+    ids=["letters", "json", "urls", "zero-width-joiners"],
+)
+def test_odd_english_is_not_refused(text):
+    # one-letter words are top words of French, Italian, Czech …: they used to make these French
+    assert detect(text).lang == "en"
+
+
 def test_short_cyrillic_defaults_to_russian_but_foreign_letters_decide():
     assert detect("Привет, мир").lang == "ru"
     assert detect("Привіт, світе").lang == "uk"

@@ -11,7 +11,8 @@ The detector is small, offline and deterministic (no model, nothing downloaded):
    A non-Latin, non-Cyrillic majority is refused, named by its script (Greek, Arabic, Chinese, …).
 2. **Function words.** Within Latin and Cyrillic the language is read off the share of the text's
    words that are among a language's 100 most frequent words (`wordfreq`'s lists, shipped inside
-   that package). A Latin text is English unless another language's share is both substantial
+   that package); in Latin script one-letter words are not counted (a, e, i, o, y, à are top words
+   of most of these languages, and a list of letters or a JSON object's keys is not French). A Latin text is English unless another language's share is both substantial
    (≥ `MIN_OTHER_SHARE`) and at least `DOMINANCE` times English's; a Cyrillic text is Russian
    under the same rule against Ukrainian, Bulgarian and Macedonian. Letters that Russian does not
    use (і ї є ґ; ў; ђ ј љ њ ћ џ ѓ ќ ѕ) also identify Ukrainian, Belarusian and Serbian or
@@ -253,6 +254,10 @@ def detect(text: str) -> LanguageGuess:
     if script == "CYRILLIC" and (foreign := _foreign_cyrillic(chars)) is not None:
         lang, marks = foreign
         return LanguageGuess(lang, script, f"{what}, with letters Russian does not use ({marks})", shares)
+    if script == "LATIN":
+        # one-letter words (a, e, i, o, y, à …) are top words of most Latin-script languages, so
+        # they tell nothing apart: a list of letters, or JSON's keys, is not French
+        words = [w for w in words if len(w) > 1]
     if len(words) < MIN_WORDS:
         return LanguageGuess(default, script, f"{what}; too few words to tell more", shares)
     lang, word_shares = _pick(words, default, LATIN_CANDIDATES if script == "LATIN" else CYRILLIC_CANDIDATES)
