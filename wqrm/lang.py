@@ -12,7 +12,8 @@ The detector is small, offline and deterministic (no model, nothing downloaded):
 2. **Function words.** Within Latin and Cyrillic the language is read off the share of the text's
    words that are among a language's 100 most frequent words (`wordfreq`'s lists, shipped inside
    that package); in Latin script one-letter words are not counted (a, e, i, o, y, à are top words
-   of most of these languages, and a list of letters or a JSON object's keys is not French). A Latin text is English unless another language's share is both substantial
+   of most of these languages, and a list of letters or a JSON object's keys is not French).
+   A Latin text is English unless another language's share is both substantial
    (≥ `MIN_OTHER_SHARE`) and at least `DOMINANCE` times English's; a Cyrillic text is Russian
    under the same rule against Ukrainian, Bulgarian and Macedonian. Letters that Russian does not
    use (і ї є ґ; ў; ђ ј љ њ ћ џ ѓ ќ ѕ) also identify Ukrainian, Belarusian and Serbian or
