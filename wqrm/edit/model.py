@@ -93,16 +93,12 @@ def _average(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return sums / np.maximum(counts, 1)
 
 
-def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 1) -> np.ndarray:
-    """Unit-length embeddings of `pieces`; each distinct piece is encoded once, and with
-    `batch_size=1` alone (batch-invariant, see `EmbeddingHeadReward.features`)."""
+def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 32) -> np.ndarray:
+    """Unit-length embeddings of `pieces`, each distinct piece encoded once (one batched call)."""
     distinct = list(dict.fromkeys(pieces))
-    if batch_size > 1 or len(distinct) < 2:
-        emb = encode_unit(distinct, encoder=encoder, batch_size=batch_size)
-    else:
-        emb = np.vstack([encode_unit([p], encoder=encoder, batch_size=1) for p in distinct])
+    emb = encode_unit(distinct, encoder=encoder, batch_size=batch_size)
     row = {p: i for i, p in enumerate(distinct)}
-    return emb[[row[p] for p in pieces]]
+    return emb[[row[p] for p in pieces]] if distinct else emb
 
 
 def resolve_base(base: str) -> str:
@@ -191,24 +187,25 @@ class EmbeddingHeadReward:
 
     @property
     def encoder(self):
+        """The encoder in float64 (a copy when it is the shared sentence encoder): in float32 a
+        paragraph's embedding moves by ~1e-7 with the width and size of the batch it runs in,
+        which the heads amplify to ~1e-5 of reward, so a text's reward would depend on what else
+        is scored with it; in float64 it moves by < 1e-15 (tests/test_scoring.py). Costs ~1.7×
+        the float32 pass; encoding each paragraph alone in float32 would also be invariant, but
+        is 5× slower on a loaded 2-core machine (benchmarks/perf/score_path.py)."""
         if self._encoder is None:
             src = self.config.get("encoder_path")
             if src:
                 from sentence_transformers import SentenceTransformer
 
-                self._encoder = SentenceTransformer(src, device="cpu", local_files_only=True)
+                self._encoder = SentenceTransformer(src, device="cpu", local_files_only=True).double()
             else:
-                self._encoder = resources.get("sentence_encoder")
+                self._encoder = copy.deepcopy(resources.get("sentence_encoder")).double()
         return self._encoder
 
-    def features(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray:
-        """x per text: the mean of its paragraphs' unit-length embeddings.
-
-        Each distinct paragraph is encoded alone by default (`batch_size=1`, no padding): a
-        float32 transformer's output moves by ~1e-7 with the width and size of the batch it runs
-        in, which the heads amplify to ~1e-5 of reward, so batching would make a text's reward
-        depend on what else is scored with it. Alone, it does not (≤ 1e-6 for any batch, order or
-        neighbours; tests/edit/test_model.py). A larger `batch_size` is faster and drifts."""
+    def features(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
+        `encoder`), each distinct paragraph encoded once."""
         pieces, owner = _flatten(texts)
         emb = encode_pieces(pieces, self.encoder, batch_size)
         out = np.zeros((len(texts), emb.shape[1]))
@@ -231,12 +228,12 @@ class EmbeddingHeadReward:
         d = self.degeneracy_features(feats)
         return q if d is None else q - self.penalty * d
 
-    def score(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray:
+    def score(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         if not texts:
             return np.zeros(0)
         return self.score_features(self.features(texts, batch_size))
 
-    def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]:
+    def run(self, texts: Sequence[str], batch_size: int = 32) -> list[EditOutput]:
         """Rewards only: a frozen-encoder model has no token head."""
         return [EditOutput(float(r)) for r in self.score(texts, batch_size)]
 
