@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, LEMMA, POS
-from spacy.parts_of_speech import IDS as POS_IDS
 
 from wqrm.analysis import Analysis, Sentence
 from wqrm.metrics.registry import MetricUndefined, metric
@@ -59,7 +57,7 @@ class TreeShape:
 
 def _doc_shapes(doc) -> list[tuple[int, float]]:
     """(depth, branching) of every sentence of `doc` that holds a word, vectorised over the doc."""
-    arr = doc.to_array([HEAD, IS_PUNCT, IS_SPACE]).astype(np.int64)
+    arr = doc.to_array(["HEAD", "IS_PUNCT", "IS_SPACE"]).astype(np.int64)
     n = len(arr)
     if n == 0:
         return []
@@ -254,7 +252,10 @@ NUMBER_WORDS = {w: i for i, w in enumerate(_NUMBERS.split())} | {
     "ninety": 90,
 }
 _SUBJECTS = frozenset({"nsubj", "nsubjpass"})
-_NOUN, _PROPN = POS_IDS["NOUN"], POS_IDS["PROPN"]
+#: spaCy's symbol ids of the universal tags NOUN and PROPN (fixed in spaCy's symbol table; the
+#: arrays of `Doc.to_array(["POS"])` hold them). Literal so that importing the metrics does not
+#: import spaCy; tests/metrics/test_coherence.py checks them against `spacy.parts_of_speech`.
+_NOUN, _PROPN = 92, 96
 
 
 def _number(token) -> str:
@@ -340,7 +341,7 @@ class _EntityKeys:
 
 
 def _doc_relations(doc) -> list[Relation]:
-    arr = doc.to_array([HEAD, DEP, POS, LEMMA])
+    arr = doc.to_array(["HEAD", "DEP", "POS", "LEMMA"])
     idx = np.arange(len(arr))
     heads = idx + arr[:, 0].astype(np.int64)
     dep, pos, lemma = arr[:, 1], arr[:, 2], arr[:, 3]

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
-from lexicalrichness import LexicalRichness
 
 from wqrm.analysis import Analysis
 from wqrm.metrics.registry import MetricUndefined, metric
@@ -65,6 +64,8 @@ def mtld(a: Analysis) -> float:
     words = _words(a)
     if len(set(words)) == len(words):
         raise MetricUndefined("every word is distinct: MTLD's factor count is 0, so MTLD is undefined")
+    from lexicalrichness import LexicalRichness  # deferred: it imports textblob, nltk and scipy
+
     return LexicalRichness(words, preprocessor=None, tokenizer=None).mtld(threshold=MTLD_THRESHOLD)
 
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from spacy.attrs import DEP, HEAD, IS_PUNCT, IS_SPACE, POS
 
 from wqrm import resources
 from wqrm.analysis import Analysis
@@ -85,7 +84,7 @@ def _label_counts(ids: np.ndarray, strings) -> dict[str, int]:
 
 def _doc_word_tree(doc) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """(head, sentence, dep ids, pos ids, n_sentences) over the words of one doc, word-indexed."""
-    arr = doc.to_array([HEAD, DEP, POS, IS_PUNCT, IS_SPACE])
+    arr = doc.to_array(["HEAD", "DEP", "POS", "IS_PUNCT", "IS_SPACE"])
     n = len(arr)
     idx = np.arange(n)
     head = idx + arr[:, 0].astype(np.int64)

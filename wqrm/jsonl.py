@@ -43,10 +43,11 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def dumps(obj: Any) -> str:
-    """One line of standard JSON: UTF-8 text kept as is, a non-finite float written as null (never
-    NaN / Infinity, which strict readers refuse), a lone surrogate as U+FFFD (so the line encodes)."""
-    return json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False)
+def dumps(obj: Any, indent: int | None = None) -> str:
+    """Standard JSON (one line unless `indent`): UTF-8 text kept as is, a non-finite float written
+    as null (never NaN / Infinity, which strict readers refuse), a lone surrogate as U+FFFD (so the
+    line encodes)."""
+    return json.dumps(_clean(obj), ensure_ascii=False, allow_nan=False, indent=indent)
 
 
 def lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, str | None, str | None]]:

@@ -3,33 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-__all__ = ["STOP_WORDS", "clause_segments", "content_words", "is_content_word", "phrase_form", "stop_words"]
+__all__ = ["clause_segments", "content_words", "is_content_word", "phrase_form", "stop_words"]
 
 
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
-STOP_WORDS = _stop_words()
-_RUSSIAN_STOP_WORDS: frozenset[str] | None = None
-
-
+@cache
 def stop_words(lang: str = "en") -> frozenset[str]:
-    """spaCy's stop words of `lang` ("en", "ru"; Russian ones with ё also written е, as lemmas are)."""
-    global _RUSSIAN_STOP_WORDS
+    """spaCy's stop words of `lang` ("en", "ru"; Russian ones with ё also written е, as lemmas are),
+    loaded on first use (importing spaCy takes seconds; `import wqrm.metrics` must not)."""
     if lang == "en":
-        return STOP_WORDS
-    if lang == "ru":
-        if _RUSSIAN_STOP_WORDS is None:
-            from spacy.lang.ru.stop_words import STOP_WORDS as RU
+        from spacy.lang.en.stop_words import STOP_WORDS as EN  # deferred: spaCy is heavy to import
 
-            _RUSSIAN_STOP_WORDS = frozenset(RU) | frozenset(w.replace("ё", "е") for w in RU)
-        return _RUSSIAN_STOP_WORDS
+        return frozenset(EN)
+    if lang == "ru":
+        from spacy.lang.ru.stop_words import STOP_WORDS as RU  # deferred: spaCy is heavy to import
+
+        return frozenset(RU) | frozenset(w.replace("ё", "е") for w in RU)
     raise ValueError(f"no stop words for language {lang!r}")
+
+
+def __getattr__(name: str) -> Any:
+    # `STOP_WORDS`, the English set, kept as a module attribute but loaded on first access (PEP 562)
+    if name == "STOP_WORDS":
+        return stop_words("en")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_content_word(word: str, lang: str = "en") -> bool:

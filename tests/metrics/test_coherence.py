@@ -162,3 +162,12 @@ def test_mi_segments_real_encoder(encoder):
     repeated = compute("The harbour was quiet. The harbour was quiet.", names=["mi_segments"])["mi_segments"]
     assert repeated == pytest.approx(0.0, abs=1e-5)
     assert compute("Only one sentence here.", names=["mi_segments"])["mi_segments"] is None
+
+
+def test_pos_symbol_ids_match_spacy():
+    # coherence keeps NOUN/PROPN as literals so that importing it does not import spaCy
+    from spacy.parts_of_speech import IDS
+
+    from wqrm.metrics import coherence
+
+    assert (IDS["NOUN"], IDS["PROPN"]) == (coherence._NOUN, coherence._PROPN)

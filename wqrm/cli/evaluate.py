@@ -21,7 +21,6 @@ from wqrm.cli.common import (
 )
 from wqrm.jsonl import dumps
 from wqrm.lang import UnsupportedLanguageError, check_supported
-from wqrm.weights import default_weights_path, load_weights
 
 __all__ = ["SCORERS", "eval_pairs"]
 
@@ -72,6 +71,8 @@ def eval_pairs(
     if model is not None and not model.is_dir():
         raise usage_error(f"--model {model}: no such directory")
     try:
+        from wqrm.weights import load_weights  # deferred: numpy; `wqrm --help` stays fast
+
         alpha = load_weights(weights) if scorer == "composite" else None
     except ValueError as exc:
         raise usage_error(f"--weights: {exc}") from None
@@ -142,6 +143,8 @@ def _split_ids(split: str, model: Path | None, weights: str | None) -> set[str]:
     shipped_model = Path(str(files("wqrm") / "data" / "edit" / "model"))  # metrics.edit.shipped_dir
     candidates = [Path(model) / "training.json"] if model else []
     candidates += [Path(weights)] if weights and weights != "uniform" else []
+    from wqrm.weights import default_weights_path  # deferred: numpy; `wqrm --help` stays fast
+
     candidates += [default_weights_path(), shipped_model / "training.json"]
     for c in candidates:
         try:
@@ -164,6 +167,7 @@ def _score_fn(name: str, model: Path | None, alpha):
     if name in ("composite", "uniform"):
         from wqrm import resources  # deferred: the models load after the checks
         from wqrm.scoring import Scorer  # deferred: the models load after the checks
+        from wqrm.weights import load_weights  # deferred: numpy; `wqrm --help` stays fast
 
         if model:
             resources.set_override("edit_model", str(model))

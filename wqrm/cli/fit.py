@@ -22,7 +22,6 @@ from wqrm.cli.common import (
     usage_error,
 )
 from wqrm.components import COMPONENTS
-from wqrm.weights import LearnedWeights
 
 __all__ = ["fit_weights_command"]
 
@@ -159,6 +158,8 @@ def fit_weights_command(
     }
     checks = direction_check(usable.better_metrics, usable.worse_metrics)
     disagree = {k: v for k, v in checks.items() if v["verdict"] == "disagrees"}
+    from wqrm.weights import LearnedWeights  # deferred: numpy; `wqrm --help` stays fast
+
     weights = LearnedWeights(
         fit.alpha,
         fit.tau,

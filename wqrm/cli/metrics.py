@@ -123,15 +123,16 @@ def catalogue(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
     """List every registered metric with its component, direction, range and reference."""
-    import wqrm.metrics as M  # deferred: `wqrm --help` stays fast
+    from wqrm.metrics.registry import catalogue_records  # deferred: `wqrm --help` stays fast
 
-    df = M.catalogue()
+    rows = catalogue_records()
     if as_json:
-        print(df.reset_index().to_json(orient="records", indent=1))
+        print(dumps(rows, indent=1))
         return
     t = Table(show_header=True, header_style="bold")
     for col in ("name", "component", "direction", "valid_range", "reference"):
         t.add_column(col)
-    for name, row in df.iterrows():
-        t.add_row(name, str(row["component"]), row["direction"], str(row["valid_range"]), row["reference"])
+    for row in rows:
+        cells = (row["component"], row["direction"], row["valid_range"], row["reference"])
+        t.add_row(row["name"], *(str(c) for c in cells))
     out.print(t)

@@ -29,7 +29,6 @@ from wqrm.jsonl import dumps, loads
 from wqrm.result import ScoreResult
 from wqrm.tasks import TASKS
 from wqrm.textio import MAX_CHARS, InvalidTextError, read_text, validate_text
-from wqrm.weights import load_weights
 
 __all__ = ["score"]
 
@@ -119,6 +118,8 @@ def score(
         raise usage_error(f"--model {model}: no such directory")
     prof = _profile(profile)
     try:
+        from wqrm.weights import load_weights  # deferred: numpy; `wqrm --help` stays fast
+
         alpha = load_weights(weights)  # read once; the scorer gets the object
     except ValueError as exc:
         raise usage_error(f"--weights: {exc}") from None
