@@ -122,7 +122,8 @@ def metrics(
 def catalogue(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
-    """List every registered metric with its component, direction, range and reference."""
+    """List every registered metric with its component, direction, range, reference and the
+    verdict of its evidence (benchmarks/results/metric_validity.md; --json adds the figures)."""
     import wqrm.metrics as M  # deferred: `wqrm --help` stays fast
 
     df = M.catalogue()
@@ -130,8 +131,12 @@ def catalogue(
         print(df.reset_index().to_json(orient="records", indent=1))
         return
     t = Table(show_header=True, header_style="bold")
-    for col in ("name", "component", "direction", "valid_range", "reference"):
+    for col in ("name", "component", "direction", "valid_range", "verdict", "reference"):
         t.add_column(col)
     for name, row in df.iterrows():
-        t.add_row(name, str(row["component"]), row["direction"], str(row["valid_range"]), row["reference"])
+        verdict = row["verdict"] if isinstance(row["verdict"], str) else "—"
+        t.add_row(
+            name, str(row["component"]), row["direction"], str(row["valid_range"]), verdict, row["reference"]
+        )
     out.print(t)
+    out.print("Verdicts and their evidence: benchmarks/results/metric_validity.md (wqrm catalogue --json)")
