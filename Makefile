@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install browser demo test wheel-check golden lint profile profile-ru edit-model weights bench bench-composite clean
+.PHONY: install browser demo test wheel-check golden lint profile profile-ru edit-model weights bench bench-composite bench-validity clean
 
 install: $(STAMP) browser
 
@@ -81,6 +81,11 @@ weights: install
 
 bench-composite: install
 	$(BIN)/python benchmarks/composite_ablation.py --out benchmarks/results/composite.md
+
+# Each metric's evidence (benchmarks/results/metric_validity.md, wqrm/data/metric_validity.json);
+# shares the metric cache with `make weights` (a few minutes when it is warm).
+bench-validity: install
+	$(BIN)/python benchmarks/metric_validity.py
 
 bench: install
 	$(BIN)/python benchmarks/perf/throughput.py

@@ -19,10 +19,12 @@ model ever runs on a Russian text).
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from importlib.resources import files
 from typing import Any, Protocol
 
 import numpy as np
@@ -50,6 +52,7 @@ __all__ = [
     "get_spec",
     "language_gap",
     "metric",
+    "metric_validity",
     "prepare",
     "register_preparer",
     "resolve_names",
@@ -413,8 +416,27 @@ def _spec_languages(spec: MetricSpec) -> list[str]:
     return [c for c in SUPPORTED if language_gap(spec, c) is None]
 
 
+#: The shipped evidence per metric (package data of `wqrm`), written by `benchmarks/metric_validity.py`.
+VALIDITY_FILE = "data/metric_validity.json"
+#: Where the evidence is tabulated (in the source repository).
+VALIDITY_TABLE = "benchmarks/results/metric_validity.md"
+
+
+def metric_validity() -> dict[str, dict[str, Any]]:
+    """The shipped evidence of each metric (human-vs-AI AUC, LAMP pairwise accuracy, Spearman ρ
+    with word count, share defined and a one-word verdict; `VALIDITY_TABLE` explains them), by
+    name; {} when the file is absent. Measured on English development data against the English
+    profile: it says nothing about Russian text."""
+    path = files("wqrm").joinpath(VALIDITY_FILE)
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))["metrics"]
+
+
 def catalogue_records() -> list[dict[str, Any]]:
-    """Every registered metric and its metadata, one dict per metric (no pandas needed)."""
+    """Every registered metric, its metadata and its shipped evidence (`verdict`, `auc_human_ai`,
+    `lamp_accuracy`, `rho_words`; `evidence` names the table), one dict per metric (no pandas)."""
+    validity = metric_validity()
     return [
         {
             "name": s.name,
@@ -428,13 +450,18 @@ def catalogue_records() -> list[dict[str, Any]]:
             "languages": ",".join(_spec_languages(s)),
             "reference": s.reference,
             "description": s.description,
+            "verdict": validity.get(s.name, {}).get("verdict"),
+            "auc_human_ai": validity.get(s.name, {}).get("auc_human_ai"),
+            "lamp_accuracy": validity.get(s.name, {}).get("lamp_accuracy"),
+            "rho_words": validity.get(s.name, {}).get("rho_words"),
+            "evidence": VALIDITY_TABLE if s.name in validity else None,
         }
         for s in _SPECS.values()
     ]
 
 
 def catalogue():
-    """A pandas DataFrame of every registered metric and its metadata, indexed by name."""
+    """`catalogue_records()` as a pandas DataFrame indexed by name."""
     import pandas as pd  # deferred: pandas takes a third of a second to import
 
     return pd.DataFrame(catalogue_records()).set_index("name")

@@ -136,6 +136,9 @@ def test_catalogue_json():
     result = runner.invoke(app, ["catalogue", "--json"])
     rows = json.loads(result.stdout)
     assert {"ttr", "sc"} <= {r["name"] for r in rows}
+    for r in rows:  # each metric's evidence: its verdict and where the table is
+        assert r["verdict"] and r["evidence"] == "benchmarks/results/metric_validity.md", r["name"]
+        assert "auc_human_ai" in r and "lamp_accuracy" in r and "rho_words" in r
 
 
 def test_eval_pairs_reports_accuracy(tmp_path):

@@ -34,6 +34,7 @@ def test_catalogue_lists_every_metric_with_metadata():
         assert row["reference"], name
         assert row["component"] in (*M.COMPONENTS, "-"), name
         assert row["description"], name
+        assert row["verdict"], name  # benchmarks/metric_validity.py's evidence, shipped as JSON
 
 
 def test_default_compute_needs_no_model():

@@ -122,7 +122,8 @@ def metrics(
 def catalogue(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
-    """List every registered metric with its component, direction, range and reference."""
+    """List every registered metric with its component, direction, range, reference and the
+    verdict of its evidence (benchmarks/results/metric_validity.md; --json adds the figures)."""
     from wqrm.metrics.registry import catalogue_records  # deferred: `wqrm --help` stays fast
 
     rows = catalogue_records()
@@ -130,9 +131,11 @@ def catalogue(
         print(dumps(rows, indent=1))
         return
     t = Table(show_header=True, header_style="bold")
-    for col in ("name", "component", "direction", "valid_range", "reference"):
+    for col in ("name", "component", "direction", "valid_range", "verdict", "reference"):
         t.add_column(col)
     for row in rows:
-        cells = (row["component"], row["direction"], row["valid_range"], row["reference"])
+        verdict = row["verdict"] if isinstance(row["verdict"], str) else "—"
+        cells = (row["component"], row["direction"], row["valid_range"], verdict, row["reference"])
         t.add_row(row["name"], *(str(c) for c in cells))
     out.print(t)
+    out.print("Verdicts and their evidence: benchmarks/results/metric_validity.md (wqrm catalogue --json)")
