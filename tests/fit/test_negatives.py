@@ -75,3 +75,15 @@ def test_shuffles_do_not_apply_to_texts_with_one_distinct_item():
     assert negatives([same_sentences], names=["shuffle_sentences"]) == []
     shuffled = negatives(["one two three four five six seven eight"], names=["shuffle_words"])
     assert len(shuffled) == 1 and sorted(shuffled[0].worse.split()) == sorted(shuffled[0].better.split())
+
+
+def test_negatives_take_the_split_of_their_original():
+    from wqrm.fit.data import Pair
+    from wqrm.fit.pairs import negatives_split
+
+    pairs = [Pair("train text", "x", "lamp"), Pair("dev text", "y", "lamp"), Pair("both", "z", "a")]
+    pairs.append(Pair("both", "w", "b"))
+    dev = [False, True, False, True]
+    negs = [Pair(t, t[::-1], "negative:shuffle") for t in ("dev text", "train text", "both")]
+    # a dev pair's preferred text never becomes a training pair (it used to: every negative was train)
+    assert negatives_split(pairs, dev, negs) == [True, False, True]

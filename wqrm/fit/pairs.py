@@ -129,6 +129,15 @@ def evaluate_table(table: PairTable, alpha: Mapping[str, float]) -> dict[str, An
     }
 
 
+def negatives_split(pairs: Sequence[Pair], dev: Sequence[bool], negs: Sequence[Pair]) -> list[bool]:
+    """Whether each negative is a dev pair: it belongs to the split of the pair(s) its original
+    (`better`) came from, dev if any of them is dev, so that the fit never sees a dev text."""
+    dev_text: dict[str, bool] = {}
+    for p, d in zip(pairs, dev, strict=True):
+        dev_text[p.better] = dev_text.get(p.better, False) or d
+    return [dev_text[n.better] for n in negs]
+
+
 def prepare_pair_table(
     pair_files: Sequence[Path],
     scored_files: Sequence[Path],
@@ -169,8 +178,8 @@ def prepare_pair_table(
     neg = negatives(
         unseen_texts, per_text=negatives_per_text, seed=seed, weight=source_weights.get("negatives", 1.0)
     )
+    dev += negatives_split(pairs, dev, neg)
     pairs += neg
-    dev += [False] * len(neg)
     s1_seen += [False] * len(neg)
     say(f"pairs: {len(pairs)} ({sum(s1_seen)} seen by S1 in training, {len(neg)} negatives)")
     scorer = Scorer(weights=UniformWeights())
