@@ -128,6 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     lines += [
         "## Dev split (pairs S1 was not trained on)",
         "",
+        "S1 never saw these pairs; the shipped α was fitted on every pair S1 did not see, these"
+        " included (6 free weights), so the composite's row here is in-sample for α: its held-out"
+        " figures are the LOSO and cross-fit columns above.",
+        "",
         "| scorer | " + " | ".join(f"{g} (n={int((dg == g).sum())})" for g in cols) + " | LAMP length-adv |",
         "|---|" + "---:|" * (len(cols) + 1),
     ]
