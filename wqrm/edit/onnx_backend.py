@@ -114,6 +114,9 @@ def _atomic(target: Path, write) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o644 & ~umask)  # mkstemp makes it private; the cache may be shared
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
