@@ -1,7 +1,9 @@
 """Edit quality (component S1): the learned edit model's reward and its edit-trace spans.
 
 The edit model is a resource (`edit_model`), loaded once per process from the package
-(`wqrm/data/edit/model`) unless `WQRM_EDIT_MODEL` (or `wqrm score --model DIR`) points elsewhere.
+(`wqrm/data/edit/model`) unless `WQRM_EDIT_MODEL` (or `wqrm score --model DIR`) points elsewhere;
+`WQRM_EDIT_BACKEND` (or `wqrm score --edit-backend`) runs its paragraph encoder with ONNX Runtime
+instead of the exact float64 torch default (`wqrm.edit.onnx_backend`).
 A batch preparer runs it once over every text of a batch — one forward pass gives the reward and
 the spans — and stores the results on each analysis (`Analysis.edit_reward`,
 `Analysis.edit_spans`); the metric functions read them.
@@ -29,6 +31,7 @@ def shipped_dir() -> Path:
 
 def _load_edit_model(source: str | None):
     from wqrm.edit.model import load_reward_model  # torch: loaded with the model, not on import
+    from wqrm.edit.onnx_backend import selected_backend, with_backend  # loads onnxruntime only if chosen
 
     path = Path(source) if source else shipped_dir()
     if not path.exists():
@@ -36,7 +39,7 @@ def _load_edit_model(source: str | None):
             f"wqrm resource 'edit_model': no edit model at {path}. Train one with `wqrm train-edit`, "
             "or set WQRM_EDIT_MODEL / pass --model DIR."
         )
-    return load_reward_model(path)
+    return with_backend(load_reward_model(path), selected_backend())
 
 
 resources.register(

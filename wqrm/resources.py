@@ -39,6 +39,7 @@ __all__ = [
     "nltk_data_dir",
     "register",
     "registry",
+    "sentence_encoder_path",
     "set_override",
 ]
 
@@ -188,6 +189,13 @@ def minilm_path() -> Path:
             "(or `make demo`), or set WQRM_SENTENCE_MODEL to a local sentence-transformers directory."
         ) from exc
     return Path(mod.get_model_path())
+
+
+def sentence_encoder_path() -> Path:
+    """Directory the sentence encoder loads from: the override or $WQRM_SENTENCE_MODEL, else the
+    packaged MiniLM."""
+    source = _source("sentence_encoder")
+    return Path(source) if source else minilm_path()
 
 
 def _load_sentence_encoder(source: str | None):

@@ -26,6 +26,26 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 
 
+def paragraphs(n: int) -> list[str]:
+    """The first `n` lamp_R_train texts of at least 150 words, cut at 200 words."""
+    texts = []
+    for line in (DATA / "scored" / "lamp_R_train.jsonl").open(encoding="utf-8"):
+        words = json.loads(line)["text"].split()
+        if len(words) >= 150:
+            texts.append(" ".join(words[:200]))
+        if len(texts) >= n:
+            break
+    return texts
+
+
+def lamp_dev_pairs() -> list:
+    """The LAMP pairs of the S1 dataset's dev split (what the shipped model's dev accuracy uses)."""
+    from wqrm.fit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
+
+    ds = build_dataset([DATA / f for f in DEFAULT_PAIR_FILES], [DATA / f for f in DEFAULT_SCORED_FILES])
+    return [p for p in ds.dev if p.source.startswith("lamp")]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200)
@@ -34,16 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(2)
 
     from wqrm import resources
-    from wqrm.fit.dataset import DEFAULT_PAIR_FILES, DEFAULT_SCORED_FILES, build_dataset
     from wqrm.fit.evaluate import score_pairs
 
-    texts = []
-    for line in (DATA / "scored" / "lamp_R_train.jsonl").open(encoding="utf-8"):
-        words = json.loads(line)["text"].split()
-        if len(words) >= 150:
-            texts.append(" ".join(words[:200]))
-        if len(texts) >= args.n:
-            break
+    texts = paragraphs(args.n)
     if args.model:
         resources.set_override("edit_model", str(args.model))
     import wqrm.metrics.edit  # noqa: F401  (registers the resources)
@@ -54,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     fp32 = rm.score(texts)
     t_fp32 = time.perf_counter() - t0
 
-    ds = build_dataset([DATA / f for f in DEFAULT_PAIR_FILES], [DATA / f for f in DEFAULT_SCORED_FILES])
-    lamp_dev = [p for p in ds.dev if p.source.startswith("lamp")]
+    lamp_dev = lamp_dev_pairs()
     acc_fp32 = score_pairs(lamp_dev, lambda t: list(rm.score(t))).accuracy
 
     quant = copy.copy(rm)

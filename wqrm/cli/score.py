@@ -7,6 +7,7 @@ missing file is reported at once, not after the models load.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +26,7 @@ from wqrm.cli.common import (
     usage_error,
 )
 from wqrm.cli.render import print_score_table, render_spans
+from wqrm.errors import ResourceMissingError
 from wqrm.jsonl import dumps, loads
 from wqrm.result import ScoreResult
 from wqrm.tasks import TASKS
@@ -89,6 +91,15 @@ def score(
         str | None,
         typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'."),
     ] = None,
+    edit_backend: Annotated[
+        str | None,
+        typer.Option(
+            "--edit-backend",
+            help="Runtime of S1's paragraph encoder: torch (exact, default), onnx-fp32 or onnx-int8 "
+            "(ONNX Runtime, faster, approximate: benchmarks/results/edit_backends.md; needs "
+            "wqrm[onnx]). Default: $WQRM_EDIT_BACKEND, else torch.",
+        ),
+    ] = None,
 ) -> None:
     """Score texts: the composite score, components S1..S8 and every metric.
 
@@ -116,6 +127,17 @@ def score(
         raise usage_error("--prompt-file and --references need --task")
     if model is not None and not model.is_dir():
         raise usage_error(f"--model {model}: no such directory")
+    if edit_backend is not None:
+        from wqrm.edit.onnx_backend import BACKENDS, ENV_VAR, require_onnx  # deferred: numpy, registry
+
+        if edit_backend not in BACKENDS:
+            raise usage_error(f"--edit-backend must be one of {', '.join(BACKENDS)}, not {edit_backend!r}")
+        if edit_backend != "torch":
+            try:
+                require_onnx()  # refuse now, not as an undefined S1 after the models load
+            except ResourceMissingError as exc:
+                raise usage_error(f"--edit-backend: {exc}") from None
+        os.environ[ENV_VAR] = edit_backend  # read when the edit model loads (and by worker processes)
     prof = _profile(profile)
     try:
         from wqrm.weights import load_weights  # deferred: numpy; `wqrm --help` stays fast

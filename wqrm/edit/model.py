@@ -165,6 +165,7 @@ class EmbeddingHeadReward:
     the reward is q(x). Range: unbounded real; only differences are meaningful."""
 
     kind = "frozen"
+    backend = "torch"  # the paragraph encoder's runtime (`wqrm.edit.onnx_backend.with_backend`)
 
     def __init__(
         self,
