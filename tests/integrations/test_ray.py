@@ -151,38 +151,36 @@ def assert_same_rows(actual: list[str], expected: list[str]) -> None:
         assert not diffs, f"row {expected_row['id']!r}: {diffs[:5]}"
 
 
-def test_ray_rows_equal_the_single_process_rows(files, ray_cluster, capsys):
-    """2 actors, 5 rows per call (the local run used 8): the same JSONL, byte for byte. The output
+def test_ray_data_map_batches_rows_equal_the_single_process_rows(files, ray_cluster):
+    """`Dataset.map_batches(BatchScorer)` with 2 actors, 5 rows per call (the local run used 8):
+    each row's `record` is its single-process JSONL row; input columns pass through."""
+    local = {json.loads(line)["id"]: line for line in _lines(files["local"])}
+    objs = [json.loads(line) for line in _rows() if line != "{not json"]
+    keys = ("id", "text", "task", "prompt", "references")
+    first: dict = {}
+    for o in objs:
+        first.setdefault(o.get("id"), o)  # a repeated id: its first row
+    rows = [{k: o.get(k) for k in keys} for i, o in first.items() if isinstance(i, str)]
+    table = pa.Table.from_pylist(rows)
+    ds = ray_cluster.data.from_arrow([table.slice(i, 5) for i in range(0, table.num_rows, 5)])
+    scored = ds.map_batches(
+        BatchScorer, compute=ray_cluster.data.ActorPoolStrategy(size=2), batch_size=5, batch_format="pandas"
+    )
+    out = {row["id"]: row for row in scored.take_all()}
+    assert sorted(out) == sorted(r["id"] for r in rows) and len(out) == 26
+    assert_same_rows([out[r["id"]]["record"] for r in rows], [local[r["id"]] for r in rows])
+    assert out["t5"]["prompt"].startswith("The mill closed") and out["t5"]["rouge_l"] is not None
+    assert out["empty"]["error"] is not None and pd.isna(out["empty"]["score"])
+    assert out["bad-task"]["error"].startswith("'task' must be one of")
+
+
+def test_the_cli_scores_jsonl_with_ray_like_the_local_engine(files):
+    """`wqrm score --engine ray --workers 2` in its own process (its own local Ray cluster), 5 rows
+    per call: the JSONL the local engine wrote, with the same error messages on stderr. The output
     starts with 3 rows of an interrupted run, which are kept and not rescored (resume)."""
     local = _lines(files["local"])
     out = files["dir"] / "ray.jsonl"
     out.write_text("\n".join(local[:3]) + "\n", encoding="utf-8")
-    errors = []
-    stats = score_file(
-        files["in"], out, workers=2, batch_size=5, on_error=lambda row, msg: errors.append((row.id, row.line))
-    )
-    assert stats.rows == 30 and stats.skipped == 3 and stats.duplicates == 1
-    assert stats.written == 26 and stats.errors == 4
-    assert sorted(errors, key=str) == sorted(
-        [("t3", 29), ("empty", 25), ("line:26", 26), ("no-text", 27), ("bad-task", 28)], key=str
-    )
-    assert_same_rows(_lines(out), local)
-    by_id = {json.loads(line)["id"]: json.loads(line) for line in local}
-    assert by_id[9]["score"] is not None and by_id["line:30"]["score"] is not None
-    assert by_id["t5"]["metrics"]["rouge_l"] is not None  # the row's own context (a continuation) was used
-    assert by_id["t4"]["metrics"]["rouge_l"] is None
-    assert "invalid JSON" in by_id["line:26"]["error"]
-    assert ray_cluster.is_initialized()  # a cluster it did not start is left running
-
-
-def test_the_cli_scores_parquet_into_parquet_with_the_same_records(files):
-    """`wqrm score --engine ray` in its own process (its own local Ray cluster, 1 actor): Parquet in,
-    Parquet out; each row's `record` is the single-process JSONL row and the columns agree with it."""
-    local = {json.loads(line)["id"]: line for line in _lines(files["local"])}
-    ids = [f"t{i}" for i in range(len(TEXTS)) if i not in (5, 9)] + ["empty"]
-    texts = [*(t for i, t in enumerate(TEXTS) if i not in (5, 9)), "   "]
-    inp, out = files["dir"] / "in.parquet", files["dir"] / "out.parquet"
-    pq.write_table(pa.table({"id": ids, "text": texts, "extra": list(range(len(ids)))}), inp)
     cmd = [
         sys.executable,
         "-m",
@@ -191,19 +189,42 @@ def test_the_cli_scores_parquet_into_parquet_with_the_same_records(files):
         "--engine",
         "ray",
         "--workers",
-        "1",
+        "2",
         "--batch-size",
-        "7",
+        "5",
     ]
     done = subprocess.run(
-        [*cmd, "--input", str(inp), "--output", str(out), "--no-progress"],
+        [*cmd, "--input", str(files["in"]), "--output", str(out), "--no-progress"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "23 rows: 23 written (1 with errors)" in done.stderr and 'row "empty" (line 23)' in done.stderr
+    assert "30 rows: 26 written (4 with errors), 3 already in" in done.stderr
+    assert "1 repeated ids skipped" in done.stderr
+    for message in ('row "empty" (line 25)', 'row "line:26": line 26: invalid JSON', 'row "t3" (line 29)'):
+        assert message in done.stderr
+    assert_same_rows(_lines(out), local)
+    by_id = {json.loads(line)["id"]: json.loads(line) for line in local}
+    assert by_id[9]["score"] is not None and by_id["line:30"]["score"] is not None
+    assert by_id["t5"]["metrics"]["rouge_l"] is not None  # the row's own context (a continuation) was used
+    assert by_id["t4"]["metrics"]["rouge_l"] is None
+
+
+def test_score_file_reads_and_writes_parquet(files, ray_cluster):
+    """Parquet in, Parquet out (1 actor on the running cluster, which is left running): each row's
+    `record` is the single-process JSONL row, and the flat columns agree with it."""
+    local = {json.loads(line)["id"]: line for line in _lines(files["local"])}
+    ids = [f"t{i}" for i in range(len(TEXTS)) if i not in (5, 9)] + ["empty"]
+    texts = [*(t for i, t in enumerate(TEXTS) if i not in (5, 9)), "   "]
+    inp, out = files["dir"] / "in.parquet", files["dir"] / "out.parquet"
+    pq.write_table(pa.table({"id": ids, "text": texts, "extra": list(range(len(ids)))}), inp)
+    errors = []
+    stats = score_file(
+        inp, out, workers=1, batch_size=7, on_error=lambda row, msg: errors.append((row.id, row.line))
+    )
+    assert (stats.rows, stats.written, stats.errors) == (23, 23, 1) and errors == [("empty", 23)]
     table = pq.read_table(out)
     assert table.column("id").to_pylist() == ids and table.column("text").to_pylist() == texts
     assert_same_rows(table.column("record").to_pylist(), [local[i] for i in ids])
@@ -214,6 +235,7 @@ def test_the_cli_scores_parquet_into_parquet_with_the_same_records(files):
         columns = [("score", record["score"]), *record["components"].items(), *record["metrics"].items()]
         assert all(row[name] == value for name, value in columns), row["id"]
     assert not (files["dir"] / "out.parquet.partial").exists()
+    assert ray_cluster.is_initialized()
 
 
 def test_batch_scorer_keeps_the_columns_and_the_batch_format(files, scorer):

@@ -1,12 +1,12 @@
-"""Scoring at scale on Ray Data: `BatchScorer` for `Dataset.map_batches`, and the engine behind
-`wqrm score --engine ray`.
+"""Scoring at scale on Ray: `BatchScorer` for `ray.data.Dataset.map_batches`, and `score_file`,
+the engine behind `wqrm score --engine ray`.
 
     import ray
     from wqrm.integrations.ray import BatchScorer
 
     ds = ray.data.read_parquet("texts.parquet")  # columns: id, text (+ task, prompt, references, persona)
-    scored = ds.map_batches(BatchScorer, concurrency=4, batch_size=32)  # 4 actors, models loaded once each
-    scored.write_parquet("scores/")
+    scored = ds.map_batches(BatchScorer, compute=ray.data.ActorPoolStrategy(size=4), batch_size=32)
+    scored.write_parquet("scores/")  # 4 actors, the models loaded once in each
 
 Each actor loads the models once (`__init__`) and scores each batch with the same code as the
 single-process `wqrm score --input` (`wqrm.batch.score_rows`): a row's `task`, `prompt`,
@@ -18,7 +18,7 @@ is replaced):
     lang, score, uncapped_score, S1..S8, one column per metric (float, null when undefined),
     weights, version, error, reasons (JSON object: why a value is null), record
 
-`record` is the row's JSON line exactly as `wqrm score --input` writes it (`id`, `lang`, `score`,
+`record` is the row's JSON line as `wqrm score --input` writes it (`id`, `lang`, `score`,
 `components`, `metrics`, `used_components`, `reasons`, `goodness`, `contributions`, `substance`,
 `uncapped_score`, `spans`, `weights`, `version`, `error`). A row that cannot be scored (a missing or
 non-string text, an empty text, a bad context field, an unsupported language) gets an error record
@@ -27,13 +27,18 @@ scored together (S8): use `ds.groupby("group").map_groups(BatchScorer,
 fn_constructor_kwargs={"groups": True})` so a whole group reaches one call; without `groups=True`
 a row with a group gets an error record saying so.
 
+`score_file` reads a JSONL or Parquet file on the driver and sends batches of rows to a fixed set
+of `BatchScorer` actors (Ray Core; Ray Data's block sizing would put a small file into one block,
+scored by one actor, with nothing written until it is done), writing rows in input order as they
+come back.
+
 Ray is an optional dependency (`pip install 'wqrm[ray]'`): this module imports it only in
-`score_file`, which runs `wqrm score --engine ray`.
+`score_file`; `BatchScorer` itself runs without it.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import json
 import logging
 import math
@@ -43,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from wqrm.batch import (
@@ -189,23 +195,25 @@ class BatchScorer:
 
 def _plain(value: Any) -> Any:
     """A dataset cell as the value a JSON row would hold: NumPy scalars and arrays as Python values,
-    a missing value (None, NaN: pandas' missing) as None."""
+    a missing value (None, NaN, pandas' NA and NaT) as None."""
     if isinstance(value, np.ndarray):
         return [_plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (str, bool, int, dict)):
+        return value
+    if isinstance(value, float):
+        return None if math.isnan(value) else value
+    return None if pd.isna(value) else value
 
 
 def _columns(batch: Any) -> dict[str, list]:
     """The batch's columns as Python lists (pandas, pyarrow or a dict of arrays/lists)."""
     if isinstance(batch, pa.Table):
         return {name: batch.column(name).to_pylist() for name in batch.column_names}
-    if hasattr(batch, "to_dict") and hasattr(batch, "columns"):  # a pandas DataFrame
+    if isinstance(batch, pd.DataFrame):
         return {str(name): batch[name].tolist() for name in batch.columns}
     if isinstance(batch, dict):
         return {name: (v.tolist() if isinstance(v, np.ndarray) else list(v)) for name, v in batch.items()}
@@ -332,44 +340,36 @@ def _plan(
     return stats, skip
 
 
-def _datasource(path: Path, encoding: str, skip: set[int], block_rows: int):
-    """A Ray Data source streaming `source_rows(path)` (minus the `skip` row numbers) in blocks of
-    `block_rows`, read on the driver's node (where the file is)."""
-    from ray.data.block import BlockMetadata  # deferred: Ray is optional
-    from ray.data.datasource import Datasource, ReadTask  # deferred: Ray is optional
-
+def _batches(path: Path, encoding: str, skip: set[int], batch_size: int) -> Iterator[pa.Table]:
+    """`source_rows(path)` less the `skip` row numbers, `batch_size` rows at a time, as tables of
+    the columns `BatchScorer` reads a line from (its number, its JSON, its decoding error)."""
     schema = pa.schema(
         [(LINE_COLUMN, pa.int64()), (JSON_COLUMN, pa.string()), (DECODE_ERROR_COLUMN, pa.string())]
     )
+    batch: list[tuple[int, str | None, str | None]] = []
+    for row in source_rows(path, encoding):
+        if row[0] in skip:
+            continue
+        batch.append(row)
+        if len(batch) == batch_size:
+            yield pa.Table.from_arrays([pa.array(c) for c in zip(*batch, strict=True)], schema=schema)
+            batch = []
+    if batch:
+        yield pa.Table.from_arrays([pa.array(c) for c in zip(*batch, strict=True)], schema=schema)
 
-    def read() -> Iterator[pa.Table]:
-        block: list[tuple[int, str | None, str | None]] = []
-        for row in source_rows(path, encoding):
-            if row[0] in skip:
-                continue
-            block.append(row)
-            if len(block) >= block_rows:
-                yield pa.Table.from_arrays([pa.array(c) for c in zip(*block, strict=True)], schema=schema)
-                block = []
-        if block:
-            yield pa.Table.from_arrays([pa.array(c) for c in zip(*block, strict=True)], schema=schema)
 
-    class WqrmRows(Datasource):
-        def estimate_inmemory_data_size(self) -> int | None:
-            return path.stat().st_size
+def _scored_in_order(actors: list, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Each batch scored by the actors in turn (at most two queued per actor), yielded in input
+    order as it completes: the input is read as scoring proceeds, not held in memory."""
+    import ray  # deferred: Ray is optional
 
-        def get_read_tasks(self, parallelism: int, **kwargs: Any) -> list[ReadTask]:
-            # BlockMetadata's fields differ between Ray versions: every one unknown, but the file
-            blank = {
-                f.name: None for f in dataclasses.fields(BlockMetadata) if f.default is dataclasses.MISSING
-            }
-            return [ReadTask(read, BlockMetadata(**{**blank, "input_files": [str(path)]}))]
-
-        @property
-        def supports_distributed_reads(self) -> bool:
-            return False
-
-    return WqrmRows()
+    in_flight: collections.deque = collections.deque()
+    for i, batch in enumerate(batches):
+        if len(in_flight) >= 2 * len(actors):
+            yield ray.get(in_flight.popleft())
+        in_flight.append(actors[i % len(actors)].__call__.remote(batch))
+    while in_flight:
+        yield ray.get(in_flight.popleft())
 
 
 def _init_ray(workers: int) -> None:
@@ -431,7 +431,9 @@ def score_file(
     on_error: Callable[[Row, str], None] | None = None,
 ) -> BatchStats:
     """`wqrm score --engine ray`: score a JSONL or Parquet file (by suffix) with `workers` Ray actors
-    (`BatchScorer`, `batch_size` rows per call) into a JSONL or Parquet output, rows in input order.
+    (`BatchScorer`, one CPU each, `batch_size` rows per call) into a JSONL or Parquet output, rows
+    in input order. The input is read here, on the driver, as scoring proceeds (so only the driver
+    needs the file), and each batch goes to the next actor.
 
     A JSONL output holds exactly the lines `wqrm.batch.score_jsonl` would write, and is resumable
     the same way (ids already in it are skipped; a repeated id is skipped and reported). A Parquet
@@ -460,29 +462,17 @@ def score_file(
     started = not ray.is_initialized()
     if started:
         _init_ray(workers)
-    writer, complete = _Writer(out), False
+    writer, complete, actors = _Writer(out), False, []
     try:
-        data_context = ray.data.DataContext.get_current()
-        data_context.execution_options.preserve_order = True  # output rows in input order
-        data_context.enable_progress_bars = False
-        data_context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # wqrm reports progress; no Ray Data notes
         scorer_kwargs = {
             "profile": profile,
             "weights": weights,
             "edit_model": edit_model,
             "context": defaults,
         }
-        scored = ray.data.read_datasource(
-            _datasource(inp, encoding, skip, batch_size), num_cpus=0
-        ).map_batches(
-            BatchScorer,
-            fn_constructor_kwargs=scorer_kwargs,
-            compute=ray.data.ActorPoolStrategy(size=workers),  # `concurrency=workers` before Ray 2.51
-            batch_size=batch_size,
-            batch_format="pyarrow",
-        )
-        for block in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
+        actor = ray.remote(num_cpus=1)(BatchScorer)  # one CPU each: one torch thread
+        actors = [actor.remote(**scorer_kwargs) for _ in range(workers)]
+        for block in _scored_in_order(actors, _batches(inp, encoding, skip, batch_size)):
             writer.write(block)
             stats.written += block.num_rows
             for line, error, record in zip(
@@ -500,6 +490,8 @@ def score_file(
         complete = True
     finally:
         writer.close(complete)
+        for a in actors:  # their CPUs back to a cluster that outlives this run
+            ray.kill(a)
         if started:
             ray.shutdown()
     return stats
