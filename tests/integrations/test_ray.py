@@ -32,7 +32,7 @@ from typer.testing import CliRunner
 
 from wqrm.batch import score_jsonl
 from wqrm.cli import app
-from wqrm.integrations.ray import BatchScorer, score_file
+from wqrm.integrations.ray import BatchScorer, RayEngineError, score_file
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Relative (and absolute, near 0) tolerance on numbers: encoder batch composition, see above.
@@ -318,3 +318,9 @@ def test_the_ray_engine_refuses_groups_and_an_existing_parquet_before_ray_starts
     assert result.exit_code == 2 and "is written whole" in result.output
     result = runner.invoke(app, ["score", "--engine", "ray", str(grouped)])
     assert result.exit_code == 2 and "--input and --output" in result.output
+
+
+def test_more_workers_than_the_cluster_has_cpus_is_an_error_not_a_wait(files, ray_cluster, tmp_path):
+    with pytest.raises(RayEngineError, match="3 workers need 3 CPUs; the Ray cluster has 2"):
+        score_file(files["in"], tmp_path / "out.jsonl", workers=3)
+    assert ray_cluster.is_initialized()

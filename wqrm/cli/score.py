@@ -366,6 +366,6 @@ def _score_ray(input: Path, output: Path, workers: int, settings, encoding, batc
                 on_progress=feedback.advance,
                 on_error=_row_error,
             )
-    except ray_engine.GroupedRowsError as exc:
+    except ray_engine.RayEngineError as exc:  # rows with a group; more workers than the cluster's CPUs
         raise usage_error(str(exc)) from None
     _summary(stats, output)

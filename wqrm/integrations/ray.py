@@ -65,7 +65,7 @@ from wqrm.components import COMPONENT_NAMES
 from wqrm.jsonl import dumps, lines, parse_line, repair_tail
 from wqrm.result import ScoreResult
 
-__all__ = ["BatchScorer", "GroupedRowsError", "check_paths", "score_file", "source_rows"]
+__all__ = ["BatchScorer", "GroupedRowsError", "RayEngineError", "check_paths", "score_file", "source_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,11 @@ def check_paths(input_path: Path, output_path: Path) -> None:
             raise ValueError(f"--input {input_path}: no 'text' column (columns: {', '.join(names)})")
 
 
-class GroupedRowsError(ValueError):
+class RayEngineError(ValueError):
+    """`score_file` cannot run as asked; the message says why."""
+
+
+class GroupedRowsError(RayEngineError):
     """The input has rows with a `group` (candidates scored together): `score_file` refuses it."""
 
 
@@ -464,6 +468,9 @@ def score_file(
         _init_ray(workers)
     writer, complete, actors = _Writer(out), False, []
     try:
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if cpus < workers:  # the missing actors would wait forever
+            raise RayEngineError(f"{workers} workers need {workers} CPUs; the Ray cluster has {cpus:g}")
         scorer_kwargs = {
             "profile": profile,
             "weights": weights,
