@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml constraints.txt tools/install_wordnet.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,onnx]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev,onnx,ray]'
 	$(BIN)/python tools/install_wordnet.py
 	@touch $(STAMP)
 

@@ -37,7 +37,18 @@ from wqrm.result import ScoreResult
 from wqrm.tasks import TASKS
 from wqrm.textio import InvalidTextError, validate_text
 
-__all__ = ["CONTEXT_FIELDS", "BatchStats", "Row", "read_rows", "score_jsonl"]
+__all__ = [
+    "CONTEXT_FIELDS",
+    "BatchStats",
+    "Row",
+    "done_ids",
+    "read_rows",
+    "row_context",
+    "row_from_record",
+    "score_group",
+    "score_jsonl",
+    "score_rows",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +88,8 @@ def _key(row_id: Any) -> str:
     return json.dumps(row_id, sort_keys=True)
 
 
-def _done_ids(path: Path) -> set[str]:
+def done_ids(path: Path) -> set[str]:
+    """The id keys of the rows already in the output file `path` (a resumed run skips them)."""
     done: set[str] = set()
     if not path.exists():
         return done
@@ -101,7 +113,7 @@ def _check_id(value: Any) -> str | None:
     return None
 
 
-def _context(obj: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+def row_context(obj: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """The row's context (its fields over `defaults`), or the first bad field's error."""
     ctx = {k: v for k, v in defaults.items() if v is not None}
     task = obj.get("task")
@@ -139,41 +151,86 @@ def _context(obj: dict[str, Any], defaults: dict[str, Any]) -> tuple[dict[str, A
     return ctx, None
 
 
+def row_from_record(
+    n: int | None, obj: Any, error: str | None = None, defaults: dict[str, Any] | None = None
+) -> Row:
+    """One input record as a `Row`: `obj` is the parsed JSON object of line `n` (or a dataset row,
+    `n=None`), `error` the line's decoding/parsing error. A malformed record or a bad field gives a
+    row with `.error` set (and id `line:N`, or None for a dataset row, when it has no usable id),
+    never an exception."""
+    where = "" if n is None else f"line {n}: "
+    fallback = None if n is None else f"line:{n}"
+    if error is not None:
+        return Row(fallback, n, error=error)
+    if not isinstance(obj, dict):
+        return Row(fallback, n, error=f"{where}expected a JSON object with a text field")
+    row_id = obj.get("id")
+    if row_id is None:
+        row_id = fallback
+    elif (bad := _check_id(row_id)) is not None:
+        return Row(fallback, n, error=f"{where}{bad}")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        got = "missing" if text is None else f"a {type(text).__name__}, not a string"
+        return Row(row_id, n, error=f"'text' is {got}")
+    context, bad = row_context(obj, defaults or {})
+    group = obj.get("group")
+    if bad is None and group is not None:
+        if isinstance(group, bool) or not isinstance(group, (str, int)):
+            bad = f"'group' must be a string or an integer, not {type(group).__name__}"
+        elif isinstance(group, str) and _check_id(group) is not None:
+            bad = "'group' is not valid Unicode (a lone surrogate)"
+    if bad is not None:
+        return Row(row_id, n, error=bad)
+    return Row(row_id, n, text=text, context=context, group=None if group is None else _key(group))
+
+
 def read_rows(
     path: str | Path, encoding: str = "utf-8", defaults: dict[str, Any] | None = None
 ) -> Iterator[Row]:
-    """Every non-blank input line as a `Row`; malformed lines and bad fields become a row with
-    `.error` set (and id `line:N` when the line has no usable id), never an exception."""
+    """Every non-blank input line as a `Row` (`row_from_record`); never an exception for content."""
     defaults = defaults or {}
     for n, obj, error in records(path, encoding):
-        if error is not None:
-            yield Row(f"line:{n}", n, error=error)
-            continue
-        if not isinstance(obj, dict):
-            yield Row(f"line:{n}", n, error=f"line {n}: expected a JSON object with a text field")
-            continue
-        row_id = obj.get("id")
-        if row_id is None:
-            row_id = f"line:{n}"
-        elif (bad := _check_id(row_id)) is not None:
-            yield Row(f"line:{n}", n, error=f"line {n}: {bad}")
-            continue
-        text = obj.get("text")
-        if not isinstance(text, str):
-            got = "missing" if text is None else f"a {type(text).__name__}, not a string"
-            yield Row(row_id, n, error=f"'text' is {got}")
-            continue
-        context, bad = _context(obj, defaults)
-        group = obj.get("group")
-        if bad is None and group is not None:
-            if isinstance(group, bool) or not isinstance(group, (str, int)):
-                bad = f"'group' must be a string or an integer, not {type(group).__name__}"
-            elif isinstance(group, str) and _check_id(group) is not None:
-                bad = "'group' is not valid Unicode (a lone surrogate)"
-        if bad is not None:
-            yield Row(row_id, n, error=bad)
-            continue
-        yield Row(row_id, n, text=text, context=context, group=None if group is None else _key(group))
+        yield row_from_record(n, obj, error, defaults)
+
+
+def _score_together(scorer: Any, rows: Sequence[Row], group: bool = False) -> list[ScoreResult]:
+    """Score rows sharing one context (and, with `group`, as one candidate group); a failure of the
+    whole call (a bad persona directory, a model failure) becomes every row's error record."""
+    try:
+        texts, ids = [r.text for r in rows], [r.id for r in rows]
+        return list(scorer.score_batch(texts, ids=ids, group=group, **rows[0].context))
+    except Exception as exc:
+        log.exception("scoring %d rows failed", len(rows))
+        return [ScoreResult.failed(f"{type(exc).__name__}: {exc}", r.id) for r in rows]
+
+
+def score_rows(scorer: Any, rows: Sequence[Row]) -> list[ScoreResult]:
+    """One result per row, in input order, each row scored alone (its `group` is not used): a row
+    with an error gets its error record, the others are scored in one `score_batch` call per
+    distinct context. Never raises."""
+    by_context: dict[str, list[int]] = {}
+    results: list[ScoreResult | None] = [None] * len(rows)
+    for i, row in enumerate(rows):
+        if row.error is not None:
+            results[i] = ScoreResult.failed(row.error, row.id)
+        else:
+            by_context.setdefault(row.context_key(), []).append(i)
+    for idx in by_context.values():
+        for i, result in zip(idx, _score_together(scorer, [rows[i] for i in idx]), strict=True):
+            results[i] = result
+    return results  # type: ignore[return-value]
+
+
+def score_group(scorer: Any, members: Sequence[Row]) -> list[ScoreResult]:
+    """The rows of one candidate group (valid rows sharing a `group` value) scored together, which
+    adds S8; rows disagreeing on their context each get an error record naming the group."""
+    if len({r.context_key() for r in members}) > 1:
+        fields = ", ".join(CONTEXT_FIELDS)
+        group = json.loads(members[0].group) if members[0].group is not None else None
+        msg = f"the rows of group {group!r} disagree on their context ({fields})"
+        return [ScoreResult.failed(msg, r.id) for r in members]
+    return _score_together(scorer, members, group=True)
 
 
 def _plan(path: Path, encoding: str, defaults: dict[str, Any]) -> tuple[int, Counter]:
@@ -215,7 +272,7 @@ def score_jsonl(
     if on_start:
         on_start(total)
     repair_tail(out)
-    done = _done_ids(out)
+    done = done_ids(out)
     stats = BatchStats()
     seen: set[str] = set()
     chunk: list[Row] = []
@@ -235,30 +292,8 @@ def score_jsonl(
                 if on_error:
                     on_error(row, result.error)
 
-        def score(rows: Sequence[Row], group: bool = False) -> list[ScoreResult]:
-            """Score rows sharing one context (and, with `group`, as one candidate group)."""
-            try:
-                return list(
-                    scorer.score_batch(
-                        [r.text for r in rows], ids=[r.id for r in rows], group=group, **rows[0].context
-                    )
-                )
-            except Exception as exc:  # a bad persona directory, a model failure: every row says so
-                log.exception("scoring %d rows failed", len(rows))
-                return [ScoreResult.failed(f"{type(exc).__name__}: {exc}", r.id) for r in rows]
-
         def flush() -> None:
-            by_context: dict[str, list[int]] = {}
-            results: list[ScoreResult | None] = [None] * len(chunk)
-            for i, row in enumerate(chunk):
-                if row.error is not None:
-                    results[i] = ScoreResult.failed(row.error, row.id)
-                else:
-                    by_context.setdefault(row.context_key(), []).append(i)
-            for idx in by_context.values():
-                for i, result in zip(idx, score([chunk[i] for i in idx]), strict=True):
-                    results[i] = result
-            for row, result in zip(chunk, results, strict=True):  # in input order
+            for row, result in zip(chunk, score_rows(scorer, chunk), strict=True):  # in input order
                 write(row, result)
             if on_progress:
                 on_progress(len(chunk))
@@ -271,15 +306,8 @@ def score_jsonl(
                 if on_progress:
                     on_progress(len(members))
                 return
-            contexts = {r.context_key() for r in members}
-            if len(contexts) > 1:
-                fields = ", ".join(CONTEXT_FIELDS)
-                msg = f"the rows of group {json.loads(key)!r} disagree on their context ({fields})"
-                for r in members:
-                    write(r, ScoreResult.failed(msg, r.id))
-            else:
-                for r, result in zip(members, score(members, group=True), strict=True):
-                    write(r, result)
+            for r, result in zip(members, score_group(scorer, members), strict=True):
+                write(r, result)
             if on_progress:
                 on_progress(len(members))
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from wqrm.textio import ascii_compatible
 
-__all__ = ["dumps", "lines", "loads", "records", "repair_tail"]
+__all__ = ["dumps", "lines", "loads", "parse_line", "records", "repair_tail"]
 
 
 def _reject_constant(name: str) -> Any:
@@ -90,14 +90,16 @@ def records(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int, An
     """(line number, parsed value, error) per non-blank line; a line that does not decode or parse
     gives (n, None, "line n: …") and the next line is read as usual. Never raises for content."""
     for n, line, error in lines(path, encoding):
-        if error is not None:
-            yield n, None, error
-            continue
-        try:
-            yield n, loads(line), None
-        except (json.JSONDecodeError, ValueError, RecursionError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or type(exc).__name__
-            yield n, None, f"line {n}: invalid JSON ({msg})"
+        yield n, *(parse_line(n, line) if error is None else (None, error))
+
+
+def parse_line(n: int, line: str) -> tuple[Any, str | None]:
+    """(parsed value, None) for line `n`, or (None, "line n: invalid JSON (…)"). Never raises."""
+    try:
+        return loads(line), None
+    except (json.JSONDecodeError, ValueError, RecursionError) as exc:
+        msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc) or type(exc).__name__
+        return None, f"line {n}: invalid JSON ({msg})"
 
 
 def repair_tail(path: Path) -> None:

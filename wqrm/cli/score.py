@@ -49,7 +49,27 @@ def score(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", help="JSONL to append results to (resumable).")
+        Path | None,
+        typer.Option(
+            "--output", help="JSONL to append results to (resumable); with --engine ray also .parquet."
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="Batch mode: 'local' (this process) or 'ray' (Ray Data actors; JSONL or Parquet "
+            "in and out; pip install 'wqrm[ray]').",
+        ),
+    ] = "local",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="--engine ray: scoring actors (default 2), each loading the models once; a local "
+            "Ray cluster gets this many CPUs (RAY_ADDRESS joins an existing cluster instead).",
+        ),
     ] = None,
     profile: Annotated[
         Path | None, typer.Option("--profile", help="Reference profile directory (default: shipped).")
@@ -120,6 +140,7 @@ def score(
         raise usage_error("batch mode needs both --input and --output, and no FILE arguments")
     if not batch and not files:
         raise usage_error("give FILE arguments ('-' for stdin) or --input/--output")
+    _check_engine(engine, workers, batch, input, output)
     encoding = checked_encoding(encoding)
     if task is not None and task not in TASKS:
         raise usage_error(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
@@ -155,6 +176,10 @@ def score(
     # 2. inputs
     if batch:
         _check_batch_paths(input, output)
+        if engine == "ray":
+            settings = {"profile": profile, "weights": weights, "edit_model": model}
+            _score_ray(input, output, workers or 2, settings, encoding, batch_size, mode, context)
+            return
         _score_jsonl(input, output, prof, alpha, model, encoding, batch_size, mode, context)
         return
     items = read_all(files, encoding, max_chars)
@@ -263,6 +288,28 @@ def _check_batch_paths(input: Path, output: Path) -> None:
         raise usage_error("--output must not be the --input file")
 
 
+ENGINES = ("local", "ray")
+
+
+def _check_engine(engine: str, workers: int | None, batch: bool, input: Path | None, output: Path | None):
+    """--engine and --workers, and the Parquet inputs and outputs only the Ray engine reads and writes."""
+    if engine not in ENGINES:
+        raise usage_error(f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine == "local":
+        if workers is not None:
+            raise usage_error("--workers needs --engine ray (the local engine is one process)")
+        for name, path in (("--input", input), ("--output", output)):
+            if path is not None and path.suffix.lower() == ".parquet":
+                raise usage_error(f"{name} {path}: only --engine ray reads and writes Parquet")
+        return
+    if not batch:
+        raise usage_error("--engine ray scores a batch: give --input and --output")
+    import importlib.util
+
+    if importlib.util.find_spec("ray") is None:
+        raise usage_error("--engine ray needs Ray: pip install 'wqrm[ray]'")
+
+
 def _load_scorer(prof, alpha, model: Path | None, context: dict[str, Any]):
     """The scorer (models load here); a persona that cannot be built exits with status 2."""
     from wqrm import resources  # deferred: arguments are checked before anything heavy loads
@@ -285,12 +332,6 @@ def _score_jsonl(
     from wqrm.batch import score_jsonl  # deferred: arguments are checked before anything heavy loads
 
     scorer = _load_scorer(prof, alpha, model, context)
-
-    def on_error(row, message: str) -> None:
-        name = json.dumps(row.id, ensure_ascii=False)
-        where = "" if row.id == f"line:{row.line}" else f" (line {row.line})"
-        err.print(f"[red]error:[/red] row {escape(name)}{where}: {escape(message)}", highlight=False)
-
     feedback = Feedback("scoring", None, mode, unit="rows")
     with feedback:
         stats = score_jsonl(
@@ -302,11 +343,52 @@ def _score_jsonl(
             context=context,
             on_start=lambda total: feedback.update(0, total),
             on_progress=feedback.advance,
-            on_error=on_error,
+            on_error=_row_error,
         )
+    _summary(stats, output)
+
+
+def _row_error(row, message: str) -> None:
+    name = json.dumps(row.id, ensure_ascii=False)
+    where = "" if row.id == f"line:{row.line}" else f" (line {row.line})"
+    err.print(f"[red]error:[/red] row {escape(name)}{where}: {escape(message)}", highlight=False)
+
+
+def _summary(stats, output: Path) -> None:
     duplicates = f", {stats.duplicates} repeated ids skipped" if stats.duplicates else ""
     err.print(
         f"{stats.rows} rows: {stats.written} written ({stats.errors} with errors), "
         f"{stats.skipped} already in {escape(str(output))}{duplicates}",
         highlight=False,
     )
+
+
+def _score_ray(input: Path, output: Path, workers: int, settings, encoding, batch_size: int, mode, context):
+    """--engine ray: `wqrm.integrations.ray.score_file` (paths are checked and the input read once
+    before Ray starts; each actor loads the models)."""
+    from wqrm.integrations import ray as ray_engine  # deferred: pyarrow, and Ray itself when it starts
+
+    try:
+        ray_engine.check_paths(input, output)
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    feedback = Feedback("scoring", None, mode, unit="rows")
+    try:
+        with feedback:
+            stats = ray_engine.score_file(
+                input,
+                output,
+                workers=workers,
+                batch_size=batch_size,
+                encoding=encoding,
+                context=context,
+                profile=None if settings["profile"] is None else str(settings["profile"]),
+                weights=settings["weights"],
+                edit_model=None if settings["edit_model"] is None else str(settings["edit_model"]),
+                on_start=lambda total: feedback.update(0, total),
+                on_progress=feedback.advance,
+                on_error=_row_error,
+            )
+    except ray_engine.RayEngineError as exc:  # rows with a group; more workers than the cluster's CPUs
+        raise usage_error(str(exc)) from None
+    _summary(stats, output)
