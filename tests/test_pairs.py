@@ -150,7 +150,8 @@ def test_balance_length_brings_share_to_half(tmp_path):
 def _readme_ddpo_commands() -> list[list[str]]:
     """The `wqrm …` lines of the README's DDPO section's bash blocks, as argument lists."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## DDPO") : text.index("## Speed")]
+    start = text.index("## DDPO")
+    section = text[start : text.index("\n## ", start)]  # up to the next section
     commands, inside = [], False
     for line in section.splitlines():
         if line.startswith("```"):
