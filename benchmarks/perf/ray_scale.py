@@ -35,6 +35,8 @@ import threading
 import time
 from pathlib import Path
 
+from robustness import big_text  # the 5 MB text's builder (this folder is the script's first path)
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("WQRM_DATA_DIR", ROOT.parent / "shared" / "data"))
 WQRM = [sys.executable, "-m", "wqrm.cli"]
@@ -256,18 +258,6 @@ def rows_memory(counts: list[int], engine: str, tmp: Path) -> None:
             f"{m['peak_tree_mb']:.0f} |"
             + ("" if m["exit"] == 0 and written == count else f" exit {m['exit']}, {written} written")
         )
-
-
-def big_text(mb: float) -> str:
-    target = int(mb * 1_000_000)
-    parts, size = [], 0
-    for book in sorted((DATA / "reference" / "books" / "en").glob("*.txt")):
-        t = book.read_text(encoding="utf-8")
-        parts.append(t)
-        size += len(t.encode())
-        if size >= target:
-            break
-    return "\n\n".join(parts).encode()[:target].decode("utf-8", errors="ignore")
 
 
 def long_texts(mbs: list[float], tmp: Path) -> None:

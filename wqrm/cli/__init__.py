@@ -6,6 +6,7 @@ one but the console script).
 
     wqrm score FILE… [--json]                       score, components S1..S8, every metric
     wqrm score --input texts.jsonl --output out.jsonl   streaming, resumable batch scoring
+    wqrm score --engine ray --workers N --input F --output F   the same on Ray actors (JSONL/Parquet)
     wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
     wqrm catalogue [--json]                         every metric with its metadata
     wqrm eval-pairs FILE… --scorer S                pairwise accuracy of a scorer on preference pairs

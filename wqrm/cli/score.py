@@ -6,6 +6,7 @@ missing file is reported at once, not after the models load.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -133,6 +134,11 @@ def score(
     (a string or an integer): rows sharing a group are scored together as candidates for one
     prompt, which adds S8 (diversity). A row with a bad field gets an error record; the others
     are scored.
+
+    --engine ray --workers N scores the batch on N Ray actors (pip install 'wqrm[ray]'): JSONL or
+    Parquet in and out, by suffix; a JSONL output is the same file the local engine writes. Rows
+    with a "group" need the local engine. A local Ray cluster of N CPUs is started, unless
+    RAY_ADDRESS names a running one.
     """
     # 1. arguments and options (nothing heavy imported yet)
     batch = input is not None or output is not None
@@ -304,8 +310,6 @@ def _check_engine(engine: str, workers: int | None, batch: bool, input: Path | N
         return
     if not batch:
         raise usage_error("--engine ray scores a batch: give --input and --output")
-    import importlib.util
-
     if importlib.util.find_spec("ray") is None:
         raise usage_error("--engine ray needs Ray: pip install 'wqrm[ray]'")
 

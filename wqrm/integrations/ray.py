@@ -67,11 +67,9 @@ from wqrm.result import ScoreResult
 
 __all__ = ["BatchScorer", "GroupedRowsError", "RayEngineError", "check_paths", "score_file", "source_rows"]
 
-log = logging.getLogger(__name__)
 
 #: Columns of the rows `score_file` reads (one per input line): its number, its JSON, its decoding error.
 LINE_COLUMN, JSON_COLUMN, DECODE_ERROR_COLUMN = "wqrm_line", "wqrm_json", "wqrm_decode_error"
-_INTERNAL = (LINE_COLUMN, JSON_COLUMN, DECODE_ERROR_COLUMN)
 #: The record keys a row's JSON carries into scoring (other columns of a Parquet input are not read).
 _ROW_KEYS = ("id", "text", "group", *CONTEXT_FIELDS)
 
