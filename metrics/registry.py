@@ -33,6 +33,7 @@ from wqrm import resources
 from wqrm.analysis import Analysis, analyze_batch, embed_sentences
 from wqrm.components import COMPONENTS as _COMPONENTS
 from wqrm.lang import LANGUAGE_NAMES, SUPPORTED
+from wqrm.memory import release_freed_memory
 from wqrm.profile import Direction, Profile, default_profile
 from wqrm.resources import ResourceMissingError
 from wqrm.textio import InvalidTextError, validate_text
@@ -355,14 +356,22 @@ def _evaluate(spec: MetricSpec, a: Analysis, ctx: MetricContext | None) -> tuple
     return value, None
 
 
+#: From this many words on, freed memory is given back after every metric (`wqrm.memory`): a book's
+#: metrics free large temporaries one after another, and the heap would otherwise keep them all.
+LARGE_TEXT_WORDS = 100_000
+
+
 def compute_analysis(a: Analysis, names: Sequence[str], ctx: MetricContext | None = None) -> MetricValues:
     """Compute the named metrics on an existing analysis (embeddings must be cached if needed)."""
     out = MetricValues()
+    large = len(a.words) >= LARGE_TEXT_WORDS
     for name in names:
         value, reason = _evaluate(_SPECS[name], a, ctx)
         out[name] = value
         if reason is not None:
             out.reasons[name] = reason
+        if large:
+            release_freed_memory()
     return out
 
 
@@ -433,10 +442,27 @@ def metric_validity() -> dict[str, dict[str, Any]]:
     return json.loads(path.read_text(encoding="utf-8"))["metrics"]
 
 
+#: The shipped composite weights (package data of `wqrm`): their metric gate (`wqrm.fit.gate`).
+WEIGHTS_FILE = "data/weights/default.json"
+
+
+def shipped_gate() -> tuple[dict[str, Any], dict[str, str]]:
+    """(the shipped weights' per-metric agreement with their fit pairs, group-balanced, by name;
+    the metrics they leave out of their component, with the reason); ({}, {}) without them."""
+    path = files("wqrm").joinpath(WEIGHTS_FILE)
+    if not path.is_file():
+        return {}, {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return (data.get("metric_gate") or {}).get("balanced", {}), dict(data.get("excluded_metrics") or {})
+
+
 def catalogue_records() -> list[dict[str, Any]]:
     """Every registered metric, its metadata and its shipped evidence (`verdict`, `auc_human_ai`,
-    `lamp_accuracy`, `rho_words`; `evidence` names the table), one dict per metric (no pandas)."""
+    `lamp_accuracy`, `rho_words`; `evidence` names the table), how often its goodness agrees with
+    the shipped weights' fit pairs (`fit_agreement`, group-balanced) and whether it enters its
+    component there (`in_composite`), one dict per metric (no pandas)."""
     validity = metric_validity()
+    agreement, left_out = shipped_gate()
     return [
         {
             "name": s.name,
@@ -455,6 +481,8 @@ def catalogue_records() -> list[dict[str, Any]]:
             "lamp_accuracy": validity.get(s.name, {}).get("lamp_accuracy"),
             "rho_words": validity.get(s.name, {}).get("rho_words"),
             "evidence": VALIDITY_TABLE if s.name in validity else None,
+            "fit_agreement": agreement.get(s.name, {}).get("agreement"),
+            "in_composite": s.component is not None and s.name not in left_out,
         }
         for s in _SPECS.values()
     ]

@@ -117,14 +117,33 @@ def test_passages_from_txt_and_jsonl(tmp_path):
 
 def test_build_profile_small(tmp_path):
     txt = tmp_path / "book.txt"
-    paras = [f"Paragraph {i} tells of the sea and the wind, and the sea again number {i}." for i in range(12)]
+    paras = [f"Paragraph {i} tells of the sea and the wind, and the sea again number {i}." for i in range(32)]
+    paras[:3] = ["The gulls rose. The tide turned. The boats came home.", "Rain fell. It stopped.", "Snow."]
     txt.write_text("\n\n".join(paras))
-    prof = build_profile([txt], names=["ttr", "nns", "sentence_length_std"], passage_words=10)
-    assert prof.meta["n_passages"] == 12
+    prof = build_profile([txt], names=["ttr", "nns", "sentence_length_std"], passage_words=1)
+    assert prof.meta["n_passages"] == 32
     mq = prof.metrics["ttr"]
-    assert mq.n == 12 and list(mq.quantiles) == sorted(mq.quantiles)
-    assert "sentence_length_std" not in prof.metrics  # one sentence each: all undefined, not imputed
-    assert prof.meta["corpora"][0]["passages"] == 12
+    assert mq.n == 32 and list(mq.quantiles) == sorted(mq.quantiles)
+    # sentence_length_std: two of the passages have two or more sentences. Its quantiles would be
+    # read off two values, so the profile does not hold it (not imputed either)
+    assert "sentence_length_std" not in prof.metrics
+    assert prof.meta["corpora"][0]["passages"] == 32
+
+
+def test_too_few_reference_values_fall_back_to_the_registry_band():
+    """EC: reference prose rarely states an attribute twice; its goodness is then its value."""
+    import wqrm
+    from wqrm.build.profile import MIN_REFERENCE_VALUES, distribution_stats, profile_from_passages
+
+    rows = [{"ec": 0.5}] * (MIN_REFERENCE_VALUES - 1) + [{"ec": None}] * 10
+    stats = [distribution_stats(wqrm.analyze("The gulls rose. The tide turned."))] * len(rows)
+    metrics, _ = profile_from_passages(rows, stats, ["ec"])
+    assert "ec" not in metrics
+    rows[-1] = {"ec": 1.0}
+    assert profile_from_passages(rows, stats, ["ec"])[0]["ec"].n == MIN_REFERENCE_VALUES
+    spec = get_spec("ec")
+    assert "ec" not in Profile.default().metrics
+    assert spec.goodness(Profile.default(), 0.25) == 0.25 and spec.goodness(Profile.default(), 1.0) == 1.0
 
 
 def test_shipped_default_profile():

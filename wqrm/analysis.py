@@ -353,7 +353,7 @@ def encode_unit(texts: Sequence[str], *, encoder=None, batch_size: int = 64) -> 
         show_progress_bar=False,
     ).astype(np.float64)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
-    return np.divide(emb, norms, out=np.zeros_like(emb), where=norms > 0)
+    return np.divide(emb, norms, out=emb, where=norms > 0)  # in place: a zero row (norm 0) stays zero
 
 
 def embed_sentences(

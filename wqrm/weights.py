@@ -58,6 +58,13 @@ class LearnedWeights:
     def alpha(self) -> dict[str, float]:
         return {c: float(self.alpha_values.get(c, 0.0)) for c in COMPONENTS}
 
+    @property
+    def excluded_metrics(self) -> dict[str, str]:
+        """Metrics the fit left out of their component (name → reason): their goodness ordered the
+        fit's preference pairs against the people who made them (`wqrm.fit.gate`). They are still
+        computed and reported; they do not enter S_i. Weights fitted before the gate: none."""
+        return dict(self.meta.get("excluded_metrics") or {})
+
     def preference_probability(self, a: Any, b: Any) -> float | None:
         """P(a ≻ b) = σ(τ · Σ_shared α_i (S_i(a) − S_i(b)) / Σ_shared α_i) for two scored texts:
         `ScoreResult`s (anything with a `.components` mapping) or component dicts {"S1": …}.
@@ -100,6 +107,11 @@ class UniformWeights:
 
     def alpha(self) -> dict[str, float]:
         return dict.fromkeys(COMPONENT_NAMES, 1 / len(COMPONENT_NAMES))
+
+    @property
+    def excluded_metrics(self) -> dict[str, str]:
+        """None: every metric enters its component."""
+        return {}
 
 
 def _components_of(x: Any) -> Mapping[str, float | None]:

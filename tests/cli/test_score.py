@@ -139,6 +139,14 @@ def test_catalogue_json():
     for r in rows:  # each metric's evidence: its verdict and where the table is
         assert r["verdict"] and r["evidence"] == "benchmarks/results/metric_validity.md", r["name"]
         assert "auc_human_ai" in r and "lamp_accuracy" in r and "rho_words" in r
+    from wqrm.weights import LearnedWeights, default_weights_path
+
+    shipped = LearnedWeights.load(default_weights_path())
+    agreement = shipped.meta["metric_gate"]["balanced"]
+    for r in rows:  # what the shipped weights' fit saw of each metric, and whether it is weighted
+        assert r["in_composite"] == (r["component"] != "-" and r["name"] not in shipped.excluded_metrics)
+        assert r["fit_agreement"] == agreement.get(r["name"], {}).get("agreement"), r["name"]
+    assert any(isinstance(r["fit_agreement"], float) for r in rows)
 
 
 def test_eval_pairs_reports_accuracy(tmp_path):

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wqrm.components import COMPONENTS
-from wqrm.fit.weights import accuracy, direction_check, fit_weights
-from wqrm.weights import default_weights_path, load_weights
+from wqrm.fit.weights import accuracy, fit_weights
+from wqrm.weights import default_weights_path
 
 NAN = np.nan
 
@@ -99,19 +99,6 @@ def test_fit_alpha_always_on_the_simplex(seed):
     A, B = _synthetic(n=50, seed=seed)
     a = np.array(list(fit_weights(A, B).alpha.values()))
     assert abs(a.sum() - 1.0) < 1e-9 and (a >= 0).all()
-
-
-def test_direction_check_reports_disagreement():
-    from wqrm.scoring import Scorer
-
-    sc = Scorer(weights=load_weights("uniform"))
-    n = 60
-    better = [{"ttr": 0.9, "gpp": 5.0} for _ in range(n)]  # ttr: higher ✓; gpp: lower, but better has more
-    worse = [{"ttr": 0.5, "gpp": 1.0} for _ in range(n)]
-    rep = direction_check(better, worse, sc)
-    assert rep["ttr"]["verdict"] == "agrees" and rep["ttr"]["agreement"] == 1.0
-    assert rep["gpp"]["verdict"] == "disagrees" and rep["gpp"]["agreement"] == 0.0
-    assert rep["mtld"]["verdict"] == "undefined"
 
 
 def test_shipped_weights_use_the_edit_models_split():

@@ -176,6 +176,11 @@ def passage_values(
     return rows, passage_stats
 
 
+#: Fewest passages with a value for a metric's quantiles to be kept: below it the nine quantiles
+#: would be read off a handful of texts, and goodness falls back to the metric's registry band.
+MIN_REFERENCE_VALUES = 30
+
+
 def profile_from_passages(
     rows: Sequence[dict[str, float | None]], passage_stats: Sequence[dict[str, Any]], names: Sequence[str]
 ) -> tuple[dict[str, MetricQuantiles], dict[str, Any]]:
@@ -194,7 +199,7 @@ def profile_from_passages(
     metrics = {}
     for n in names:
         arr = np.asarray(values[n], dtype=np.float64)
-        if arr.size == 0:
+        if arr.size < MIN_REFERENCE_VALUES:  # too few to say what is typical: the registry band serves
             continue
         metrics[n] = MetricQuantiles(
             quantiles=tuple(float(x) for x in np.quantile(arr, QUANTILE_LEVELS)),

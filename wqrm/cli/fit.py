@@ -37,7 +37,9 @@ def _fit_command(options: dict, out_path: Path) -> str:
     for flag, value in options.items():
         values = value if isinstance(value, list) else [value]
         for v in values:
-            if v is not None:
+            if v is True:  # a flag
+                parts.append(flag)
+            elif v is not None:
                 parts += [flag, v if isinstance(v, str) else f"{v:g}" if isinstance(v, float) else str(v)]
     parts += ["--out", str(out_path)]
     return " ".join(shlex.quote(p) for p in parts)
@@ -87,11 +89,21 @@ def fit_weights_command(
             "training texts before fitting (the shipped profile: wqrm/data/profiles/default)."
         ),
     ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option(
+            "--gate/--no-gate",
+            help="Let --select loso also compare metric gates (wqrm.fit.gate: a metric whose goodness "
+            "disagrees with the pairs left out of its component, decided inside every held-out fold).",
+        ),
+    ] = True,
     progress: ProgressOption = None,
 ) -> None:
     """Fit α = softmax(θ) and τ by Bradley–Terry on S_i differences of preference pairs; with
     --select loso (default) the fit settings are chosen by leave-one-source-out cross-validation for
-    the worst held-out source's margin over its shorter-wins baseline."""
+    the worst held-out source's margin over its shorter-wins baseline. With --gate (default) the
+    settings include leaving out of its component a metric whose goodness orders the pairs against
+    the people who made them (`wqrm.fit.gate`), chosen or not by the same criterion."""
     from rich.table import Table
 
     check_files([*pairs, *(scored or []), *([human_vs_ai] if human_vs_ai else [])])
@@ -106,6 +118,12 @@ def fit_weights_command(
     if edit_reference is not None and not (edit_reference / "profile.json").is_file():
         raise usage_error(f"--edit-reference {edit_reference}: no profile.json in it")
     from wqrm.build.sources import file_sha256  # deferred: arguments are checked first
+    from wqrm.fit.gate import (  # deferred: arguments are checked first
+        MODES,
+        FoldGate,
+        credit_table,
+        metric_gate,
+    )
     from wqrm.fit.loso import (  # deferred: arguments are checked first
         HELD_OUT_GROUPS,
         FitSetting,
@@ -116,7 +134,7 @@ def fit_weights_command(
         source_group,
     )
     from wqrm.fit.pairs import evaluate_table, prepare_pair_table  # deferred: arguments are checked first
-    from wqrm.fit.weights import direction_check, fit_weights  # deferred: arguments are checked first
+    from wqrm.fit.weights import fit_weights  # deferred: arguments are checked first
 
     with Feedback("metrics", None, progress_mode(progress), unit="texts") as feedback:
         table, record = prepare_pair_table(
@@ -134,18 +152,31 @@ def fit_weights_command(
             say=lambda message: err.print(message, markup=False, highlight=False),
             on_metrics=feedback.update,
         )
-    usable = table.subset(table.fit_ok)
+    credit = credit_table(table)
+    gates = {m: FoldGate(table, m, credit) for m in MODES}
+    gate_report = {
+        m: {
+            n: {k: r[k] for k in ("agreement", "ci95", "verdict")}
+            for n, r in metric_gate(credit, table.fit_ok, m).items()
+        }
+        for m in MODES
+    }
     if select == "loso":
-        grid = default_grid()
+        grid = default_grid(("off", *MODES) if gate else ("off",))
         err.print(f"leave-one-source-out over {len(grid)} settings × {len(HELD_OUT_GROUPS)} held-out sources")
-        setting, ranking = select_setting(table, grid)
+        setting, ranking = select_setting(table, grid, gates=gates)
     else:
         setting, ranking = FitSetting(l2), []
+    loso = loso_report(table, setting, gates=gates)
+    crossfit = crossfit_report(table, setting, gates=gates)
+    excluded: dict[str, str] = {}
+    if setting.gate != "off":
+        table, excluded = gates[setting.gate].table_for(table.fit_ok)
+    err.print(f"metric gate: {setting.gate}; left out of their component: {', '.join(excluded) or 'none'}")
+    usable = table.subset(table.fit_ok)
     groups = [source_group(s) for s in usable.source]
     w = usable.weight * [setting.weight_of(g) for g in groups]
     fit = fit_weights(usable.A, usable.B, w, l2=setting.l2, components=setting.components)
-    loso = loso_report(table, setting)
-    crossfit = crossfit_report(table, setting)
     uniform = dict.fromkeys(COMPONENTS, 1 / len(COMPONENTS))
     s1 = {c: float(c == "S1") for c in COMPONENTS}
     dev = table.subset(table.dev & table.fit_ok)
@@ -156,8 +187,6 @@ def fit_weights_command(
         }
         for src in sorted(set(dev.source))
     }
-    checks = direction_check(usable.better_metrics, usable.worse_metrics)
-    disagree = {k: v for k, v in checks.items() if v["verdict"] == "disagrees"}
     from wqrm.weights import LearnedWeights  # deferred: numpy; `wqrm --help` stays fast
 
     weights = LearnedWeights(
@@ -182,6 +211,7 @@ def fit_weights_command(
                     "--edit-model": str(edit_model) if edit_model else None,
                     "--edit-reference": str(edit_reference) if edit_reference else None,
                     "--name": name,
+                    "--no-gate": True if not gate else None,
                 },
                 out_path,
             ),
@@ -208,7 +238,8 @@ def fit_weights_command(
             "crossfit": crossfit,
             "dev_by_source": by_source,
             "settings_ranked": sorted(ranking, key=lambda r: (-r["worst_margin"], -r["mean_accuracy"]))[:10],
-            "direction_disagreements": disagree,
+            "excluded_metrics": excluded,
+            "metric_gate": gate_report,
             "dev_ids": sorted({p.id for p, d in zip(table.pairs, table.dev, strict=True) if d}),
         },
     )
@@ -232,9 +263,6 @@ def fit_weights_command(
     out.print(t)
     out.print(f"setting: {setting.as_dict()}")
     out.print("α: " + ", ".join(f"{c} {a:.3f}" for c, a in fit.alpha.items()) + f"; τ {fit.tau:.2f}")
-    for k, v in disagree.items():
-        out.print(
-            f"[yellow]direction check:[/yellow] {k} ({v['component']}, declared {v['declared']}) prefers "
-            f"the human-preferred text in {v['agreement']:.3f} of {v['n']} fit pairs"
-        )
+    for k, reason in excluded.items():
+        out.print(f"[yellow]left out of {table.metric_components.get(k)}:[/yellow] {k}: {reason}")
     out.print(f"saved {out_path}")

@@ -93,13 +93,7 @@ def _average(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     return sums / np.maximum(counts, 1)
 
 
-#: Paragraphs per encoder call of the edit model. Its encoder runs in float64, where a batch of 32
-#: paragraphs of 256 tokens holds ~500 MB of attention scores at once; 8 hold a quarter of that and
-#: run as fast on CPU (benchmarks/results/ray_scale.md, "One long text").
-EDIT_BATCH = 8
-
-
-def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = EDIT_BATCH) -> np.ndarray:
+def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 8) -> np.ndarray:
     """Unit-length embeddings of `pieces`, each distinct piece encoded once (one batched call)."""
     distinct = list(dict.fromkeys(pieces))
     emb = encode_unit(distinct, encoder=encoder, batch_size=batch_size)
@@ -210,9 +204,9 @@ class EmbeddingHeadReward:
                 self._encoder = copy.deepcopy(resources.get("sentence_encoder")).double()
         return self._encoder
 
-    def features(self, texts: Sequence[str], batch_size: int = EDIT_BATCH) -> np.ndarray:
+    def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
-        `encoder`), each distinct paragraph encoded once."""
+        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct one encoded once."""
         pieces, owner = _flatten(texts)
         emb = encode_pieces(pieces, self.encoder, batch_size)
         out = np.zeros((len(texts), emb.shape[1]))
@@ -235,12 +229,12 @@ class EmbeddingHeadReward:
         d = self.degeneracy_features(feats)
         return q if d is None else q - self.penalty * d
 
-    def score(self, texts: Sequence[str], batch_size: int = EDIT_BATCH) -> np.ndarray:
+    def score(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         if not texts:
             return np.zeros(0)
         return self.score_features(self.features(texts, batch_size))
 
-    def run(self, texts: Sequence[str], batch_size: int = EDIT_BATCH) -> list[EditOutput]:
+    def run(self, texts: Sequence[str], batch_size: int = 8) -> list[EditOutput]:
         """Rewards only: a frozen-encoder model has no token head."""
         return [EditOutput(float(r)) for r in self.score(texts, batch_size)]
 

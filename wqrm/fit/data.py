@@ -46,6 +46,7 @@ __all__ = [
     "normalise",
     "pair_texts",
     "read_jsonl",
+    "source_group",
 ]
 
 ITERATER_DROP = frozenset({"meaning-changed", "others"})
@@ -395,3 +396,18 @@ def load_human_vs_ai_pairs(
             group = (h.get("meta") or {}).get("group", h["id"])
             pairs.append(Pair(better, worse, "human_vs_ai", id=r["id"], weight=weight, group=f"hva:{group}"))
     return pairs
+
+
+def source_group(source: str) -> str:
+    """The group a pair source belongs to when sources are held out in turn (`wqrm.fit.loso`):
+    LAMP's files are one source, the silver expert-vs-AI pairs another, IteraTeR's two files one,
+    every systematic negative one."""
+    if source.startswith("negative"):
+        return "negatives"
+    if source.startswith("lamp_S_val"):
+        return "silver"
+    if source.startswith("lamp"):
+        return "lamp"
+    if source.startswith("iterater"):
+        return "iterater"
+    return source

@@ -21,14 +21,18 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from wqrm.components import COMPONENTS
+from wqrm.fit.data import source_group
 from wqrm.fit.evaluate import pair_credit
 from wqrm.fit.weights import FitResult, accuracy, fit_weights
 from wqrm.weights import pair_margins
+
+if TYPE_CHECKING:
+    from wqrm.fit.gate import FoldGate
 
 __all__ = [
     "HELD_OUT_GROUPS",
@@ -44,19 +48,6 @@ __all__ = [
 HELD_OUT_GROUPS = ("lamp", "silver", "argrewrite", "iterater", "arxivedits", "human_vs_ai")
 
 
-def source_group(source: str) -> str:
-    """The LOSO group of a pair source (module docstring)."""
-    if source.startswith("negative"):
-        return "negatives"
-    if source.startswith("lamp_S_val"):
-        return "silver"
-    if source.startswith("lamp"):
-        return "lamp"
-    if source.startswith("iterater"):
-        return "iterater"
-    return source
-
-
 @dataclass(frozen=True)
 class FitSetting:
     """One candidate: L2 pull toward uniform, a weight per source group, the components fitted."""
@@ -64,23 +55,36 @@ class FitSetting:
     l2: float
     group_weights: Mapping[str, float] = field(default_factory=dict)
     components: tuple[str, ...] = COMPONENTS
+    #: The metric gate (`wqrm.fit.gate`): "off", or a gate mode ("pooled", "balanced").
+    gate: str = "off"
 
     def weight_of(self, group: str) -> float:
         return float(self.group_weights.get(group, 1.0))
 
     def as_dict(self) -> dict[str, Any]:
-        return {"l2": self.l2, "group_weights": dict(self.group_weights), "components": list(self.components)}
+        return {
+            "l2": self.l2,
+            "group_weights": dict(self.group_weights),
+            "components": list(self.components),
+            "gate": self.gate,
+        }
 
 
-def default_grid() -> list[FitSetting]:
-    """The settings `wqrm fit-weights --select loso` compares (documented in its output)."""
+def default_grid(gates: Sequence[str] = ("off",)) -> list[FitSetting]:
+    """The settings `wqrm fit-weights --select loso` compares (documented in its output), each with
+    every metric-gate choice in `gates`."""
     grid = []
-    for l2, others, hva, neg, drop in product(
-        (1e-3, 1e-2, 1e-1, 1.0), (0.3, 1.0), (0.5, 1.0), (0.3, 1.0), ((), ("S2",), ("S6",), ("S2", "S6"))
+    for l2, others, hva, neg, drop, gate in product(
+        (1e-3, 1e-2, 1e-1, 1.0),
+        (0.3, 1.0),
+        (0.5, 1.0),
+        (0.3, 1.0),
+        ((), ("S2",), ("S6",), ("S2", "S6")),
+        gates,
     ):
         weights = {"iterater": others, "arxivedits": others, "argrewrite": others, "human_vs_ai": hva}
         weights["negatives"] = neg
-        grid.append(FitSetting(l2, weights, tuple(c for c in COMPONENTS if c not in drop)))
+        grid.append(FitSetting(l2, weights, tuple(c for c in COMPONENTS if c not in drop), gate))
     return grid
 
 
@@ -110,16 +114,35 @@ def group_report(table, mask: np.ndarray, alpha: Mapping[str, float]) -> dict[st
     }
 
 
-def loso_report(table, setting: FitSetting, held_out: Sequence[str] = HELD_OUT_GROUPS) -> dict[str, Any]:
-    """For each group: α fitted on every other group's usable pairs, scored on this group's."""
+Gates = Mapping[str, "FoldGate"]
+
+
+def _gated(table, train: np.ndarray, setting: FitSetting, gates: Gates | None):
+    """(the table to fit on `train` and score its complement with, the metrics its gate excludes)."""
+    if setting.gate == "off":
+        return table, {}
+    if gates is None or setting.gate not in gates:
+        raise ValueError(f"setting asks for the {setting.gate!r} metric gate, which was not given")
+    return gates[setting.gate].table_for(train)
+
+
+def loso_report(
+    table, setting: FitSetting, held_out: Sequence[str] = HELD_OUT_GROUPS, gates: Gates | None = None
+) -> dict[str, Any]:
+    """For each group: α fitted on every other group's usable pairs, scored on this group's; a
+    setting with a metric gate (`gates[setting.gate]`) has it decided on those other groups' pairs."""
     groups = _groups(table)
     out: dict[str, Any] = {}
     for g in held_out:
         test = table.fit_ok & (groups == g)
         if not test.any():
             continue
-        fit = _fit(table, table.fit_ok & (groups != g), setting)
-        out[g] = {**group_report(table, test, fit.alpha), "alpha": fit.alpha}
+        train = table.fit_ok & (groups != g)
+        t, dropped = _gated(table, train, setting, gates)
+        fit = _fit(t, train, setting)
+        out[g] = {**group_report(t, test, fit.alpha), "alpha": fit.alpha}
+        if setting.gate != "off":
+            out[g]["excluded_metrics"] = sorted(dropped)
     return out
 
 
@@ -135,6 +158,7 @@ def select_setting(
     settings: Sequence[FitSetting],
     held_out: Sequence[str] = HELD_OUT_GROUPS,
     margin_tolerance: float = 0.01,
+    gates: Gates | None = None,
 ) -> tuple[FitSetting, list[dict[str, Any]]]:
     """The setting with the best mean held-out accuracy among those whose worst held-out group is
     within `margin_tolerance` of the furthest above its shorter-wins baseline; and every setting's
@@ -143,7 +167,7 @@ def select_setting(
     for a thousandth of accuracy on one source over several hundredths on the others."""
     rows = []
     for s in settings:
-        rep = loso_report(table, s, held_out)
+        rep = loso_report(table, s, held_out, gates)
         worst, mean = _summary(rep)
         rows.append({"setting": s.as_dict(), "worst_margin": worst, "mean_accuracy": mean, "_s": s})
     top = max(r["worst_margin"] for r in rows)
@@ -155,17 +179,21 @@ def select_setting(
     return chosen, rows
 
 
-def crossfit_report(table, setting: FitSetting, folds: int = 2, seed: int = 0) -> dict[str, Any]:
+def crossfit_report(
+    table, setting: FitSetting, folds: int = 2, seed: int = 0, gates: Gates | None = None
+) -> dict[str, Any]:
     """Honest per-group accuracy of the all-sources fit: each group's usable pairs are split into
-    `folds` folds by item group; α fitted on everything but one fold scores that fold."""
+    `folds` folds by item group; α (and the setting's metric gate) fitted on everything but one
+    fold scores that fold."""
     groups = _groups(table)
     items = np.array([getattr(p, "group", "") or str(i) for i, p in enumerate(table.pairs)])
     fold = np.array([int(hashlib.sha1(f"{seed}|{it}".encode()).hexdigest(), 16) % folds for it in items])
     scores = np.full(len(table.pairs), np.nan)
     for k in range(folds):
         held = table.fit_ok & (fold == k)
-        fit = _fit(table, table.fit_ok & ~held, setting)
-        scores[held] = pair_margins(table.A[held], table.B[held], fit.alpha)
+        t, _dropped = _gated(table, table.fit_ok & ~held, setting, gates)
+        fit = _fit(t, table.fit_ok & ~held, setting)
+        scores[held] = pair_margins(t.A[held], t.B[held], fit.alpha)
     out = {}
     for g in sorted(set(groups[table.fit_ok])):
         mask = table.fit_ok & (groups == g)

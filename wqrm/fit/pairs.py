@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from wqrm.fit.weights import (
 )
 from wqrm.metrics.edit import shipped_dir
 from wqrm.profile import MetricQuantiles, Profile
-from wqrm.scoring import Scorer
+from wqrm.scoring import Scorer, component_values
 from wqrm.weights import UniformWeights, pair_margins
 
 __all__ = ["PairTable", "build_pair_table", "evaluate_table", "prepare_pair_table"]
@@ -59,10 +59,26 @@ class PairTable:
     better_metrics: list[dict[str, float | None]]
     worse_metrics: list[dict[str, float | None]]
     fit_ok: np.ndarray | None = None
+    #: The goodness behind `A` and `B`: metric names, (n, m) goodness of the preferred and of the
+    #: other text (NaN = undefined), and each metric's component; `with_excluded` rebuilds A and B
+    #: from them without some metrics (`wqrm.fit.gate`). Empty for a table built from components.
+    metric_names: list[str] = field(default_factory=list)
+    GA: np.ndarray | None = None
+    GB: np.ndarray | None = None
+    metric_components: dict[str, str | None] = field(default_factory=dict)
 
     def __post_init__(self):
         if self.fit_ok is None:
             self.fit_ok = np.ones(len(self.pairs), dtype=bool)
+
+    def with_excluded(self, exclude: Collection[str]) -> PairTable:
+        """The same pairs with `A` and `B` recomputed leaving the metrics in `exclude` out of their
+        components (the table must hold its goodness: built by `build_pair_table`)."""
+        if self.GA is None or self.GB is None:
+            raise ValueError("this table holds no per-metric goodness to recompute components from")
+        A = component_values(self.metric_names, self.GA, self.metric_components, exclude)
+        B = component_values(self.metric_names, self.GB, self.metric_components, exclude)
+        return replace(self, A=A, B=B)
 
     def subset(self, mask: np.ndarray) -> PairTable:
         idx = np.flatnonzero(mask)
@@ -78,6 +94,10 @@ class PairTable:
             [self.better_metrics[i] for i in idx],
             [self.worse_metrics[i] for i in idx],
             self.fit_ok[idx],
+            self.metric_names,
+            None if self.GA is None else self.GA[idx],
+            None if self.GB is None else self.GB[idx],
+            self.metric_components,
         )
 
 
@@ -99,14 +119,17 @@ def build_pair_table(
             raise KeyError("a pair text is missing from the metric cache: run collect_metrics first")
         metric_rows[k] = dict(row["metrics"])
         words[k] = int(row.get("n_words", 0))
-    C = dict(zip(keys, scorer.component_matrix([metric_rows[k] for k in keys]), strict=True))
+    names, G = scorer._goodness_matrix([metric_rows[k] for k in keys])
+    row_of = {k: i for i, k in enumerate(keys)}
     kb = [text_key(p.better) for p in pairs]
     kw = [text_key(p.worse) for p in pairs]
+    GA, GB = G[[row_of[k] for k in kb]], G[[row_of[k] for k in kw]]
+    comp_of = {n: scorer._specs[n].component for n in names}
     return PairTable(
         pairs=list(pairs),
         dev=np.asarray(dev, dtype=bool),
-        A=np.array([C[k] for k in kb]).reshape(-1, len(COMPONENTS)),
-        B=np.array([C[k] for k in kw]).reshape(-1, len(COMPONENTS)),
+        A=component_values(names, GA, comp_of).reshape(-1, len(COMPONENTS)),
+        B=component_values(names, GB, comp_of).reshape(-1, len(COMPONENTS)),
         weight=np.array([p.weight for p in pairs], dtype=np.float64),
         source=np.array([p.source for p in pairs]),
         length_adversarial=np.array([p.length_adversarial for p in pairs], dtype=bool),
@@ -114,6 +137,10 @@ def build_pair_table(
         better_metrics=[metric_rows[k] for k in kb],
         worse_metrics=[metric_rows[k] for k in kw],
         fit_ok=None if fit_ok is None else np.asarray(fit_ok, dtype=bool),
+        metric_names=names,
+        GA=GA,
+        GB=GB,
+        metric_components=comp_of,
     )
 
 

@@ -15,7 +15,7 @@ task, S8 without a candidate group) gets no gradient from the data; its θ stays
 
 Metric values for the training texts are expensive (parse, encoder, edit model, tagger), so
 `collect_metrics` computes them once per distinct text and appends them to a JSONL cache keyed by
-sha1(text); the fit, the ablations and the direction check all read that cache.
+sha1(text); the fit, the ablations and the metric gate all read that cache.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from wqrm.components import COMPONENTS
-from wqrm.fit.evaluate import pair_credit, pairwise_report
+from wqrm.fit.evaluate import pair_credit
 from wqrm.jsonl import repair_tail
 from wqrm.profile import QUANTILE_LEVELS
 from wqrm.scoring import Scorer
@@ -42,7 +42,6 @@ __all__ = [
     "MetricCache",
     "accuracy",
     "collect_metrics",
-    "direction_check",
     "edit_reward_reference",
     "fit_weights",
     "metric_scorer",
@@ -227,51 +226,7 @@ def fit_weights(
     )
 
 
-# ---- direction check ---------------------------------------------------------------------------------
-
-
-def direction_check(
-    better_rows: Sequence[Mapping[str, float | None]],
-    worse_rows: Sequence[Mapping[str, float | None]],
-    scorer=None,
-    *,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> dict[str, dict[str, Any]]:
-    """How often each weighted metric prefers the human-preferred text, by its declared direction.
-
-    `higher`: value(better) > value(worse); `lower`: the reverse; `band`: goodness(better) >
-    goodness(worse). Ties count half; pairs where the metric is undefined on either side are left
-    out. `verdict` is "agrees" / "disagrees" when the bootstrap 95% interval lies above / below
-    0.5, else "unclear". Nothing is flipped: this is a report."""
-    scorer = scorer or metric_scorer()
-    report: dict[str, dict[str, Any]] = {}
-    for name, spec in scorer._specs.items():
-        if spec.component is None:
-            continue
-        b, w = (
-            np.array([np.nan if r.get(name) is None else r[name] for r in rows], dtype=np.float64)
-            for rows in (better_rows, worse_rows)
-        )
-        if spec.direction == "band":
-            b, w = spec.goodness_values(scorer.profile, b), spec.goodness_values(scorer.profile, w)
-        elif spec.direction == "lower":
-            b, w = -b, -w
-        ok = ~np.isnan(b) & ~np.isnan(w)
-        rep = pairwise_report(b[ok], w[ok], np.zeros(int(ok.sum()), bool), n_boot=n_boot, seed=seed)
-        if rep.ci95 is None:
-            verdict = "undefined"
-        else:
-            verdict = "agrees" if rep.ci95[0] > 0.5 else "disagrees" if rep.ci95[1] < 0.5 else "unclear"
-        report[name] = {
-            "component": spec.component,
-            "declared": spec.direction,
-            "n": rep.n,
-            "agreement": rep.accuracy,
-            "ci95": None if rep.ci95 is None else list(rep.ci95),
-            "verdict": verdict,
-        }
-    return report
+# ---- accuracy ----------------------------------------------------------------------------------------
 
 
 def accuracy(margins: np.ndarray, weights: np.ndarray | None = None) -> float | None:
