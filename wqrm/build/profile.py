@@ -88,6 +88,11 @@ def passages_from_file(
     return passages
 
 
+#: Fewest passages with a value for a metric's quantiles to be kept: below it the nine quantiles
+#: would be read off a handful of texts, and goodness falls back to the metric's registry band.
+MIN_REFERENCE_VALUES = 30
+
+
 def build_profile(
     files: Sequence[str | Path],
     *,
@@ -102,6 +107,7 @@ def build_profile(
     progress: Callable[[int, int], None] | None = None,
     lang: str = "en",
     passages_out: str | Path | None = None,
+    min_values: int = MIN_REFERENCE_VALUES,
 ) -> Profile:
     """Compute per-metric quantiles over passages of the given corpus files.
 
@@ -133,7 +139,7 @@ def build_profile(
     rows, passage_stats = passage_values(passages, names, lang=lang, batch_size=batch_size, progress=progress)
     if passages_out is not None:
         write_passages(passages_out, sources, rows, passage_stats)
-    metrics, distributions = profile_from_passages(rows, passage_stats, names)
+    metrics, distributions = profile_from_passages(rows, passage_stats, names, min_values)
     meta = {
         "name": name,
         "lang": lang,
@@ -176,15 +182,14 @@ def passage_values(
     return rows, passage_stats
 
 
-#: Fewest passages with a value for a metric's quantiles to be kept: below it the nine quantiles
-#: would be read off a handful of texts, and goodness falls back to the metric's registry band.
-MIN_REFERENCE_VALUES = 30
-
-
 def profile_from_passages(
-    rows: Sequence[dict[str, float | None]], passage_stats: Sequence[dict[str, Any]], names: Sequence[str]
+    rows: Sequence[dict[str, float | None]],
+    passage_stats: Sequence[dict[str, Any]],
+    names: Sequence[str],
+    min_values: int = MIN_REFERENCE_VALUES,
 ) -> tuple[dict[str, MetricQuantiles], dict[str, Any]]:
-    """(metric quantiles, pooled distributions) of a set of passages from `passage_values`."""
+    """(metric quantiles, pooled distributions) of a set of passages from `passage_values`; a
+    metric with fewer than `min_values` defined values gets no quantiles."""
     formulas = reference_metric_formulas()
     distributions = pool_distributions(passage_stats)
     values: dict[str, list[float]] = {n: [] for n in names}
@@ -199,7 +204,7 @@ def profile_from_passages(
     metrics = {}
     for n in names:
         arr = np.asarray(values[n], dtype=np.float64)
-        if arr.size < MIN_REFERENCE_VALUES:  # too few to say what is typical: the registry band serves
+        if arr.size < max(min_values, 1):  # too few to say what is typical: the registry band serves
             continue
         metrics[n] = MetricQuantiles(
             quantiles=tuple(float(x) for x in np.quantile(arr, QUANTILE_LEVELS)),
