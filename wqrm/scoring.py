@@ -155,8 +155,8 @@ class Scorer:
     def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
         """S_i = mean goodness of the component's defined metrics, less those the weights exclude
         (`LearnedWeights.excluded_metrics`); see `component_values`."""
-        exclude = getattr(self.weights, "excluded_metrics", {})
-        return component_values(names, G, {n: s.component for n, s in self._specs.items()}, exclude)
+        components = {n: s.component for n, s in self._specs.items()}
+        return component_values(names, G, components, self.weights.excluded_metrics)
 
     def _missing_reason(
         self, component: str, metrics: dict[str, float | None], reasons: dict[str, str], lang: str = "en"

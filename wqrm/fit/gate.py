@@ -11,7 +11,7 @@ For each metric m with a component, on the pairs given:
     credit_p = 1 if g_m(preferred) > g_m(other), ½ on a tie, 0 otherwise
 
 (g_m: the goodness the metric enters its component with; pairs where m is undefined on either
-side are left out). Per source group k (`wqrm.fit.loso.source_group`) with at least `MIN_PAIRS`
+side are left out). Per source group k (`wqrm.fit.data.source_group`) with at least `MIN_PAIRS`
 pairs: a_k = mean credit, se_k = its standard error. The group-balanced agreement and its error
 
     A = (1/K) Σ_k a_k,    SE = √(Σ_k se_k²) / K
@@ -28,7 +28,7 @@ Whether to gate at all, and how, is the fit's choice: `wqrm fit-weights --select
 no gate, `pooled` and `balanced` like any other setting (`FitSetting.gate`), the gate decided
 again inside every held-out fold from the other sources' pairs only, so the held-out figures the
 choice rests on stay honest. On the development data it chose no gate: leaving out the metrics
-that disagree did not raise any held-out source (docs/design-decisions.md, "Metric gate").
+that disagree did not raise any held-out source (docs/design-decisions.md, "Metric validity").
 """
 
 from __future__ import annotations
@@ -104,8 +104,13 @@ def metric_gate(
         else:
             a, se = float(every.mean()), float(every.std(ddof=1) / np.sqrt(every.size))
         if a is None or se is None:
-            report[name] = {"agreement": None, "se": None, "ci95": None, "by_group": by_group}
-            report[name]["verdict"] = "undefined"
+            report[name] = {
+                "agreement": None,
+                "se": None,
+                "ci95": None,
+                "by_group": by_group,
+                "verdict": "undefined",
+            }
             continue
         lo, hi = a - Z * se, a + Z * se
         verdict = "disagrees" if hi < 0.5 else "agrees" if lo > 0.5 else "unclear"
