@@ -15,13 +15,15 @@ Trees are given as head arrays: `head[i]` is the head of node i and a root point
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Generator, Sequence
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 import numpy as np
 
 __all__ = ["min_linear_arrangement", "min_linear_arrangements", "projective_min_sum"]
+
+#: The anchor of a free(S) subproblem (no anchor).
+_FREE = -1
 
 
 # --------------------------------------------------------------------------------------------
@@ -70,30 +72,73 @@ class _Chung:
     side); an anchor with one neighbour in S goes first, anchored(S, r) = 1 + anchored(S − r, r'),
     peeled in a loop, so paths cost O(n). Checked against the brute-force minimum over every
     arrangement: all 200 unlabelled trees of 2-10 nodes (during development) and random trees
-    up to 9 nodes (tests). Results are memoised per (nodes, anchor) within one tree.
+    up to 9 nodes (tests).
+
+    Representation: the nodes are relabelled in depth-first preorder from the tree's root, so a
+    subtree is a contiguous run of labels, and a node set is an int bit mask. Every set the
+    recursion meets is connected, so the branches at a vertex are its child subtrees and the rest
+    (one AND each), the centroid is found by walking down from the set's lowest label, and results
+    are memoised per (mask, anchor) within one tree, anchor −1 for free(S).
     """
 
-    def __init__(self, adjacency: list[list[int]]):
-        self.adj = adjacency
-        self._memo: dict[tuple, int] = {}
+    def __init__(self, head: list[int]):
+        n = len(head)
+        children: list[list[int]] = [[] for _ in range(n)]
+        roots = []
+        for i, h in enumerate(head):
+            (roots.append(i) if h == i else children[h].append(i))
+        # relabel in depth-first preorder: every subtree is a contiguous run of labels
+        order: list[int] = []
+        stack = roots[:1] if len(roots) == 1 else []
+        while stack:
+            v = stack.pop()
+            order.append(v)
+            stack.extend(reversed(children[v]))
+        if len(order) != n:  # no root, several roots, or a cycle unreachable from the root
+            raise ValueError("the head array is not a single tree (it must have exactly one root)")
+        new = [0] * n
+        for i, v in enumerate(order):
+            new[v] = i
+        parent = [-1] * n
+        for v in order[1:]:
+            parent[new[v]] = new[head[v]]
+        self.parent = parent
+        self.children: list[list[int]] = [[] for _ in range(n)]
+        size = [1] * n
+        adj = [0] * n
+        for v in range(n - 1, 0, -1):
+            p = parent[v]
+            size[p] += size[v]
+            self.children[p].append(v)
+            adj[p] |= 1 << v
+            adj[v] |= 1 << p
+        #: the bit mask of v's subtree (under the preorder root) and of v's neighbours
+        self.desc = [((1 << size[v]) - 1) << v for v in range(n)]
+        self.adj = adj
+        self.n = n
+        self._memo: dict[tuple[int, int], int] = {}
 
-    def solve(self, nodes: frozenset[int]) -> int:
-        """free(nodes). The recursion runs on an explicit stack of generators (each yields the
-        subproblems it needs and receives their values), so a long path or star (a 2,000-word
-        run-on sentence) cannot exhaust Python's recursion limit."""
-        root_key: tuple = ("free", nodes)
-        stack: list[tuple[tuple, Generator[tuple, int, int]]] = []
+    def solve(self) -> int:
+        """free(all nodes). The recursion runs on an explicit stack of generators (each yields the
+        (nodes, anchor) subproblems it needs and receives their values), so a long path or star
+        (a 2,000-word run-on sentence) cannot exhaust Python's recursion limit."""
+        stack: list[tuple[tuple[int, int], Generator[tuple[int, int], int, int]]] = []
+        memo = self._memo
+        key: tuple[int, int] | None = ((1 << self.n) - 1, _FREE)
         value: int | None = None
-        key = root_key
         while True:
             if key is not None:
-                known = self._known(key)
-                if known is None:
-                    stack.append((key, self._expand(key)))
-                    value = None
+                nodes, r = key
+                rest = nodes & (nodes - 1)  # nodes without its lowest node
+                if r == _FREE and rest & (rest - 1) == 0:  # one or two nodes: 0 or 1
+                    value = 1 if rest else 0
+                elif r != _FREE and rest == 0:  # an anchored single node
+                    value = 0
+                elif key in memo:
+                    value = memo[key]
                 else:
-                    value = known
-                key = None
+                    stack.append((key, self._free(nodes) if r == _FREE else self._anchored(nodes, r)))
+                    value = None
             if not stack:
                 return value
             top_key, gen = stack[-1]
@@ -101,122 +146,100 @@ class _Chung:
                 key = gen.send(value)
             except StopIteration as done:
                 stack.pop()
-                value = self._memo[top_key] = done.value
+                value = memo[top_key] = done.value
+                key = None
 
-    def _known(self, key: tuple) -> int | None:
-        """The value of a subproblem when it is a base case or already solved, else None."""
-        n = len(key[1])
-        if key[0] == "free" and n <= 2:
-            return n - 1
-        if key[0] == "anchored" and n == 1:
-            return 0
-        return self._memo.get(key)
+    def branches(self, nodes: int, v: int) -> list[tuple[int, int, int]]:
+        """The components of `nodes` − v as (−size, root, mask), largest first (ties: smaller root
+        first; the root is v's neighbour in it). `nodes` is connected, so a child c's component is
+        its subtree within `nodes` and the parent's is everything outside v's subtree."""
+        out = []
+        for c in self.children[v]:
+            if nodes >> c & 1:
+                m = self.desc[c] & nodes
+                out.append((-m.bit_count(), c, m))
+        p = self.parent[v]
+        if p >= 0 and nodes >> p & 1:
+            m = nodes & ~self.desc[v]
+            out.append((-m.bit_count(), p, m))
+        out.sort()
+        return out
 
-    def _expand(self, key: tuple) -> Generator[tuple, int, int]:
-        return self._free(key[1]) if key[0] == "free" else self._anchored(key[1], key[2])
-
-    def branches(self, nodes: frozenset[int], v: int) -> tuple[list[tuple[int, int]], dict[int, int]]:
-        """The components of `nodes` − v as (−size, root) pairs, largest first (ties: smaller
-        root first; the root is v's neighbour in it), and the label of every node of them (the
-        root of its component), from one breadth-first pass."""
-        label = {r: r for r in self.adj[v] if r in nodes}
-        order = list(label)
-        for x in order:  # breadth-first: `order` grows while it is read
-            for y in self.adj[x]:
-                if y != v and y not in label and y in nodes:
-                    label[y] = label[x]
-                    order.append(y)
-        return sorted((-k, r) for r, k in Counter(label.values()).items()), label
-
-    @staticmethod
-    def members(label: dict[int, int], roots: Sequence[int]) -> list[frozenset[int]]:
-        """The node sets of the components with the given roots (one pass over `label`)."""
-        wanted: dict[int, list[int]] = {r: [] for r in roots}
-        for x, r in label.items():
-            if r in wanted:
-                wanted[r].append(x)
-        return [frozenset(wanted[r]) for r in roots]
-
-    def centroid(self, nodes: frozenset[int]) -> int:
-        """A vertex whose removal leaves components of at most |nodes| / 2 vertices: from any
-        vertex, walk into the subtree holding more than half of the nodes while there is one."""
-        start = next(iter(nodes))
-        parent = {start: -1}
-        order = [start]
-        for x in order:  # breadth-first: `order` grows while it is read
-            for y in self.adj[x]:
-                if y in nodes and y not in parent:
-                    parent[y] = x
-                    order.append(y)
-        size = dict.fromkeys(order, 1)
-        for x in reversed(order[1:]):
-            size[parent[x]] += size[x]
-        n = len(nodes)
-        x = start
+    def centroid(self, nodes: int) -> int:
+        """A vertex whose removal leaves components of at most |nodes| / 2 vertices: from the
+        topmost node (the lowest label: preorder), walk into the child subtree holding more than
+        half of the nodes while there is one."""
+        n = nodes.bit_count()
+        x = (nodes & -nodes).bit_length() - 1
+        desc, children = self.desc, self.children
         while True:
-            heavy = next((y for y in self.adj[x] if parent.get(y) == x and 2 * size[y] > n), None)
-            if heavy is None:
+            for c in children[x]:
+                if nodes >> c & 1 and 2 * (desc[c] & nodes).bit_count() > n:
+                    x = c
+                    break
+            else:
                 return x
-            x = heavy
 
-    def _free(self, nodes: frozenset[int]) -> Generator[tuple, int, int]:
-        n = len(nodes)
+    def _free(self, nodes: int) -> Generator[tuple[int, int], int, int]:
+        n = nodes.bit_count()
         u = self.centroid(nodes)
-        br, label = self.branches(nodes, u)
+        br = self.branches(nodes, u)
         if br[0][0] == -1:  # a star (u and leaves): leaves alternate sides, ⌊n²/4⌋
             return n * n // 4
-        q = _largest_split(n, [-k for k, _ in br], odd=False)
+        q = _largest_split(n, [-k for k, _, _ in br], odd=False)
         if q is None:
-            r0 = br[0][1]
-            (b0,) = self.members(label, [r0])
-            left = yield ("anchored", b0, r0)
-            right = yield ("anchored", nodes - b0, u)
+            _, r0, b0 = br[0]
+            left = yield (b0, r0)
+            right = yield (nodes & ~b0, u)
             return left + right + 1
         extra = lambda c, sizes: q * (c + 1) + _weighted(sizes, 0)  # noqa: E731
-        return (yield from self._split(nodes, u, br, label, 2 * q + 1, extra))
+        return (yield from self._split(nodes, u, br, 2 * q + 1, extra))
 
-    def _anchored(self, nodes: frozenset[int], r: int) -> Generator[tuple, int, int]:
+    def _anchored(self, nodes: int, r: int) -> Generator[tuple[int, int], int, int]:
         # An anchor with one neighbour goes first, next to its anchor edge: anchored(S, r) =
         # 1 + anchored(S − r, r's neighbour). Peel such anchors in one loop (a path is O(n)).
-        peeled: set[int] = set()
+        adj = self.adj
+        peeled = 0
         while True:
-            inside = [y for y in self.adj[r] if y in nodes and y not in peeled]
-            if len(inside) != 1:
+            inside = adj[r] & nodes
+            if inside & (inside - 1):  # two or more neighbours
                 break
-            peeled.add(r)
-            r = inside[0]
+            nodes &= ~(1 << r)
+            peeled += 1
+            r = inside.bit_length() - 1
+            if nodes & (nodes - 1) == 0:
+                return peeled
         if peeled:
-            rest = nodes - peeled
-            return len(peeled) + (0 if len(rest) == 1 else (yield ("anchored", rest, r)))
-        n = len(nodes)
-        br, label = self.branches(nodes, r)
+            return peeled + (yield (nodes, r))
+        n = nodes.bit_count()
+        br = self.branches(nodes, r)
         if br[0][0] == -1:  # a star anchored at its hub: a of its k leaves before it
             k = n - 1
             return min(a * (a + 1) // 2 + (k - a) * (k - a + 1) // 2 + a for a in {(k - 1) // 2, k // 2})
-        p = _largest_split(n, [-k for k, _ in br], odd=True)
+        p = _largest_split(n, [-k for k, _, _ in br], odd=True)
         if p is None:
-            r0 = br[0][1]
-            (b0,) = self.members(label, [r0])
-            rest = yield ("free", nodes - b0)
-            first = yield ("anchored", b0, r0)
-            return rest + first + n - len(b0)
+            neg_size, r0, b0 = br[0]
+            rest = yield (nodes & ~b0, _FREE)
+            first = yield (b0, r0)
+            return rest + first + n + neg_size
         extra = lambda c, sizes: (p + 1) * (c - 1) + 2 * p + 1 + _weighted(sizes, 1)  # noqa: E731
-        return (yield from self._split(nodes, r, br, label, 2 * p + 2, extra))
+        return (yield from self._split(nodes, r, br, 2 * p + 2, extra))
 
-    def _split(self, nodes, v, br, label, m, extra) -> Generator[tuple, int, int]:
+    def _split(self, nodes, v, br, m, extra) -> Generator[tuple[int, int], int, int]:
         """min over i < m of: the m largest branches but the i-th anchored outside, the rest
         (v, branch i, the smaller branches) arranged freely in the middle, plus `extra`."""
-        roots = [r for _, r in br[:m]]
-        big = list(zip(roots, self.members(label, roots), strict=True))
-        small = nodes.difference(*(b for _, b in big), (v,))
+        big = br[:m]
+        small = nodes & ~(1 << v)
+        for _, _, b in big:
+            small &= ~b
         best = None
         for i in range(m):
             outer = big[:i] + big[i + 1 :]
-            central = small | big[i][1] | {v}
-            cost = extra(len(central), [len(b) for _, b in outer])
-            for r, b in outer:
-                cost += yield ("anchored", b, r)
-            cost += yield ("free", central)
+            central = small | big[i][2] | (1 << v)
+            cost = extra(central.bit_count(), [-k for k, _, _ in outer])
+            for _, r, b in outer:
+                cost += yield (b, r)
+            cost += yield (central, _FREE)
             best = cost if best is None else min(best, cost)
         return best
 
@@ -251,14 +274,9 @@ def min_linear_arrangement(head: Sequence[int] | np.ndarray) -> int:
     n = len(head)
     if n == 0:
         return 0
-    adjacency: list[list[int]] = [[] for _ in range(n)]
-    for i, h in enumerate(head):
-        if h != i:
-            adjacency[i].append(h)
-            adjacency[h].append(i)
-    if sum(len(a) for a in adjacency) != 2 * (n - 1):
-        raise ValueError("the head array is not a single tree (it must have exactly one root)")
-    return _Chung(adjacency).solve(frozenset(range(n)))
+    if min(head) < 0 or max(head) >= n:
+        raise ValueError(f"the head array names a node outside 0..{n - 1}")
+    return _Chung(head).solve()
 
 
 def min_linear_arrangements(head: np.ndarray, tree: np.ndarray) -> np.ndarray:
@@ -267,12 +285,9 @@ def min_linear_arrangements(head: np.ndarray, tree: np.ndarray) -> np.ndarray:
     head = np.asarray(head, dtype=np.int64)
     tree = np.asarray(tree, dtype=np.int64)
     n_trees = int(tree.max(initial=-1)) + 1
-    bounds = np.searchsorted(tree, np.arange(n_trees + 1))
-    out = np.zeros(n_trees)
-    for t in range(n_trees):
-        lo, hi = int(bounds[t]), int(bounds[t + 1])
-        out[t] = min_linear_arrangement(head[lo:hi] - lo)
-    return out
+    bounds = np.searchsorted(tree, np.arange(n_trees + 1)).tolist()
+    local = (head - np.repeat(bounds[:-1], np.diff(bounds))).tolist()
+    return np.array([min_linear_arrangement(local[lo:hi]) for lo, hi in pairwise(bounds)], dtype=np.float64)
 
 
 # --------------------------------------------------------------------------------------------

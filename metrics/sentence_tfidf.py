@@ -36,7 +36,8 @@ LSA_COMPONENTS = 10
 LSA_TIE_TOL = 1e-8
 #: Reduced sentence vectors with a norm at most this are zero (TF-IDF rows have norm 1).
 LSA_ZERO_TOL = 1e-8
-#: Matrices up to this many cells get LAPACK's dense SVD; larger ones ARPACK.
+#: Sentence-term matrices up to this many cells are built dense and get LAPACK's dense SVD;
+#: larger ones (a book) are sparse and get ARPACK.
 LSA_DENSE_CELLS = 4_000_000
 
 
@@ -57,31 +58,34 @@ def sentence_tfidf(a: Analysis):
     with the text's own sentences as the document collection; None when fewer than two.
 
     Same values as sklearn's `TfidfVectorizer()` (smooth idf = ln((1 + n)/(1 + df)) + 1, raw
-    counts, l2 rows; a test compares them), built directly as a CSR matrix: sklearn's vectorizer
-    costs milliseconds of overhead per text. Terms are content `lexemes` (lemmas in Russian, with
-    Russian stop words).
+    counts, l2 rows; a test compares them), built directly: sklearn's vectorizer costs
+    milliseconds of overhead per text. A dense array up to `LSA_DENSE_CELLS` cells (a paragraph:
+    scipy's sparse bookkeeping would cost more than the arithmetic), a scipy CSR matrix beyond (a
+    book). Terms are content `lexemes` (lemmas in Russian, with Russian stop words).
     """
 
     def build():
-        from scipy.sparse import csr_matrix
-
         docs = [[w for w in s.lexemes if is_content_word(w, a.lang)] for s in a.sentences]
         docs = [d for d in docs if d]
         if len(docs) < 2:
             return None
         vocab: dict[str, int] = {}
-        rows, cols = [], []
-        for i, d in enumerate(docs):
-            for w in d:
-                rows.append(i)
-                cols.append(vocab.setdefault(w, len(vocab)))
-        counts = csr_matrix(
-            (np.ones(len(rows)), (np.array(rows), np.array(cols))), shape=(len(docs), len(vocab))
-        )
+        rows = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+        cols = np.array([vocab.setdefault(w, len(vocab)) for d in docs for w in d], dtype=np.int64)
+        shape = (len(docs), len(vocab))
+        if shape[0] * shape[1] <= LSA_DENSE_CELLS:
+            counts = np.bincount(rows * shape[1] + cols, minlength=shape[0] * shape[1])
+            x = counts.reshape(shape).astype(np.float64)
+            df = np.count_nonzero(x, axis=0)
+            x *= np.log((1 + shape[0]) / (1 + df)) + 1.0
+            x /= np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+            return x
+        from scipy.sparse import csr_matrix
+
+        counts = csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
         counts.sum_duplicates()
-        df = np.bincount(counts.indices, minlength=len(vocab))
-        idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
-        x = counts.multiply(idf[None, :]).tocsr()
+        df = np.bincount(counts.indices, minlength=shape[1])
+        x = counts.multiply(np.log((1 + shape[0]) / (1 + df)) + 1.0).tocsr()
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         return csr_matrix(x.multiply(1.0 / norms[:, None]))
 
@@ -110,13 +114,17 @@ def coherence_tau(a: Analysis) -> float:
         if x is None:
             return "fewer than two sentences with a content word"
         n = x.shape[0]
+        threshold = COHERENCE_TAU - 1e-12
+        if isinstance(x, np.ndarray):
+            hits = int(np.count_nonzero((x @ x.T)[np.triu_indices(n, 1)] >= threshold))
+            return hits / (n * (n - 1) / 2)
         hits = 0
         block = 1024
         xt = x.T.tocsc()
-        for start in range(0, n, block):
+        for start in range(0, n, block):  # a book: sparse products, a block of rows at a time
             sims = (x[start : start + block] @ xt).tocoo()
             upper = sims.col > sims.row + start
-            hits += int(np.count_nonzero(sims.data[upper] >= COHERENCE_TAU - 1e-12))
+            hits += int(np.count_nonzero(sims.data[upper] >= threshold))
         return hits / (n * (n - 1) / 2)
 
     result = a.cached("coherence_tau", build)

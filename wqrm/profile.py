@@ -58,6 +58,8 @@ PROFILE_FILE = "profile.json"
 #: The shipped default profile of each language (directory under wqrm/data/profiles) and the
 #: environment variable that points it elsewhere.
 DEFAULT_PROFILES = {"en": ("default", "WQRM_PROFILE"), "ru": ("default-ru", "WQRM_PROFILE_RU")}
+#: The package's shipped profiles (resolved once: metrics ask for the default profile per text).
+_SHIPPED_PROFILES = Path(__file__).resolve().parent / "data" / "profiles"
 
 
 def default_profile_dir(lang: str = "en") -> Path:
@@ -69,7 +71,7 @@ def default_profile_dir(lang: str = "en") -> Path:
     override = os.environ.get(env_var)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parent / "data" / "profiles" / folder
+    return _SHIPPED_PROFILES / folder
 
 
 @dataclass(frozen=True)

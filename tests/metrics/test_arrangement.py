@@ -131,6 +131,44 @@ def test_min_linear_arrangement_equals_brute_force_up_to_nine_nodes(n, seed):
     assert min_linear_arrangement(head) == _brute_min(head)
 
 
+def _subset_dp_min(head) -> int:
+    """The exact minimum by dynamic programming over node subsets (Held-Karp style, O(2^n n)): an
+    arrangement's cost is Σ over its n − 1 gaps of the arcs crossing the gap, i.e. of cut(S) for
+    each prefix set S, so min cost(S placed first) = min over v ∈ S of cost(S − v) + cut(S)."""
+    n = len(head)
+    arcs = [(i, h) for i, h in enumerate(head) if h != i]
+    subsets = np.arange(1 << n)
+    cut = np.zeros(1 << n, dtype=np.int64)
+    for u, v in arcs:
+        cut += ((subsets >> u) ^ (subsets >> v)) & 1
+    best = [0] * (1 << n)
+    for s in range(1, 1 << n):
+        best[s] = min(best[s & ~(1 << v)] for v in range(n) if s >> v & 1) + int(cut[s])
+    return best[-1] - int(cut[-1])
+
+
+def _deep_random_tree(n: int, seed: int) -> list[int]:
+    """A random tree biased to the shapes of long sentences: each node hangs from one of the last
+    few nodes (paths, caterpillars and spiders as well as bushy trees)."""
+    rng = random.Random(seed)
+    reach = rng.choice([1, 2, 3, n])
+    return [0] + [rng.randrange(max(0, i - reach), i) for i in range(1, n)]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(10, 13), st.integers(0, 1_000_000), st.booleans())
+def test_min_linear_arrangement_equals_subset_dp_up_to_thirteen_nodes(n, seed, deep):
+    # beyond brute force: an independent exact method on trees of 10-13 nodes
+    head = _deep_random_tree(n, seed) if deep else _random_tree(n, seed)
+    assert min_linear_arrangement(head) == _subset_dp_min(head)
+
+
+def test_subset_dp_agrees_with_brute_force():
+    for seed in range(5):
+        head = _random_tree(7, seed)
+        assert _subset_dp_min(head) == _brute_min(head)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.integers(3, 60), st.integers(0, 1_000_000))
 def test_min_linear_arrangement_is_a_lower_bound(n, seed):
@@ -166,3 +204,15 @@ def test_min_linear_arrangements_of_a_forest_is_per_tree():
 def test_min_linear_arrangement_rejects_a_forest():
     with pytest.raises(ValueError, match="single tree"):
         min_linear_arrangement([0, 1])
+
+
+@pytest.mark.parametrize("head", [[1, 0], [0, 2, 1], [1, 2, 0]])
+def test_min_linear_arrangement_rejects_a_cycle(head):
+    # no root, or a cycle cut off from the root: not a tree
+    with pytest.raises(ValueError, match="single tree"):
+        min_linear_arrangement(head)
+
+
+def test_min_linear_arrangement_rejects_a_head_outside_the_tree():
+    with pytest.raises(ValueError, match="outside"):
+        min_linear_arrangement([0, 5])

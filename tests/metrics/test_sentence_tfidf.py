@@ -53,6 +53,40 @@ def test_lsa_equals_exact_svd():
     assert -1 <= got["lsa_m9c"] <= 1 and -1 <= got["lsa_m9d"] <= 1
 
 
+TFIDF_TEXT = (
+    "The lamp hissed in the kitchen. Rain kept on at the glass, and the lamp hissed again. "
+    "Nobody spoke. Her brother counted coins on the table, and the coins rang. "
+    "Outside, the rain filled the yard and the kitchen smelled of wet coats."
+)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sentence_tfidf_equals_sklearn(monkeypatch, sparse):
+    # dense (a paragraph) and sparse (a book: forced here by lowering the cell limit) agree with
+    # sklearn's TfidfVectorizer on the same content lexemes, and so does coherence_tau
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if sparse:
+        monkeypatch.setattr(T, "LSA_DENSE_CELLS", 10)
+    a = wqrm.analyze(TFIDF_TEXT)
+    docs = [[w for w in s.lexemes if is_content_word(w, a.lang)] for s in a.sentences]
+    docs = [d for d in docs if d]
+    vec = TfidfVectorizer(analyzer=lambda d: d, lowercase=False)
+    expected = vec.fit_transform(docs).toarray()
+    x = T.sentence_tfidf(a)
+    assert isinstance(x, csr_matrix) == sparse
+    got = x.toarray() if sparse else x
+    # the same terms, numbered in order of first use here and alphabetically by sklearn
+    first_use = list(dict.fromkeys(w for d in docs for w in d))
+    got = got[:, np.argsort(first_use)]
+    assert got.shape == expected.shape == (5, len(vec.vocabulary_))
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    cos = expected @ expected.T
+    pairs = [(i, j) for i in range(5) for j in range(i + 1, 5)]
+    share = sum(cos[i, j] >= T.COHERENCE_TAU for i, j in pairs) / len(pairs)
+    assert 0 < share < 1 and T.coherence_tau(a) == pytest.approx(share)
+
+
 def test_lsa_needs_three_sentences():
     mv = compute("One cat sat. One dog ran.", names=["lsa_m9a"])
     assert mv["lsa_m9a"] is None and "three sentences" in mv.reasons["lsa_m9a"]
@@ -84,7 +118,7 @@ def _ring_text_analysis(nlp, order=(0, 1, 2)):
 def test_lsa_does_not_depend_on_the_column_order_of_tied_singular_values(nlp):
     base = _ring_text_analysis(nlp)
     x = T.sentence_tfidf(base)
-    s = np.linalg.svd(x.toarray(), compute_uv=False)
+    s = np.linalg.svd(x, compute_uv=False)
     assert abs(s[5] - s[6]) < 1e-12  # the tie at the cut this test is about
     first = compute(base, names=LSA_NAMES)
     rng = np.random.default_rng(0)
