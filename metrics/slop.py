@@ -354,6 +354,37 @@ def _parallel_not_but(doc, start: int, end: int) -> bool:
     return x.lower_ == y.lower_ or (bool(x.tag_) and x.tag_ == y.tag_)
 
 
+#: The longest match any `SLOP_PATTERNS` pattern can make, in tokens ("it is not just" + 8 + 3).
+_LONGEST_MATCH = 14
+
+
+def _candidate_windows(doc) -> list[tuple[int, int]]:
+    """Token windows [start, end) of `doc` that hold every `SLOP_PATTERNS` match: each pattern
+    opens on a negation, a form of "be" before one, an adjective before a comma, or "no", so a
+    window runs from each such token for `_LONGEST_MATCH` tokens (overlaps merged). The Matcher
+    builds a Python object per token it reads; reading the windows alone finds the same matches
+    (a test compares) at a fraction of the cost on prose."""
+    from spacy.attrs import LOWER, POS
+
+    if len(doc) == 0:
+        return []
+    strings = doc.vocab.strings
+    lower, pos = doc.to_array([LOWER, POS]).T
+    negation = np.isin(lower, [strings[w] for w in _NOT])
+    be = np.isin(lower, [strings[w] for w in _BE])
+    opens = negation | (lower == strings["no"])
+    opens[:-1] |= be[:-1] & negation[1:]
+    opens[:-1] |= (pos[:-1] == strings["ADJ"]) & (lower[1:] == strings[","])
+    windows: list[tuple[int, int]] = []
+    for start in np.flatnonzero(opens).tolist():
+        end = min(start + _LONGEST_MATCH, len(doc))
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
 def slop_pattern_matches(a: Analysis) -> list[dict[str, Any]]:
     """Template constructions in the text: {pattern, start, end (character offsets), text}.
 
@@ -367,7 +398,10 @@ def slop_pattern_matches(a: Analysis) -> list[dict[str, Any]]:
         for doc in p.docs:
             matcher = _matcher(doc.vocab)
             spans = []
-            for match_id, start, end in matcher(doc):
+            found = [
+                (m, lo + i, lo + j) for lo, hi in _candidate_windows(doc) for m, i, j in matcher(doc[lo:hi])
+            ]
+            for match_id, start, end in found:
                 label = doc.vocab.strings[match_id]
                 if label == "not_x_but_y" and not _parallel_not_but(doc, start, end):
                     continue

@@ -225,3 +225,27 @@ def test_slop_pattern_rate_golden_and_offsets():
     assert S.slop_pattern_rate(a) == pytest.approx(10.0)
     (m,) = S.slop_pattern_matches(a)
     assert text[m["start"] : m["end"]] == m["text"] == "'s not just a house, it's"
+
+
+WINDOW_TEXT = (
+    "It was not a house but a prison. She waited; nothing moved. It's not just a road, it's a "
+    "promise. The wind was cold, dark, and silent, and the boat was small, grey, and tired.\n\n"
+    "No warning, no sound, just silence. He was not tall but strong, and this isn't about money. "
+    "It's about trust. The ledger lay open on the table by the lamp."
+)
+
+
+def test_slop_matches_in_candidate_windows_equal_the_whole_doc(monkeypatch):
+    # the Matcher reads only the windows that can open a match: the same matches as reading all
+    a = wqrm.analyze(WINDOW_TEXT)
+    windowed = S.slop_pattern_matches(a)
+    monkeypatch.setattr(S, "_candidate_windows", lambda doc: [(0, len(doc))])
+    assert windowed == S.slop_pattern_matches(wqrm.analyze(WINDOW_TEXT))
+    assert {m["pattern"] for m in windowed} == set(S.SLOP_PATTERNS)  # every pattern is exercised
+
+
+def test_candidate_windows_merge_overlaps_and_skip_plain_prose():
+    doc = wqrm.analyze("The boat was not small. It was not, but it was.").docs[0]
+    # "was" (be) + "not" open at 2 and 3, "not" again at 9 (and "was" + "not" at 8): one window
+    assert S._candidate_windows(doc) == [(2, len(doc))]
+    assert S._candidate_windows(wqrm.analyze("The ledger lay on the table.").docs[0]) == []
