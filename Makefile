@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install browser demo test wheel-check golden lint profile profile-ru edit-model weights bench bench-composite bench-validity clean
+.PHONY: install browser demo test wheel-check golden lint profile profile-ru pos-lm edit-model weights bench bench-composite bench-validity clean
 
 install: $(STAMP) browser
 
@@ -46,6 +46,11 @@ lint: install
 profile: install
 	$(BIN)/wqrm build-profile $(DATA)/reference/books/en/*.txt $(DATA)/reference/lamp_human_written.jsonl \
 	  --out wqrm/data/profiles/default --name default --passage-words 150 --max-passages-per-file 60 --seed 0
+
+# Rebuild the part-of-speech 4-gram model of `pos_ngram_surprisal` from the twelve S1 training books,
+# leaving out the passages `make profile` samples (about 4 minutes; run `make profile` after it).
+pos-lm: install
+	$(BIN)/wqrm build-pos-lm --data $(DATA) --out wqrm/data/profiles/default/corpus/pos_lm
 
 # Rebuild the shipped Russian profile from the Russian public-domain books (about 10 minutes); the
 # per-passage values it writes to runs/ feed benchmarks/russian_profile_check.py.

@@ -12,6 +12,7 @@ from wqrm.metrics import (  # noqa: F401  (registration)
     creativity,
     diversity,
     edit,
+    fluency,
     lexical,
     linguistic,
     sentence_tfidf,

@@ -352,6 +352,17 @@ class CorpusResources:
         return KneserNeyLM.load(self.dir)
 
     @cached_property
+    def pos_lm(self) -> KneserNeyLM:
+        """The part-of-speech 4-gram model of `pos_ngram_surprisal` (``pos_lm/``; `wqrm.build.pos_lm`)."""
+        path = self.dir / "pos_lm"
+        if not (path / "ngram_lm.npz").exists():
+            raise ResourceMissingError(
+                f"the part-of-speech n-gram model is missing at {path}. Fix: `wqrm build-pos-lm "
+                f"--data ../shared/data --out {path}`"
+            )
+        return KneserNeyLM.load(path)
+
+    @cached_property
     def phrases(self) -> PhraseDB:
         return PhraseDB.load(self.dir / "gpp_phrases.json")
 

@@ -195,6 +195,15 @@ class KneserNeyLM:
         lengths = np.bincount(owner, minlength=len(sentences))
         return np.power(2.0, -sums / np.maximum(lengths, 1))
 
+    def surprisal_bits(self, sentences: Sequence[Sequence[str]]) -> float:
+        """Mean surprisal −log2 P per scored token (each word and each sentence's </s>) over all
+        of `sentences`; nan when there is none."""
+        grams, _ = self.sentence_grams(sentences)
+        if grams.shape[0] == 0:
+            return float("nan")
+        with np.errstate(divide="ignore"):
+            return float(-np.mean(np.log2(self.score_ids(grams))))
+
     def to_nltk(self):
         """The same model as an ``nltk.lm.KneserNeyInterpolated`` rebuilt from the stored counts."""
         from nltk.lm import KneserNeyInterpolated, NgramCounter, Vocabulary

@@ -421,6 +421,22 @@ def test_kneser_ney_equals_nltk(order, discount):
         )
 
 
+def test_surprisal_bits_equals_nltk_entropy():
+    # nltk's entropy: −mean log2 P over the n-grams of padded text, pooled over sentences
+    from nltk.lm import KneserNeyInterpolated
+    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+    from nltk.util import ngrams
+
+    vocab, ids = _vocab_and_ids()
+    train, vocab_text = padded_everygram_pipeline(3, [[vocab[i] for i in s] for s in ids])
+    reference = KneserNeyInterpolated(3, discount=0.75)
+    reference.fit(train, vocab_text)
+    lm = KneserNeyLM(vocab, count_ngrams(ids, 3), 0.75)
+    grams = [g for s in TEST for g in ngrams(pad_both_ends(s, 3), 3)]
+    assert lm.surprisal_bits(TEST) == pytest.approx(reference.entropy(grams), rel=1e-12)
+    assert np.isnan(lm.surprisal_bits([]))
+
+
 def test_kneser_ney_roundtrip_through_npz(tmp_path):
     vocab, ids = _vocab_and_ids()
     lm = KneserNeyLM(vocab, count_ngrams(ids, 3), 0.75)

@@ -54,6 +54,11 @@ def test_transformations_golden_properties():
     assert len(one("cut_mid_sentence").split()) < 0.55 * len(TEXT.split())
     spliced = one("splice_other")
     assert any(s in spliced for s in sentences(OTHER)) and sentences(TEXT)[0] in spliced
+    swapped, original = one("rare_word_swap").split(), TEXT.split()
+    assert len(swapped) == len(original) and sum(a != b for a, b in zip(swapped, original, strict=True)) > 0
+    truncated = sentences(one("truncate_sentences"))
+    assert len(truncated) == len(sentences(TEXT))
+    assert all(len(t.split()) < len(s.split()) for t, s in zip(truncated, sentences(TEXT), strict=True))
 
 
 def test_per_text_and_weight():

@@ -1,7 +1,9 @@
-"""Build-time commands: `wqrm build-profile` (metric quantiles over reference prose) and
-`wqrm build-corpus` (corpus statistics: co-occurrence, LDA, ESA, n-gram LM, generic phrases).
+"""Build-time commands: `wqrm build-profile` (metric quantiles over reference prose),
+`wqrm build-corpus` (corpus statistics: co-occurrence, LDA, ESA, n-gram LM, generic phrases) and
+`wqrm build-pos-lm` (the part-of-speech n-gram model of `pos_ngram_surprisal`).
 
     wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus --seed 0
+    wqrm build-pos-lm --data ../shared/data --out wqrm/data/profiles/default/corpus/pos_lm
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import typer
 from wqrm.cli.common import Feedback, ProgressOption, check_files, err, progress_mode, usage_error
 from wqrm.lang import SUPPORTED
 
-__all__ = ["build_corpus_cmd", "build_profile_cmd"]
+__all__ = ["build_corpus_cmd", "build_pos_lm_cmd", "build_profile_cmd"]
 
 
 def _default_data() -> Path:
@@ -144,4 +146,44 @@ def build_corpus_cmd(
     err.print(
         f"wrote {out_dir}: {manifest['total_bytes'] / 1e6:.2f} MB in {time.perf_counter() - t0:.0f} s; "
         f"{manifest['gpp']['phrases']} generic phrases, vocabulary {manifest['vocab_size']}"
+    )
+
+
+def build_pos_lm_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Development-data directory (reference/books/en/*.txt).")
+    ] = None,
+    profile_passages: Annotated[
+        int,
+        typer.Option(min=0, help="Leave out the passages `make profile` samples per book (its count)."),
+    ] = 60,
+    seed: Annotated[int, typer.Option(help="The profile's sampling seed (to leave its passages out).")] = 0,
+    progress: ProgressOption = None,
+) -> None:
+    """Build the part-of-speech 4-gram model of `pos_ngram_surprisal` from the S1 training books."""
+    from wqrm.build.pos_lm import POS_LM_BOOKS, build_pos_lm  # deferred: arguments are checked first
+    from wqrm.build.profile import passages_from_file  # deferred: as above
+
+    data_dir = data or _default_data()
+    books = [data_dir / "reference" / "books" / "en" / f"{b}.txt" for b in POS_LM_BOOKS]
+    missing = [b for b in books if not b.is_file()]
+    if missing:
+        err.print(f"[red]error:[/red] missing reference books: {', '.join(str(b) for b in missing)}")
+        raise typer.Exit(1)
+    exclude = (
+        [p for b in books for p in passages_from_file(b, max_passages=profile_passages or None, seed=seed)]
+        if profile_passages
+        else []
+    )
+
+    def say(message: str) -> None:
+        if progress is not False:
+            err.print(message, style="dim", markup=False, highlight=False)
+
+    command = "wqrm build-pos-lm " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    manifest = build_pos_lm(books, out_dir, exclude=exclude, command=command, progress=say)
+    err.print(
+        f"wrote {out_dir}: {manifest['sentences']} sentences, {manifest['tokens']} tokens; held-out "
+        f"surprisal {manifest['heldout_surprisal_bits']} bits per token ({manifest['seconds']:.0f} s)"
     )

@@ -220,6 +220,48 @@ def _typos(text: str, rng: random.Random) -> str | None:
     return " ".join(out)
 
 
+_RARE_WORDS: list[str] = []
+
+
+def _rare_words() -> list[str]:
+    """Lower-case alphabetic English words of frequency rank 30,000-60,000 in wordfreq that are
+    WordNet lemmas (words a reward-gamer would stuff in to look rich, not names), loaded once."""
+    if not _RARE_WORDS:
+        from wordfreq import top_n_list  # deferred: only this transformation reads word lists
+
+        from wqrm import resources  # deferred: as above (WordNet)
+
+        wordnet = resources.get("wordnet")
+        ranked = top_n_list("en", 60_000)[30_000:]
+        _RARE_WORDS.extend(w for w in ranked if w.isalpha() and len(w) > 4 and wordnet.synsets(w))
+    return _RARE_WORDS
+
+
+def _rare_word_swap(text: str, rng: random.Random) -> str | None:
+    """About 30% of the longer lower-case words replaced by random rare words (vocabulary stuffing)."""
+    words = _words(text)
+    pool = _rare_words()
+    out = [
+        rng.choice(pool) if len(w) > 3 and w.isalpha() and w.islower() and rng.random() < 0.3 else w
+        for w in words
+    ]
+    return " ".join(out) if len(words) >= 8 and out != words else None
+
+
+def _truncate_sentences(text: str, rng: random.Random) -> str | None:
+    """Every sentence of five or more words cut to its first 40-60% (telegraphic fragments)."""
+    sents = sentences(text)
+    out = []
+    for sent in sents:
+        words = _words(sent)
+        if len(words) >= 5:
+            keep = max(2, round(len(words) * rng.uniform(0.4, 0.6)))
+            out.append(" ".join(words[:keep]).rstrip(".,;:!?…\"'”’") + ".")
+        else:
+            out.append(sent)
+    return " ".join(out) if len(sents) >= 2 and out != sents else None
+
+
 _SPLICE_POOL: list[str] = []
 
 
@@ -261,6 +303,8 @@ TRANSFORMATIONS: dict[str, Transformation] = {
         Transformation("cut_mid_sentence", "heldout", _cut_mid_sentence, "cut at 30-50% mid-sentence"),
         Transformation("splice_other", "heldout", _splice, "sentences alternated with another text's"),
         Transformation("typos", "heldout", _typos, "a third of the words with swapped letters"),
+        Transformation("rare_word_swap", "heldout", _rare_word_swap, "30% of words swapped for rare ones"),
+        Transformation("truncate_sentences", "heldout", _truncate_sentences, "every sentence cut in half"),
     )
 }
 FAMILIES: dict[Family, tuple[str, ...]] = {
