@@ -133,3 +133,31 @@ def test_edit_reward_reference_over_the_models_training_texts(tmp_path):
     assert ref["quantiles"][4] == pytest.approx(0.0)  # median of the symmetric set
     with pytest.raises(ValueError, match="too few"):
         edit_reward_reference(pairs[:10], tmp_path, cache)
+
+
+def test_collect_metrics_in_two_processes_equals_one(scorer):
+    """Worker processes (spawned, one model thread each) give the rows one process gives; only the
+    encoder's float summation order differs with the thread count."""
+    from wqrm.fit.weights import MetricCache, collect_metrics
+
+    texts = [
+        "The kettle clicked off. Nobody got up to pour the water.",
+        "Rain again, and the gutters sang the same two notes all night.",
+        "ok fine.",
+        "He counted the stairs on the way down, as he had as a boy: fourteen, then the landing.",
+        "",
+    ]
+    one = collect_metrics(texts, MetricCache(), chunk=2)
+    two = collect_metrics(texts, MetricCache(), chunk=2, workers=2)
+    assert one.rows.keys() == two.rows.keys() and len(one.rows) == 5
+    for key, row in one.rows.items():
+        other = two.rows[key]
+        assert (row["n_words"], row["error"]) == (other["n_words"], other["error"])
+        assert row["metrics"].keys() == other["metrics"].keys()
+        for name, value in row["metrics"].items():
+            if value is None or other["metrics"][name] is None:
+                assert value == other["metrics"][name], name
+            else:
+                assert other["metrics"][name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+    with pytest.raises(ValueError, match="scorer=None"):
+        collect_metrics(["A text to score.", "Another one."], MetricCache(), scorer, chunk=1, workers=2)

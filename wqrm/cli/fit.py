@@ -63,6 +63,9 @@ def fit_weights_command(
     cache: Annotated[
         Path | None, typer.Option(help="JSONL cache of metric values per text (resumable; reused by refits).")
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes computing the metric values not yet in the cache.")
+    ] = 1,
     weight: Annotated[
         list[str] | None, typer.Option(help="SOURCE=W pair weight at loading, repeatable (0 drops a source).")
     ] = None,
@@ -151,6 +154,7 @@ def fit_weights_command(
             edit_reference=edit_reference,
             say=lambda message: err.print(message, markup=False, highlight=False),
             on_metrics=feedback.update,
+            workers=workers,
         )
     credit = credit_table(table)
     gates = {m: FoldGate(table, m, credit) for m in MODES}

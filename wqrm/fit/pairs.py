@@ -180,11 +180,13 @@ def prepare_pair_table(
     edit_reference: Path | None = None,
     say: Callable[[str], None] = log.info,
     on_metrics: Callable[[int, int], None] | None = None,
+    workers: int = 1,
 ) -> tuple[PairTable, dict[str, Any]]:
     """(PairTable of every pair with its components, record of what was done); see the module
     docstring. Negatives (training family) are made from the preferred texts of the pairs S1 was
     not trained on, so that S1's scores of them are not optimistic either. `say(message)` reports
-    each step, `on_metrics(done, total)` the metric collection (the long part)."""
+    each step, `on_metrics(done, total)` the metric collection (the long part, run in `workers`
+    processes)."""
     ds = build_dataset(
         pair_files, scored_files, weights=dict(source_weights), dev_percent=dev_percent, seed=seed
     )
@@ -212,7 +214,7 @@ def prepare_pair_table(
     scorer = Scorer(weights=UniformWeights())
     mc = MetricCache(cache)
     texts = [t for p in pairs for t in (p.better, p.worse)]
-    collect_metrics(texts, mc, scorer, progress=on_metrics)
+    collect_metrics(texts, mc, scorer if workers <= 1 else None, workers=workers, progress=on_metrics)
     info: dict[str, Any] = {"edit_reference": None, "s1_sources": sorted(s1_sources)}
     if edit_reference is not None:
         train_s1 = [p for p, seen in zip(pairs, s1_seen, strict=True) if seen]

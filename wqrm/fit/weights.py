@@ -95,27 +95,75 @@ class MetricCache:
                 fh.flush()
 
 
+def _metric_rows(texts: Sequence[str], scorer: Scorer) -> list[dict[str, Any]]:
+    return [
+        {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
+        for t, r in zip(texts, scorer.score_batch(texts), strict=True)
+    ]
+
+
+_WORKER_SCORER: Scorer | None = None
+
+
+def _worker_start() -> None:
+    """Process-pool initializer: one model thread per worker process (the workers share the
+    cores), and the metric scorer loaded once per process."""
+    global _WORKER_SCORER
+    import os
+
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    _WORKER_SCORER = metric_scorer()
+
+
+def _worker_rows(texts: list[str]) -> list[dict[str, Any]]:
+    assert _WORKER_SCORER is not None
+    return _metric_rows(texts, _WORKER_SCORER)
+
+
 def collect_metrics(
     texts: Sequence[str],
     cache: MetricCache,
     scorer=None,
     *,
     chunk: int = 32,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> MetricCache:
     """Compute every metric of the scorer for each distinct text not yet in `cache` (in chunks of
     `chunk` texts, appended to the cache as they finish, so an interrupted run resumes). A text
-    that cannot be scored is cached with its error."""
-    scorer = scorer or metric_scorer()
+    that cannot be scored is cached with its error.
+
+    With `workers` > 1 the chunks are scored in that many processes, each with its own metric
+    scorer (`metric_scorer()`: a custom `scorer` cannot be sent to them, so it is refused) and one
+    model thread; the rows are the same as in one process, only their order in the file differs."""
     todo = [t for t in dict.fromkeys(texts) if t not in cache]
-    for start in range(0, len(todo), chunk):
-        part = todo[start : start + chunk]
-        cache.add(
-            {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
-            for t, r in zip(part, scorer.score_batch(part), strict=True)
-        )
+    parts = [todo[start : start + chunk] for start in range(0, len(todo), chunk)]
+    done = 0
+    if workers > 1 and len(parts) > 1:
+        if scorer is not None:
+            raise ValueError("collect_metrics: workers > 1 builds its own metric scorers; pass scorer=None")
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as pool:
+            futures = [pool.submit(_worker_rows, part) for part in parts]
+            for future in as_completed(futures):
+                rows = future.result()
+                cache.add(rows)
+                done += len(rows)
+                if progress:
+                    progress(done, len(todo))
+        return cache
+    scorer = scorer or metric_scorer()
+    for part in parts:
+        cache.add(_metric_rows(part, scorer))
+        done += len(part)
         if progress:
-            progress(start + len(part), len(todo))
+            progress(done, len(todo))
     return cache
 
 
