@@ -53,13 +53,32 @@ def test_score_result_contract(scorer):
     assert set(r.metrics) >= {"ttr", "mtld", "sc", "syn", "cbq", "formality"}
 
 
+def _assert_same(a, b, path="result"):
+    """Equal structures; floats equal to 1e-12 (relative or absolute)."""
+    if isinstance(a, float) and isinstance(b, float):
+        assert b == pytest.approx(a, rel=1e-12, abs=1e-12), path
+    elif isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            _assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _assert_same(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
 def test_batch_isolates_bad_items_and_keeps_order(scorer):
     texts = [STORY, "", "Another short text. It has two sentences.", "bad\x00bytes", STORY]
     results = scorer.score_batch(texts, ids=["a", "b", "c", "d", "e"])
     assert [r.id for r in results] == ["a", "b", "c", "d", "e"]
     assert [r.error is None for r in results] == [True, False, True, False, True]
     assert "empty" in results[1].error and "binary" in results[3].error
-    assert results[0].to_dict() == results[4].to_dict()
+    # the same text twice in one batch: the same result, to the batch-invariance contract (numbers
+    # within 1e-6, docs/design-decisions.md). Not bit for bit: on an AMD EPYC the float64 encoder
+    # gave the two rows edit_reward values one ulp apart (2.639620616910856 vs …8565).
+    _assert_same(results[0].to_dict(), results[4].to_dict())
     frame = results.to_frame()
     assert len(frame) == 5 and frame["error"].notna().sum() == 2
 
