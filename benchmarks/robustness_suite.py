@@ -1,6 +1,13 @@
 """Can the reward be gamed? Original texts against their degraded variants, both families.
 
     python benchmarks/robustness_suite.py [--data ../shared/data] [--per-source 20] [--out FILE.md]
+        [--weights WEIGHTS.json] [--shift METRIC ...]
+
+`--weights` scores with another weights file than the shipped one (an earlier fit, for a
+before/after on the same transformations; metrics it lists in `excluded_metrics` stay out of their
+component, so an earlier fit plus the metrics added since reads as that fit did). `--shift` adds,
+per transformation, each named metric's mean change variant − original and the share of pairs where
+it rises (pairs where either value is undefined are left out).
 
 Originals: development texts no S1 training run has seen — LAMP dev-split edited paragraphs,
 human texts of human_vs_ai (creative writing, dev split by prompt) and passages of reference books
@@ -17,6 +24,7 @@ import argparse
 import json
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -66,11 +74,28 @@ def originals(data: Path, per_source: int, seed: int) -> dict[str, list[str]]:
     return {k: rng.sample(v, min(per_source, len(v))) for k, v in pick.items()}
 
 
-def run(data: Path, per_source: int, seed: int) -> dict:
+def metric_shift(pairs: Sequence, results: dict, metric: str) -> dict[str, dict[str, float]]:
+    """Per transformation (the part of a pair's source after ``negative:``): the mean change of
+    `metric` variant − original, the share of pairs where it rises, and the pair count; pairs where
+    either value is undefined (None) are left out."""
+    diffs: dict[str, list[float]] = defaultdict(list)
+    for p in pairs:
+        va, vb = results[p.better].metrics.get(metric), results[p.worse].metrics.get(metric)
+        if va is not None and vb is not None:
+            diffs[p.source.split(":", 1)[1]].append(vb - va)
+    return {
+        n: {"mean": float(np.mean(d)), "share_higher": float(np.mean(np.array(d) > 0)), "n": len(d)}
+        for n, d in sorted(diffs.items())
+    }
+
+
+def run(
+    data: Path, per_source: int, seed: int, weights: Path | None = None, shift: Sequence[str] = ()
+) -> dict:
     groups = originals(data, per_source, seed)
     texts = [t for v in groups.values() for t in v]
     pairs = negatives(texts, names=list(TRANSFORMATIONS), per_text=len(TRANSFORMATIONS), seed=seed)
-    scorer = wqrm.load()
+    scorer = wqrm.load(weights=str(weights) if weights else None)
     distinct = list(dict.fromkeys([*texts, *(p.worse for p in pairs)]))
     results = {}
     for start in range(0, len(distinct), 32):
@@ -86,7 +111,9 @@ def run(data: Path, per_source: int, seed: int) -> dict:
         ):
             # an undefined score for either text counts as a loss for the original
             table[key][name].append(0.0 if va is None or vb is None else float(va > vb) + 0.5 * (va == vb))
-    out = {"originals": {k: len(v) for k, v in groups.items()}, "n_pairs": len(pairs), "by": {}}
+    out = {"originals": {k: len(v) for k, v in groups.items()}, "n_pairs": len(pairs), "by": {}, "shift": {}}
+    for metric in shift:
+        out["shift"][metric] = metric_shift(pairs, results, metric)
     for key, by_name in table.items():
         fam = {f: [c for n in FAMILIES[f] for c in by_name.get(n, [])] for f in FAMILIES}
         out["by"][key] = {
@@ -117,6 +144,11 @@ def to_markdown(res: dict) -> str:
             lines.append(
                 f"| **{f} family** | | {c['n']} | **{c['accuracy']:.3f}** | **{s['accuracy']:.3f}** |"
             )
+    for metric, by_name in res.get("shift", {}).items():
+        lines += ["", f"`{metric}`, variant − original:", ""]
+        lines += ["| transformation | n | mean change | share higher |", "|---|---:|---:|---:|"]
+        for name, r in by_name.items():
+            lines.append(f"| {name} | {r['n']} | {r['mean']:+.4f} | {r['share_higher']:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -127,8 +159,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--weights", type=Path, default=None, help="weights JSON instead of the shipped one")
+    ap.add_argument("--shift", nargs="*", default=[], help="metrics to report changes of")
     args = ap.parse_args()
-    res = run(args.data, args.per_source, args.seed)
+    res = run(args.data, args.per_source, args.seed, args.weights, args.shift)
     md = to_markdown(res)
     print(md)
     if args.out:
