@@ -4,7 +4,8 @@
 
 Real text (must pass): reference book passages, LAMP paragraphs (drafts and edits), human and AI
 texts of human_vs_ai. Degraded text (each transformation of `wqrm.fit.negatives`, both families):
-which share the floor catches. Prints the distributions of the four measured values and the rates;
+which share the floor catches. Prints the distributions of the five measured values, the rates
+and the texts wqrm refuses to analyse (another language);
 the thresholds in `wqrm.substance.SubstanceRules` are set from these figures.
 """
 
@@ -23,6 +24,7 @@ from wqrm.analysis import analyze_batch
 from wqrm.build.profile import passages_from_file
 from wqrm.fit.negatives import TRANSFORMATIONS, negatives
 from wqrm.substance import check_substance
+from wqrm.textio import InvalidTextError
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,11 +79,25 @@ def main() -> None:
     degraded = defaultdict(list)
     for p in negatives(originals, per_text=len(TRANSFORMATIONS), names=list(TRANSFORMATIONS), seed=args.seed):
         degraded[p.source.split(":")[1]].append(p.worse)
-    print("| texts | n | fail rate | words p1 | distinct p1 | repeated p99 | English p1 | failed rules |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print(
+        "| texts | n | fail rate | words p1 | distinct p1 | repeated p99 | English p1 | "
+        "unknown p99 / max | refused | failed rules |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for name, texts in [*groups.items(), *sorted(degraded.items())]:
         texts = [t for t in texts if t.strip()]
-        subs = [check_substance(a) for a in analyze_batch(texts)]
+        parsed, refused = [], 0
+        for start in range(0, len(texts), 64):
+            part = texts[start : start + 64]
+            try:
+                parsed += analyze_batch(part)
+            except InvalidTextError:  # one text in a language wqrm refuses: parse the rest one by one
+                for t in part:
+                    try:
+                        parsed += analyze_batch([t])
+                    except InvalidTextError:
+                        refused += 1
+        subs = [check_substance(a) for a in parsed]
         fails = defaultdict(int)
         for s in subs:
             for r in s.failed:
@@ -91,10 +107,12 @@ def main() -> None:
             for k in ("words", "distinct", "repeated_sentences", "english")
         }
         rate = np.mean([s.degenerate for s in subs])
+        unknown = np.array([s.unknown_words for s in subs if s.unknown_words is not None])
+        tail = f"{np.percentile(unknown, 99):.3f} / {unknown.max():.3f}" if unknown.size else "—"
         print(
             f"| {name} | {len(subs)} | {rate:.3f} | {np.percentile(arr['words'], 1):.0f} | "
             f"{np.percentile(arr['distinct'], 1):.2f} | {np.percentile(arr['repeated_sentences'], 99):.2f} | "
-            f"{np.percentile(arr['english'], 1):.2f} | {dict(fails)} |",
+            f"{np.percentile(arr['english'], 1):.2f} | {tail} | {refused} | {dict(fails)} |",
             flush=True,
         )
 

@@ -334,6 +334,7 @@ def test_degeneracy_floor_reads_a_russian_text_against_russian_words(ru_nlp):
     a = wqrm.analyze(text, lang="ru")
     s = check_substance(a)
     assert not s.degenerate and s.english > 0.8
+    assert s.unknown_words is None  # the spelling rule is English only: not measured
     alpha = [w for w in a.words if w.isalpha()]
     assert sum(_zipf("en")(w) >= 3 for w in alpha) / len(alpha) < 0.1  # the English list would fail it
     nonsense = "Крамбула шмырдят вождокло прасту, и бызмурки тлендят повсюдно."

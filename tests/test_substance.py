@@ -39,7 +39,9 @@ def test_pseudo_latin_is_not_english():
         "labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud exercitation ullamco."
     )
     s = check_substance(wqrm.analyze(lorem))
-    assert s.failed.keys() == {"english"} and s.english < 0.6
+    # pseudo-Latin is also not spelt as English words ("dolor", "amet", "adipiscing")
+    assert s.failed.keys() == {"english", "spelling"} and s.english < 0.6 and s.unknown_words > 0.15
+    assert s.cap == pytest.approx(FLOOR * min(s.english / 0.6, (1 - s.unknown_words) / 0.85))
 
 
 def test_rules_are_configurable():
@@ -65,3 +67,31 @@ def test_scorer_caps_a_degenerate_text_with_a_reason(scorer):
     good = scorer.score(PROSE)
     assert good.substance is not None and not good.substance.degenerate and good.score == good.uncapped_score
     assert sum(good.contributions.values()) == pytest.approx(good.score)
+
+
+def test_letter_salad_fails_spelling_with_its_golden_cap():
+    typos = (
+        "The frery left at dwan, its hron falt agsinst the fgo. Marta cuonted the gluls on the rial: "
+        "sveen, tehn nnie, tehn noen. Nobody on dcek spkoe aobut the lteetr in her caot."
+    )
+    s = check_substance(wqrm.analyze(typos))
+    assert "spelling" in s.failed and s.unknown_words > 0.15
+    ratios = [(1 - s.unknown_words) / (1 - 0.15)]
+    if "english" in s.failed:
+        ratios.append(s.english / 0.6)
+    assert s.failed.keys() <= {"spelling", "english"}
+    assert s.cap == pytest.approx(FLOOR * min(ratios))
+
+
+def test_spelling_rule_reads_the_metric_and_is_configurable():
+    from wqrm.metrics.fluency import unknown_word_rate
+
+    prose = wqrm.analyze(PROSE)
+    assert check_substance(prose).unknown_words == unknown_word_rate(prose) == 0.0
+    text = PROSE.replace("gulls", "gluls").replace("letter", "lteetr").replace("counted", "cuonted")
+    s_loose = check_substance(wqrm.analyze(text))
+    # 30 checkable words ("The", "Marta", "Nobody" are capitalised; "at" and "on" count), 3 misspelt
+    assert s_loose.unknown_words == pytest.approx(3 / 30) and not s_loose.degenerate
+    strict = check_substance(wqrm.analyze(text), SubstanceRules(max_unknown_words=0.05))
+    assert strict.failed.keys() == {"spelling"}
+    assert strict.cap == pytest.approx(FLOOR * (1 - strict.unknown_words) / 0.95)
