@@ -1,4 +1,4 @@
-"""The degeneracy floor: its four rules, hand-worked caps, and real prose passing."""
+"""The degeneracy floor: its five rules, hand-worked caps, and real prose passing."""
 
 import pytest
 from hypothesis import given, settings
