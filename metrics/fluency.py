@@ -11,26 +11,21 @@ of keywords, sentences cut off before their end).
 
 from __future__ import annotations
 
-import threading
+from functools import cache
 
 from wqrm.analysis import Analysis
 from wqrm.metrics.registry import MetricUndefined, metric
 
 __all__ = ["known_words", "pos_ngram_surprisal", "sentence_tags", "unknown_word_rate"]
 
-_KNOWN: dict[str, frozenset[str]] = {}
-_KNOWN_LOCK = threading.Lock()
 
-
+@cache
 def known_words(lang: str = "en") -> frozenset[str]:
     """wordfreq's word list of `lang` ('large': every word seen at least about once per 10⁸ words
     across its sources; 321,180 English words in wordfreq 3.1), loaded once per process."""
-    with _KNOWN_LOCK:
-        if lang not in _KNOWN:
-            from wordfreq import get_frequency_dict
+    from wordfreq import get_frequency_dict  # deferred: its lists load only when a text needs them
 
-            _KNOWN[lang] = frozenset(get_frequency_dict(lang, wordlist="large"))
-        return _KNOWN[lang]
+    return frozenset(get_frequency_dict(lang, wordlist="large"))
 
 
 @metric(

@@ -95,3 +95,12 @@ def test_spelling_rule_reads_the_metric_and_is_configurable():
     strict = check_substance(wqrm.analyze(text), SubstanceRules(max_unknown_words=0.05))
     assert strict.failed.keys() == {"spelling"}
     assert strict.cap == pytest.approx(FLOOR * (1 - strict.unknown_words) / 0.95)
+
+
+def test_spelling_rule_reads_a_value_the_scorer_computed(scorer):
+    a = wqrm.analyze(PROSE)
+    given = check_substance(a, computed={"unknown_word_rate": 0.5})  # used as given, not recomputed
+    assert given.unknown_words == 0.5 and given.failed.keys() == {"spelling"}
+    assert check_substance(a, computed={}).unknown_words == 0.0  # absent: computed here
+    r = scorer.score(PROSE)
+    assert r.substance.unknown_words == r.metrics["unknown_word_rate"] == 0.0

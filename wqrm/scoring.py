@@ -266,7 +266,7 @@ class Scorer:
         goodness, comps, comp_reasons = self.components(mv, a.lang, mv.reasons)
         contributions = self.contributions(comps)
         composite = float(sum(contributions.values())) if contributions else None
-        substance = check_substance(a, self.substance_rules)
+        substance = check_substance(a, self.substance_rules, mv)
         score = composite
         reasons = dict(mv.reasons)
         if substance.cap is not None:

@@ -37,6 +37,7 @@ reaches 3.69 bits per tag, word salad 3.6-4.3, so no threshold separates them wi
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from wqrm.analysis import Analysis
@@ -111,18 +112,25 @@ def _mattr(words: list[str], window: int) -> float:
     return total / ((len(words) - window + 1) * window)
 
 
-def _unknown_words(a: Analysis) -> float | None:
-    """`unknown_word_rate` of an English text; None where it is undefined or the text not English."""
+def _unknown_words(a: Analysis, computed: Mapping[str, float | None]) -> float | None:
+    """`unknown_word_rate` of an English text (from `computed` when the scorer has it already);
+    None where it is undefined or the text not English."""
     if a.lang != "en":
         return None
+    if "unknown_word_rate" in computed:
+        return computed["unknown_word_rate"]
     try:
         return unknown_word_rate(a)
     except MetricUndefined:
         return None
 
 
-def check_substance(a: Analysis, rules: SubstanceRules | None = None) -> Substance:
-    """Measure the five rules on a parsed text; a failed rule sets `failed` and `cap`."""
+def check_substance(
+    a: Analysis, rules: SubstanceRules | None = None, computed: Mapping[str, float | None] | None = None
+) -> Substance:
+    """Measure the five rules on a parsed text; a failed rule sets `failed` and `cap`. `computed`:
+    metric values of this text already computed (a scorer's), so the spelling rule does not
+    compute `unknown_word_rate` a second time."""
     rules = rules or SubstanceRules()
     words = a.words
     sentences = [tuple(s.words) for s in a.sentences if len(s.words) >= 3]
@@ -140,7 +148,7 @@ def check_substance(a: Analysis, rules: SubstanceRules | None = None) -> Substan
         distinct=_mattr(words, rules.distinct_window),
         repeated_sentences=repeated,
         english=english,
-        unknown_words=_unknown_words(a),
+        unknown_words=_unknown_words(a, computed or {}),
     )
     ratios = []
     if s.words < rules.min_words:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -109,8 +110,6 @@ def _worker_start() -> None:
     """Process-pool initializer: one model thread per worker process (the workers share the
     cores), and the metric scorer loaded once per process."""
     global _WORKER_SCORER
-    import os
-
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
 
