@@ -195,6 +195,24 @@ class KneserNeyLM:
         lengths = np.bincount(owner, minlength=len(sentences))
         return np.power(2.0, -sums / np.maximum(lengths, 1))
 
+    def end_surprisals(self, sentences: Sequence[Sequence[str]]) -> np.ndarray:
+        """Bits of each sentence's ending: −log2 P(last token | context) − log2 P(</s> | context),
+        the two events that decide whether the sentence may stop where it stops (an empty sentence:
+        its </s> after <s> alone)."""
+        grams, owner = self.sentence_grams(sentences)
+        if grams.shape[0] == 0:
+            return np.zeros(0)
+        with np.errstate(divide="ignore"):
+            bits = -np.log2(self.score_ids(grams))
+        # each sentence of L tokens owns L + order − 1 grams; gram k ends at token k (k < L), gram L
+        # at the first </s>
+        lengths = np.bincount(owner, minlength=len(sentences))
+        start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        n_tokens = lengths - (self.order - 1)
+        last = start + np.maximum(n_tokens - 1, 0)
+        eos = start + n_tokens
+        return np.where(n_tokens > 0, bits[last], 0.0) + bits[eos]
+
     def surprisal_bits(self, sentences: Sequence[Sequence[str]]) -> float:
         """Mean surprisal −log2 P per scored token (each word and each sentence's </s>) over all
         of `sentences`; nan when there is none."""

@@ -437,6 +437,29 @@ def test_surprisal_bits_equals_nltk_entropy():
     assert np.isnan(lm.surprisal_bits([]))
 
 
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_end_surprisals_equal_nltk_logscores_of_the_last_token_and_end(order):
+    from nltk.lm import KneserNeyInterpolated
+    from nltk.lm.preprocessing import pad_both_ends, padded_everygram_pipeline
+
+    vocab, ids = _vocab_and_ids()
+    train, vocab_text = padded_everygram_pipeline(order, [[vocab[i] for i in s] for s in ids])
+    reference = KneserNeyInterpolated(order, discount=0.75)
+    reference.fit(train, vocab_text)
+    lm = KneserNeyLM(vocab, count_ngrams(ids, order), 0.75)
+    sentences = [*TEST, [], TRAIN[0][:1]]
+    want = []
+    for s in sentences:
+        padded = list(pad_both_ends(s, order))
+        end = len(padded) - (order - 1)  # index of the first </s>
+        bits = -reference.logscore(padded[end], padded[end - order + 1 : end])
+        if s:
+            bits -= reference.logscore(padded[end - 1], padded[end - order : end - 1])
+        want.append(bits)
+    np.testing.assert_allclose(lm.end_surprisals(sentences), want, rtol=1e-12)
+    assert lm.end_surprisals([]).shape == (0,)
+
+
 def test_kneser_ney_roundtrip_through_npz(tmp_path):
     vocab, ids = _vocab_and_ids()
     lm = KneserNeyLM(vocab, count_ngrams(ids, 3), 0.75)

@@ -1,9 +1,14 @@
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wqrm
 from wqrm.metrics import compute
 from wqrm.metrics.coherence import (
+    adjacent_similarity_gain,
     branching_mean,
     dep_depth_mean,
     ec,
@@ -46,6 +51,57 @@ def test_sc_golden_with_known_embeddings():
     assert len(a.sentences) == 3
     a._embeddings = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
     assert sc(a) == pytest.approx((0.6 + 0.8) / 2)
+
+
+def test_adjacent_similarity_gain_golden_with_known_embeddings():
+    a = wqrm.analyze("One. Two. Three.")
+    a._embeddings = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
+    # adjacent (0.6 + 0.8)/2 = 0.7; all pairs (0.6 + 0.0 + 0.8)/3 = 0.4667
+    assert adjacent_similarity_gain(a) == pytest.approx(0.7 - 1.4 / 3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 5))
+def test_adjacent_similarity_gain_averages_zero_over_all_orders(seed, n):
+    """The all-pairs term is the mean of the adjacent term over every order of the sentences."""
+    rng = np.random.default_rng(seed)
+    e = rng.normal(size=(n, 8))
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    a = wqrm.analyze(" ".join(["Word."] * n))
+    assert len(a.sentences) == n
+    gains = []
+    for order in itertools.permutations(range(n)):
+        a._embeddings = e[list(order)]
+        gains.append(adjacent_similarity_gain(a))
+    assert np.mean(gains) == pytest.approx(0.0, abs=1e-12)
+    # and it is the explicit pairwise formula
+    a._embeddings = e
+    pairs = [e[i] @ e[j] for i in range(n) for j in range(i + 1, n)]
+    adjacent = np.mean([e[i] @ e[i + 1] for i in range(n - 1)])
+    assert adjacent_similarity_gain(a) == pytest.approx(adjacent - np.mean(pairs), abs=1e-12)
+
+
+def test_adjacent_similarity_gain_undefined_below_three_sentences():
+    name = "adjacent_similarity_gain"
+    mv = compute("The tide came in. The boats rose.", names=[name])
+    assert mv[name] is None and "three sentences" in mv.reasons[name]
+
+
+def test_adjacent_similarity_gain_prefers_a_developing_story_to_its_shuffle(encoder):
+    story = (
+        "The storm reached the island at dusk. Its wind tore the shutters from the harbour houses. "
+        "By midnight the harbour houses stood dark and open to the rain. At dawn the fishermen "
+        "counted their boats. Two of the boats had sunk at their moorings. The owners of the sunk "
+        "boats sat on the quay and said nothing."
+    )
+    shuffled = (
+        "At dawn the fishermen counted their boats. The storm reached the island at dusk. The owners "
+        "of the sunk boats sat on the quay and said nothing. Its wind tore the shutters from the "
+        "harbour houses. Two of the boats had sunk at their moorings. By midnight the harbour houses "
+        "stood dark and open to the rain."
+    )
+    names = ["adjacent_similarity_gain"]
+    assert compute(story, names=names)[names[0]] > compute(shuffled, names=names)[names[0]]
 
 
 def test_sc_real_encoder_bounds(encoder):

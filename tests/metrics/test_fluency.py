@@ -1,6 +1,7 @@
 import random
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,3 +89,84 @@ def test_pos_ngram_surprisal_does_not_charge_rare_words():
     assert F.pos_ngram_surprisal(wqrm.analyze(rare)) == pytest.approx(
         F.pos_ngram_surprisal(wqrm.analyze(plain)), abs=0.3
     )
+
+
+# ---- rare_word_rate ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # checkable: dog qzxv over the wlkqd fence; the two non-words count as rare → 2/6
+        ("The dog qzxv over the wlkqd fence.", 2 / 6),
+        # lugubrious (Zipf 2.02) and gloaming (1.97) are rarer than once per million words → 2/4
+        ("the lugubrious gloaming fell", 2 / 4),
+        ("The dog ran home to the old house.", 0.0),
+    ],
+)
+def test_rare_word_rate_golden(text, expected):
+    assert F.rare_word_rate(wqrm.analyze(text)) == pytest.approx(expected)
+
+
+def test_rare_word_rate_agrees_with_wordfreq_zipf():
+    from wordfreq import zipf_frequency
+
+    a = wqrm.analyze(PROSE + " The crepuscular manse held a tessellated plinth and an ocelot.")
+    words = F.checkable_words(a)
+    expected = sum(zipf_frequency(w, "en") < 3.0 for w in words) / len(words)
+    assert F.rare_word_rate(a) == pytest.approx(expected)
+    assert F.rare_word_rate(a) > 0
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10_000))
+def test_rare_word_stuffing_raises_rare_word_rate(seed):
+    clean = F.rare_word_rate(wqrm.analyze(PROSE))
+    worse = TRANSFORMATIONS["rare_word_swap"].apply(PROSE, random.Random(seed))
+    assert F.rare_word_rate(wqrm.analyze(worse)) > clean
+
+
+# ---- sentence_end_surprisal ----------------------------------------------------------------
+
+
+def test_sentence_end_surprisal_is_the_models_bits_of_each_ending():
+    from wqrm import resources
+    from wqrm.metrics.fluency import sentence_tags
+
+    a = wqrm.analyze(PROSE)
+    tags = sentence_tags(a)
+    lm = resources.get("corpus").pos_lm
+    # the third sentence ends "... the town ." : P(PUNCT | ADP DET NOUN) and P(</s> | DET NOUN PUNCT)
+    third = (
+        lm.score_ids(lm.ids(["ADP", "DET", "NOUN", "PUNCT"])[None, :])[0]
+        * lm.score_ids(lm.ids(["DET", "NOUN", "PUNCT", "</s>"])[None, :])[0]
+    )
+    assert lm.end_surprisals(tags)[2] == pytest.approx(-np.log2(third))
+    assert F.sentence_end_surprisal(a) == pytest.approx(lm.end_surprisals(tags).mean())
+
+
+@pytest.mark.parametrize(
+    ("whole", "cut"),
+    [
+        ("She walked slowly towards the old house.", "She walked slowly towards."),
+        ("He gave the letter to his brother.", "He gave the letter to."),
+        ("The rain fell on the roof of the barn.", "The rain fell on the roof of."),
+        ("They sat by the fire and waited.", "They sat by the fire and"),
+    ],
+)
+def test_a_sentence_cut_off_costs_more_bits_at_its_end(whole, cut):
+    assert F.sentence_end_surprisal(wqrm.analyze(cut)) > F.sentence_end_surprisal(wqrm.analyze(whole)) + 2
+
+
+def test_a_lone_determiner_at_the_end_reads_as_a_pronoun():
+    """The known blind spot: spaCy tags a determiner without its noun as a pronoun ("walked into
+    the." reads like "walked into it."), so that cut costs little."""
+    cut = wqrm.analyze("She opened the door and stepped into the.")
+    assert F.sentence_tags(cut)[0][-2] == "PRON"
+    whole = wqrm.analyze("She opened the door and stepped into the cold.")
+    assert F.sentence_end_surprisal(cut) < F.sentence_end_surprisal(whole) + 1
+
+
+def test_sentence_end_surprisal_undefined_without_words():
+    mv = compute("... !!!", names=["sentence_end_surprisal"])
+    assert mv["sentence_end_surprisal"] is None
