@@ -161,3 +161,41 @@ def test_collect_metrics_in_two_processes_equals_one(scorer):
                 assert other["metrics"][name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
     with pytest.raises(ValueError, match="scorer=None"):
         collect_metrics(["A text to score.", "Another one."], MetricCache(), scorer, chunk=1, workers=2)
+
+
+def test_collect_metrics_computes_only_what_a_cached_row_lacks(scorer, tmp_path):
+    """A metric registered after the cache was written is added to its rows (the other values are
+    kept as they were, not recomputed) and equals the value a fresh row would hold."""
+    from wqrm.fit.weights import MetricCache, collect_metrics, missing_metrics, text_key
+
+    texts = [
+        "The kettle clicked off. Nobody got up to pour the water. The clock in the hall kept on.",
+        "Rain again, and the gutters sang the same two notes all night long.",
+        "",
+    ]
+    fresh = collect_metrics(texts, MetricCache(), scorer)
+    path = tmp_path / "cache.jsonl"
+    old = MetricCache(path)
+    stale = []
+    for t in texts:
+        row = json.loads(json.dumps(fresh.get(t)))
+        if row["error"] is None:
+            del row["metrics"]["rare_word_rate"], row["metrics"]["sc"]
+            row["metrics"]["ttr"] = -1.0  # a marker: kept, not recomputed
+        stale.append(row)
+    old.add(stale)
+    seen = []
+    collect_metrics(texts, old, scorer, progress=lambda d, n: seen.append((d, n)))
+    assert seen == [(2, 2)]  # the two stale rows, once; the error row is left alone
+    again = MetricCache(path)  # read back: the appended rows win
+    for t in texts:
+        row, want = again.get(t), fresh.get(t)
+        assert missing_metrics(row, want["metrics"]) == []
+        if want["error"] is None:
+            assert row["metrics"]["ttr"] == -1.0
+            for name in ("rare_word_rate", "sc"):
+                assert row["metrics"][name] == pytest.approx(want["metrics"][name], abs=1e-6)
+        else:
+            assert row == want
+    assert len(path.read_text().splitlines()) == 3 + 2
+    assert missing_metrics({"key": text_key("x"), "metrics": {}, "error": "empty"}, ["sc"]) == []

@@ -46,6 +46,7 @@ __all__ = [
     "edit_reward_reference",
     "fit_weights",
     "metric_scorer",
+    "missing_metrics",
     "text_key",
 ]
 
@@ -103,6 +104,19 @@ def _metric_rows(texts: Sequence[str], scorer: Scorer) -> list[dict[str, Any]]:
     ]
 
 
+def _extended_rows(
+    texts: Sequence[str], rows: Sequence[dict[str, Any]], names: Sequence[str]
+) -> list[dict[str, Any]]:
+    """`rows` (cached, error-free) with the metrics `names` added: one batched parse of `texts` and
+    only those metrics computed (`compute_batch`, the scorer's own metric code)."""
+    from wqrm.metrics.registry import compute_batch  # deferred: the registry's models load on use
+
+    out = []
+    for row, values in zip(rows, compute_batch(list(texts), names, models=True), strict=True):
+        out.append({**row, "metrics": {**row["metrics"], **{n: values[n] for n in names}}})
+    return out
+
+
 _WORKER_SCORER: Scorer | None = None
 
 
@@ -122,6 +136,16 @@ def _worker_rows(texts: list[str]) -> list[dict[str, Any]]:
     return _metric_rows(texts, _WORKER_SCORER)
 
 
+def _worker_extend(texts: list[str], rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    return _extended_rows(texts, rows, names)
+
+
+def missing_metrics(row: dict[str, Any], names: Iterable[str]) -> list[str]:
+    """The metrics of `names` an error-free cached row lacks (a metric registered after the row
+    was written); [] for a row with an error (the text is not scored at all)."""
+    return [] if row.get("error") else [n for n in names if n not in row["metrics"]]
+
+
 def collect_metrics(
     texts: Sequence[str],
     cache: MetricCache,
@@ -133,15 +157,31 @@ def collect_metrics(
 ) -> MetricCache:
     """Compute every metric of the scorer for each distinct text not yet in `cache` (in chunks of
     `chunk` texts, appended to the cache as they finish, so an interrupted run resumes). A text
-    that cannot be scored is cached with its error.
+    that cannot be scored is cached with its error. A cached row that lacks metrics registered
+    since it was written gets only those computed (same parse and metric code as the scorer's) and
+    is appended again (the last row of a key wins when the cache is read).
 
     With `workers` > 1 the chunks are scored in that many processes, each with its own metric
     scorer (`metric_scorer()`: a custom `scorer` cannot be sent to them, so it is refused) and one
     model thread; the rows are the same as in one process, only their order in the file differs."""
-    todo = [t for t in dict.fromkeys(texts) if t not in cache]
-    parts = [todo[start : start + chunk] for start in range(0, len(todo), chunk)]
+    from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
+
+    registered = list(specs())
+    distinct = list(dict.fromkeys(texts))
+    todo = [t for t in distinct if t not in cache]
+    stale: dict[tuple[str, ...], list[str]] = {}
+    for t in distinct:
+        row = cache.get(t)
+        if row is not None and (missing := missing_metrics(row, registered)):
+            stale.setdefault(tuple(missing), []).append(t)
+    jobs: list[tuple[str, tuple]] = [("rows", (todo[i : i + chunk],)) for i in range(0, len(todo), chunk)]
+    for missing, group in stale.items():
+        for i in range(0, len(group), chunk):
+            part = group[i : i + chunk]
+            jobs.append(("extend", (part, [cache.get(t) for t in part], list(missing))))
+    total = sum(len(args[0]) for _, args in jobs)
     done = 0
-    if workers > 1 and len(parts) > 1:
+    if workers > 1 and len(jobs) > 1:
         if scorer is not None:
             raise ValueError("collect_metrics: workers > 1 builds its own metric scorers; pass scorer=None")
         import multiprocessing
@@ -149,20 +189,24 @@ def collect_metrics(
 
         ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as pool:
-            futures = [pool.submit(_worker_rows, part) for part in parts]
+            futures = [
+                pool.submit(_worker_rows if kind == "rows" else _worker_extend, *args) for kind, args in jobs
+            ]
             for future in as_completed(futures):
                 rows = future.result()
                 cache.add(rows)
                 done += len(rows)
                 if progress:
-                    progress(done, len(todo))
+                    progress(done, total)
         return cache
-    scorer = scorer or metric_scorer()
-    for part in parts:
-        cache.add(_metric_rows(part, scorer))
-        done += len(part)
+    if any(kind == "rows" for kind, _ in jobs):
+        scorer = scorer or metric_scorer()
+    for kind, args in jobs:
+        rows = _metric_rows(args[0], scorer) if kind == "rows" else _extended_rows(*args)
+        cache.add(rows)
+        done += len(rows)
         if progress:
-            progress(done, len(todo))
+            progress(done, total)
     return cache
 
 
