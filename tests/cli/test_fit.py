@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from wqrm.cli import app
@@ -69,7 +70,7 @@ def test_fit_weights_end_to_end_is_deterministic(tmp_path):
     assert w1["pair_files"][0]["file"] == "edit_pairs/toy.jsonl" and len(w1["pair_files"][0]["sha256"]) == 64
     assert w1["counts"]["fit_pairs"] == {"toy": 6, "negatives": 6}
     assert w1["counts"]["excluded_s1_training_pairs"] == 0
-    assert w1["setting"]["l2"] == 0.01 and w1["selection"] == "fixed"
+    assert w1["setting"]["l2"] == 0.01 and w1["selection"] == "fixed" and w1["setting_summary"] is None
     assert set(w1["fit"]["components_seen"]) >= {"S1", "S3", "S4", "S7"}
 
 
@@ -77,3 +78,37 @@ def test_fit_weights_missing_file_is_a_clear_error(tmp_path):
     result = runner.invoke(app, ["fit-weights", "--pairs", str(tmp_path / "nope.jsonl"), "--out", "x.json"])
     assert result.exit_code == 2
     assert "no such file" in result.output
+
+
+def test_fit_weights_fixed_setting_with_group_weights_and_components(tmp_path):
+    pairs = _pairs_file(tmp_path)
+    cache = tmp_path / "cache.jsonl"
+    args = ["fit-weights", "--pairs", str(pairs), "--cache", str(cache), "--dev-percent", "34"]
+    args += ["--select", "fixed", "--edit-model", str(_fake_edit_model(tmp_path)), "--l2", "1.0"]
+    args += ["--group-weight", "negatives=0.3", "--without-component", "S2", "--without-component", "S6"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "w.json")])
+    assert result.exit_code == 0, result.output
+    w = json.loads((tmp_path / "w.json").read_text())
+    assert w["setting"] == {
+        "l2": 1.0,
+        "group_weights": {"negatives": 0.3},
+        "components": ["S1", "S3", "S4", "S5", "S7", "S8"],
+        "gate": "off",
+    }
+    assert w["alpha"]["S2"] == 0 and w["alpha"]["S6"] == 0 and w["alpha"]["S1"] > 0
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--group-weight", "wikipedia=0.5"], "unknown group"),
+        (["--without-component", "S9"], "unknown component"),
+        (["--select", "loso", "--group-weight", "negatives=0.5"], "apply to --select fixed"),
+    ],
+)
+def test_fit_weights_setting_options_are_checked_first(tmp_path, extra, message):
+    pairs = _pairs_file(tmp_path)
+    result = runner.invoke(
+        app, ["fit-weights", "--pairs", str(pairs), "--out", str(tmp_path / "w.json"), *extra]
+    )
+    assert result.exit_code == 2 and message in result.output

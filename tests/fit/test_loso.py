@@ -116,3 +116,28 @@ def test_crossfit_is_deterministic_and_honest():
     assert a == b
     assert a["lamp"]["accuracy"] > 0.8 and a["argrewrite"]["accuracy"] > 0.8
     assert a["lamp"]["n"] == 80
+
+
+def test_selection_keeps_the_settings_that_hold_against_negatives():
+    """Two settings transfer equally across the human sources (S1 carries them); only one keeps
+    S5, the component that separates the systematic negatives from their originals: it is chosen
+    although dropping S5 gives a (noise-level) better mean accuracy, and only with the negatives."""
+    rng = np.random.default_rng(4)
+    table = _table(
+        rng,
+        ["lamp_x", "argrewrite", "negative:shuffle_words"],
+        {"lamp_x": "S1", "argrewrite": "S1", "negative:shuffle_words": "S5"},
+        n=120,
+    )
+    with_s5 = FitSetting(1e-3, components=("S1", "S5"))
+    without = FitSetting(1e-3, components=("S1",))
+    held = ["lamp", "argrewrite"]
+    chosen, rows = select_setting(table, [without, with_s5], held_out=held, margin_tolerance=0.1)
+    assert rows[1]["robustness_accuracy"] > rows[0]["robustness_accuracy"] + 0.1
+    assert abs(rows[0]["worst_margin"] - rows[1]["worst_margin"]) < 0.1
+    assert chosen == with_s5
+    blind, rows = select_setting(
+        table, [without, with_s5], held_out=held, margin_tolerance=0.1, robustness_group=None
+    )
+    assert "robustness_accuracy" not in rows[0]
+    assert rows[0]["mean_accuracy"] > rows[1]["mean_accuracy"] and blind == without

@@ -71,11 +71,25 @@ def fit_weights_command(
     ] = None,
     select: Annotated[
         str,
-        typer.Option(help="loso: choose λ, group weights and components leave-one-source-out; fixed: --l2."),
+        typer.Option(
+            help="loso: choose λ, group weights and components leave-one-source-out; fixed: --l2, "
+            "--group-weight, --without-component."
+        ),
     ] = "loso",
     l2: Annotated[
         float, typer.Option(min=0.0, help="L2 pull of θ toward 0 (uniform α) for --select fixed.")
     ] = 1e-2,
+    group_weight: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="GROUP=W weight of a source group (lamp, silver, iterater, arxivedits, argrewrite, "
+            "human_vs_ai, negatives) for --select fixed, repeatable (default 1)."
+        ),
+    ] = None,
+    without_component: Annotated[
+        list[str] | None,
+        typer.Option(help="A component left out of the fit for --select fixed (repeatable)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Split and negatives seed (the edit model's: 0).")] = 0,
     dev_percent: Annotated[
         int, typer.Option(min=1, max=99, help="Share of item groups held out for dev (percent).")
@@ -118,6 +132,17 @@ def fit_weights_command(
     if edit_model is not None and not (edit_model / "training.json").is_file():
         raise usage_error(f"--edit-model {edit_model}: no training.json in it")
     source_weights = parse_source_weights(weight)
+    group_weights = parse_source_weights(group_weight)
+    unknown = sorted(set(without_component or []) - set(COMPONENTS))
+    if unknown:
+        raise usage_error(f"--without-component: unknown component(s) {', '.join(unknown)}")
+    from wqrm.fit.loso import HELD_OUT_GROUPS  # deferred: as above
+
+    bad_groups = sorted(set(group_weights) - {*HELD_OUT_GROUPS, "negatives"})
+    if bad_groups:
+        raise usage_error(f"--group-weight: unknown group(s) {', '.join(bad_groups)}")
+    if select == "loso" and (group_weights or without_component):
+        raise usage_error("--group-weight and --without-component apply to --select fixed")
     if edit_reference is not None and not (edit_reference / "profile.json").is_file():
         raise usage_error(f"--edit-reference {edit_reference}: no profile.json in it")
     from wqrm.build.sources import file_sha256  # deferred: arguments are checked first
@@ -170,7 +195,8 @@ def fit_weights_command(
         err.print(f"leave-one-source-out over {len(grid)} settings × {len(HELD_OUT_GROUPS)} held-out sources")
         setting, ranking = select_setting(table, grid, gates=gates)
     else:
-        setting, ranking = FitSetting(l2), []
+        kept = tuple(c for c in COMPONENTS if c not in set(without_component or []))
+        setting, ranking = FitSetting(l2, group_weights, kept), []
     loso = loso_report(table, setting, gates=gates)
     crossfit = crossfit_report(table, setting, gates=gates)
     excluded: dict[str, str] = {}
@@ -242,6 +268,7 @@ def fit_weights_command(
             "crossfit": crossfit,
             "dev_by_source": by_source,
             "settings_ranked": sorted(ranking, key=lambda r: (-r["worst_margin"], -r["mean_accuracy"]))[:10],
+            "setting_summary": next((r for r in ranking if r["setting"] == setting.as_dict()), None),
             "excluded_metrics": excluded,
             "metric_gate": gate_report,
             "dev_ids": sorted({p.id for p, d in zip(table.pairs, table.dev, strict=True) if d}),
