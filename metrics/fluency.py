@@ -22,7 +22,6 @@ from wqrm.metrics.registry import MetricUndefined, metric
 __all__ = [
     "RARE_FREQUENCY",
     "checkable_words",
-    "known_words",
     "pos_ngram_surprisal",
     "rare_word_rate",
     "sentence_end_surprisal",
@@ -44,16 +43,14 @@ def word_frequencies(lang: str = "en") -> dict[str, float]:
     return get_frequency_dict(lang, wordlist="large")
 
 
-@cache
-def known_words(lang: str = "en") -> frozenset[str]:
-    """The words of `word_frequencies(lang)`, as a set."""
-    return frozenset(word_frequencies(lang))
-
-
 def checkable_words(a: Analysis) -> list[str]:
     """The words the word-list metrics check: all lower-case alphabetic words of at least two
-    letters (capitalised words are names or sentence starts; contractions and numbers are left out)."""
-    return [w for w in (t.text for t in a.word_tokens) if len(w) > 1 and w.isalpha() and w.islower()]
+    letters (capitalised words are names or sentence starts; contractions and numbers are left out),
+    collected once per analysis."""
+    return a.cached(
+        "checkable_words",
+        lambda: [w for w in (t.text for t in a.word_tokens) if len(w) > 1 and w.isalpha() and w.islower()],
+    )
 
 
 @metric(
@@ -75,7 +72,7 @@ def unknown_word_rate(a: Analysis) -> float:
     wordfreq's list is built from web text, so common misspellings ("teh", "recieve") count as
     known and coinages ("susurrus") as unknown. Undefined without a checkable word.
     """
-    known = known_words(a.lang)
+    known = word_frequencies(a.lang)
     checkable = checkable_words(a)
     if not checkable:
         raise MetricUndefined("no lower-case alphabetic word to check")
@@ -86,6 +83,17 @@ def sentence_tags(a: Analysis) -> list[list[str]]:
     """The UPOS tag of every non-space token of each sentence holding a word (punctuation kept):
     what `pos_ngram_surprisal` reads and `wqrm.build.pos_lm` counts."""
     return [[t.pos_ for t in s.span if not t.is_space] for s in a.sentences if s.words]
+
+
+def _tags_and_model(a: Analysis):
+    """(the text's sentence tags, collected once per analysis; the part-of-speech model), for the
+    metrics that read both; undefined without a sentence holding a word."""
+    from wqrm import resources  # deferred: the corpus resources load on first use, not at import
+
+    tags = a.cached("sentence_tags", lambda: sentence_tags(a))
+    if not tags:
+        raise MetricUndefined("no sentence holds a word")
+    return tags, resources.get("corpus").pos_lm
 
 
 @metric(
@@ -108,12 +116,8 @@ def pos_ngram_surprisal(a: Analysis) -> float:
     monotonous, formulaic syntax. `band`: the reference profile's range is good. Undefined
     without a sentence holding a word.
     """
-    from wqrm import resources  # deferred: the corpus resources load on first use, not at import
-
-    tags = a.cached("sentence_tags", lambda: sentence_tags(a))
-    if not tags:
-        raise MetricUndefined("no sentence holds a word")
-    return resources.get("corpus").pos_lm.surprisal_bits(tags)
+    tags, lm = _tags_and_model(a)
+    return lm.surprisal_bits(tags)
 
 
 @metric(
@@ -168,9 +172,5 @@ def sentence_end_surprisal(a: Analysis) -> float:
     accuracy and 0.07 of the length-adversarial accuracy (docs/design-decisions.md). Undefined
     without a sentence holding a word.
     """
-    from wqrm import resources  # deferred: the corpus resources load on first use, not at import
-
-    tags = a.cached("sentence_tags", lambda: sentence_tags(a))
-    if not tags:
-        raise MetricUndefined("no sentence holds a word")
-    return float(resources.get("corpus").pos_lm.end_surprisals(tags).mean())
+    tags, lm = _tags_and_model(a)
+    return float(lm.end_surprisals(tags).mean())

@@ -18,7 +18,6 @@ Files: ``ngram_lm.npz`` + ``ngram_lm_vocab.json`` (`KneserNeyLM.save`) and ``man
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from wqrm.build.sources import file_sha256
 from wqrm.metrics.fluency import sentence_tags
 from wqrm.ngram import BOS, EOS, UNK, KneserNeyLM, count_ngrams
 
@@ -55,10 +55,6 @@ POS_LM_BOOKS = (
     "hawthorne_scarlet_letter", "melville_moby_dick", "stevenson_treasure_island",
     "twain_tom_sawyer", "wilde_dorian_gray",
 )  # fmt: skip
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _fit(sentences: Iterable[Sequence[str]]) -> KneserNeyLM:
@@ -107,7 +103,7 @@ def build_pos_lm(
         "command": command,
         "order": POS_LM_ORDER,
         "discount": POS_LM_DISCOUNT,
-        "sources": [{"file": b.name, "sha256": _sha256(b)} for b in books],
+        "sources": [{"file": b.name, "sha256": file_sha256(b)} for b in books],
         "passages": len(passages),
         "excluded_passages": len(skip),
         "sentences": len(tags["train"]) + len(tags["dev"]),

@@ -27,6 +27,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from wqrm.fit.data import Pair
@@ -220,21 +221,17 @@ def _typos(text: str, rng: random.Random) -> str | None:
     return " ".join(out)
 
 
-_RARE_WORDS: list[str] = []
-
-
-def _rare_words() -> list[str]:
+@cache
+def _rare_words() -> tuple[str, ...]:
     """Lower-case alphabetic English words of frequency rank 30,000-60,000 in wordfreq that are
     WordNet lemmas (words a reward-gamer would stuff in to look rich, not names), loaded once."""
-    if not _RARE_WORDS:
-        from wordfreq import top_n_list  # deferred: only this transformation reads word lists
+    from wordfreq import top_n_list  # deferred: only this transformation reads word lists
 
-        from wqrm import resources  # deferred: as above (WordNet)
+    from wqrm import resources  # deferred: as above (WordNet)
 
-        wordnet = resources.get("wordnet")
-        ranked = top_n_list("en", 60_000)[30_000:]
-        _RARE_WORDS.extend(w for w in ranked if w.isalpha() and len(w) > 4 and wordnet.synsets(w))
-    return _RARE_WORDS
+    wordnet = resources.get("wordnet")
+    ranked = top_n_list("en", 60_000)[30_000:]
+    return tuple(w for w in ranked if w.isalpha() and len(w) > 4 and wordnet.synsets(w))
 
 
 def _rare_word_swap(text: str, rng: random.Random) -> str | None:

@@ -136,10 +136,6 @@ def _worker_rows(texts: list[str]) -> list[dict[str, Any]]:
     return _metric_rows(texts, _WORKER_SCORER)
 
 
-def _worker_extend(texts: list[str], rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
-    return _extended_rows(texts, rows, names)
-
-
 def missing_metrics(row: dict[str, Any], names: Iterable[str]) -> list[str]:
     """The metrics of `names` an error-free cached row lacks (a metric registered after the row
     was written); [] for a row with an error (the text is not scored at all)."""
@@ -190,7 +186,7 @@ def collect_metrics(
         ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_worker_start) as pool:
             futures = [
-                pool.submit(_worker_rows if kind == "rows" else _worker_extend, *args) for kind, args in jobs
+                pool.submit(_worker_rows if kind == "rows" else _extended_rows, *args) for kind, args in jobs
             ]
             for future in as_completed(futures):
                 rows = future.result()
