@@ -11,7 +11,9 @@ it rises (pairs where either value is undefined are left out).
 
 Originals: development texts no S1 training run has seen — LAMP dev-split edited paragraphs,
 human texts of human_vs_ai (creative writing, dev split by prompt) and passages of reference books
-that were not used as S1 training originals. Every applicable transformation of
+that were not used as S1 training originals, each cut back to its last finished sentence
+(`wqrm.fit.negatives.finished`: human_vs_ai's human texts stop at the length of the AI text they
+were paired with, often mid-word). Every applicable transformation of
 `wqrm.fit.negatives` (the ``train`` family S1 and the weights were fitted with, and the ``heldout``
 family they never saw) makes one variant per original. A pair is won when the original scores
 strictly higher (ties count half). Reported for the composite and for S1's raw reward
@@ -96,7 +98,8 @@ def run(
     texts = [t for v in groups.values() for t in v]
     pairs = negatives(texts, names=list(TRANSFORMATIONS), per_text=len(TRANSFORMATIONS), seed=seed)
     scorer = wqrm.load(weights=str(weights) if weights else None)
-    distinct = list(dict.fromkeys([*texts, *(p.worse for p in pairs)]))
+    # originals are cut back to their last finished sentence (`wqrm.fit.negatives.finished`)
+    distinct = list(dict.fromkeys(t for p in pairs for t in (p.better, p.worse)))
     results = {}
     for start in range(0, len(distinct), 32):
         chunk = distinct[start : start + 32]

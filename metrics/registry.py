@@ -181,6 +181,7 @@ class MetricSpec:
     description: str = ""
     takes_context: bool = False
     languages: tuple[str, ...] | None = None  # None: any language wqrm analyses
+    guard: bool = False  # multiplies its component instead of entering its mean (`component_values`)
 
     def goodness_values(self, profile: Profile, values: np.ndarray) -> np.ndarray:
         """Raw values → goodness in [0, 1] against `profile`, by this metric's direction, band,
@@ -265,6 +266,7 @@ def metric(
     best: float | None = None,
     band_include: tuple[float, ...] = (),
     languages: tuple[str, ...] | None = None,
+    guard: bool = False,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register a metric function under `name` with its metadata.
 
@@ -272,8 +274,12 @@ def metric(
     scored. `direction` says which way is better: `higher`, `lower`, or `band` (closeness to the
     reference band; `band` gives the literature's band, used when the profile has none).
     `languages` restricts a metric built on one language's word lists (None: any language; the
-    languages of its `resources` restrict it further, see `language_gap`).
+    languages of its `resources` restrict it further, see `language_gap`). A `guard` scales its
+    component rather than joining its mean (`wqrm.scoring.component_values`): a fault that clean
+    text never shows, so it needs a `best` value (goodness 1) and a component.
     """
+    if guard and (component is None or best is None):
+        raise ValueError(f"guard metric {name!r} needs a component and a best value")
     if component is not None and component not in COMPONENTS:
         raise ValueError(f"component must be one of {COMPONENTS} or None, got {component!r}")
     if direction not in ("higher", "lower", "band"):
@@ -297,6 +303,7 @@ def metric(
             description=doc.split("\n\n")[0].replace("\n", " "),
             takes_context="ctx" in inspect.signature(func).parameters,
             languages=tuple(languages) if languages is not None else None,
+            guard=guard,
         )
         return func
 
@@ -471,6 +478,7 @@ def catalogue_records() -> list[dict[str, Any]]:
             "band": s.band,
             "best": s.best,
             "band_include": s.band_include or None,
+            "guard": s.guard,
             "valid_range": s.valid_range,
             "resources": ",".join(s.resources),
             "languages": ",".join(_spec_languages(s)),

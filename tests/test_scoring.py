@@ -1,13 +1,14 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import wqrm
-from wqrm.components import COMPONENT_NAMES
-from wqrm.metrics.registry import get_spec
+from wqrm.components import COMPONENT_NAMES, COMPONENTS
+from wqrm.metrics.registry import get_spec, specs
 from wqrm.profile import MetricQuantiles, Profile
-from wqrm.scoring import Scorer, ScoreResult
+from wqrm.scoring import Scorer, ScoreResult, component_values
 from wqrm.weights import UniformWeights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,41 @@ def test_components_are_mean_goodness_of_members():
     assert comps["S7"] == pytest.approx((0.5 + 0.95) / 2)
     assert comps["S3"] is None and "undefined" in reasons["S3"]
     assert comps["S1"] is None and "was requested" in reasons["S1"]  # S1's metrics not in metric_names
+
+
+@pytest.mark.parametrize(
+    ("guard", "expected"),
+    [
+        (float("nan"), (0.2 + 0.6) / 2),  # guard undefined: no factor
+        (1.0, (0.2 + 0.6) / 2),  # clean text: the mean of the others, exactly (no dilution)
+        (0.25, 0.25 * (0.2 + 0.6) / 2),  # the guard fires: it scales the component
+        (0.0, 0.0),
+    ],
+)
+def test_a_guard_scales_its_component_instead_of_joining_its_mean(guard, expected):
+    G = np.array([[0.2, 0.6, guard, 0.9]])
+    comps = {"a": "S4", "b": "S4", "g": "S4", "c": "S3"}
+    out = component_values(["a", "b", "g", "c"], G, comps, guards={"g"})
+    assert out[0, COMPONENTS.index("S4")] == pytest.approx(expected)
+    assert out[0, COMPONENTS.index("S3")] == pytest.approx(0.9)
+    # excluded, the guard has no effect; as an ordinary metric it would join the mean
+    assert component_values(["a", "b", "g", "c"], G, comps, exclude={"g"}, guards={"g"})[0, 3] == 0.4
+    if guard == 1.0:
+        assert component_values(["a", "b", "g", "c"], G, comps)[0, 3] == pytest.approx(1.8 / 3)
+
+
+def test_a_guard_alone_does_not_make_a_component():
+    out = component_values(["g"], np.array([[0.5]]), {"g": "S4"}, guards={"g"})
+    assert np.isnan(out[0, COMPONENTS.index("S4")])
+
+
+def test_guard_metrics_need_a_best_value_and_a_component():
+    from wqrm.metrics.registry import metric
+
+    with pytest.raises(ValueError, match="needs a component and a best value"):
+        metric("x_guard", component="S4", direction="lower", reference="-", valid_range=(0, 1), guard=True)
+    assert get_spec("incomplete_sentence_rate").guard and get_spec("incomplete_sentence_rate").best == 0.0
+    assert [n for n, s in specs().items() if s.guard] == ["incomplete_sentence_rate"]
 
 
 def test_score_result_contract(scorer):

@@ -1,6 +1,7 @@
 """Components S1..S8, the composite score, and the `Scorer` API.
 
     metric value ──(profile goodness, [0,1])──► S_i = mean goodness of its available metrics
+                                                   × goodness of its guards (a fault clean text lacks)
     WQRM = Σ α_i S_i / Σ α_i   over the components available for this text
 
 α are the learned weights shipped in `wqrm/data/weights/default.json` (fitted by
@@ -60,21 +61,31 @@ def component_values(
     G: np.ndarray,
     component_of: Mapping[str, str | None],
     exclude: Collection[str] = (),
+    guards: Collection[str] = (),
 ) -> np.ndarray:
     """(n, 8) S1..S8 from an (n, m) goodness array whose columns are the metrics `names`:
-    S_i = mean goodness of component i's defined metrics that are not in `exclude` (NaN when none is
-    defined). Summed column by column (vectorised over texts), so a text's components do not
-    depend on which other texts share the batch."""
+    S_i = (mean goodness of component i's defined metrics that are neither guards nor in `exclude`)
+    × (product of the goodness of its defined `guards` not in `exclude`); NaN when no non-guard
+    metric is defined. A guard (`MetricSpec.guard`: a fault clean text never shows, goodness 1 at
+    its best value) leaves clean text's component exactly as it is, where a metric in the mean
+    would dilute the others' signal, and takes a share of the component away when it fires.
+    Summed column by column (vectorised over texts), so a text's components do not depend on which
+    other texts share the batch."""
     out = np.full((G.shape[0], len(COMPONENT_NAMES)), np.nan)
     for j, c in enumerate(COMPONENT_NAMES):
         total, count = np.zeros(G.shape[0]), np.zeros(G.shape[0])
+        factor = np.ones(G.shape[0])
         for i, n in enumerate(names):
-            if component_of.get(n) == c and n not in exclude:
-                defined = ~np.isnan(G[:, i])
+            if component_of.get(n) != c or n in exclude:
+                continue
+            defined = ~np.isnan(G[:, i])
+            if n in guards:
+                factor *= np.where(defined, G[:, i], 1.0)
+            else:
                 total += np.where(defined, G[:, i], 0.0)
                 count += defined
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, j] = np.where(count > 0, total / count, np.nan)
+            out[:, j] = np.where(count > 0, factor * total / count, np.nan)
     return out
 
 
@@ -153,10 +164,11 @@ class Scorer:
         return names, G
 
     def _component_values(self, names: list[str], G: np.ndarray) -> np.ndarray:
-        """S_i = mean goodness of the component's defined metrics, less those the weights exclude
-        (`LearnedWeights.excluded_metrics`); see `component_values`."""
+        """S_i = mean goodness of the component's defined metrics times its guards' goodness, less
+        the metrics the weights exclude (`LearnedWeights.excluded_metrics`); see `component_values`."""
         components = {n: s.component for n, s in self._specs.items()}
-        return component_values(names, G, components, self.weights.excluded_metrics)
+        guards = {n for n, s in self._specs.items() if s.guard}
+        return component_values(names, G, components, self.weights.excluded_metrics, guards)
 
     def _missing_reason(
         self, component: str, metrics: dict[str, float | None], reasons: dict[str, str], lang: str = "en"

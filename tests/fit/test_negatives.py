@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from wqrm.fit.negatives import FAMILIES, GENERIC_FILLER, TRANSFORMATIONS, negatives, sentences
+from wqrm.fit.negatives import FAMILIES, GENERIC_FILLER, TRANSFORMATIONS, finished, negatives, sentences
 
 TEXT = (
     "The ferry left at dawn, its horn flat against the fog. Marta counted the gulls on the rail: "
@@ -92,3 +92,29 @@ def test_negatives_take_the_split_of_their_original():
     negs = [Pair(t, t[::-1], "negative:shuffle") for t in ("dev text", "train text", "both")]
     # a dev pair's preferred text never becomes a training pair (it used to: every negative was train)
     assert negatives_split(pairs, dev, negs) == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He went. She ran", "He went."),
+        ("He went. She ran.  ", "He went. She ran."),
+        ('He said, "Go." Then the', 'He said, "Go."'),
+        ("Ends with an ellipsis…", "Ends with an ellipsis…"),
+        ("It was 3.5 miles and", None),  # a decimal point is not a sentence end
+        ("no end at all", None),
+    ],
+)
+def test_finished_cuts_back_to_the_last_finished_sentence(text, expected):
+    assert finished(text) == expected
+
+
+def test_negatives_start_from_the_finished_original():
+    """A corpus text cut mid-sentence is cut back first, so appended filler or one picked sentence
+    does not win by ending properly where the original did not; a text with no finished sentence
+    is kept whole."""
+    cut = TEXT + " And then the"
+    unpunctuated = "no sentence ends here at all and not one of them stops where it should "
+    pairs = negatives([cut, unpunctuated], names=["generic_filler"])
+    assert [p.better for p in pairs] == [TEXT, unpunctuated.strip()]
+    assert pairs[0].worse.startswith(TEXT + " ")

@@ -38,6 +38,8 @@ __all__ = [
     "GENERIC_FILLER",
     "TRANSFORMATIONS",
     "Transformation",
+    "as_original",
+    "finished",
     "negatives",
     "sentences",
 ]
@@ -79,6 +81,29 @@ class Transformation:
     family: Family
     apply: Callable[[str, random.Random], str | None]
     description: str
+
+
+_FINISHED = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)")
+
+
+def finished(text: str) -> str | None:
+    """The text up to the end of its last finished sentence (its last `.`, `!`, `?` or `…` and the
+    closing quotes after it), stripped; the whole text when it already ends so; None when no
+    sentence is finished. Originals are cut back to it before any transformation: corpora cut
+    texts at a length limit (human_vs_ai's human texts stop wherever the AI continuation did), and
+    a variant that happens to end properly (filler appended, one sentence picked) must not win by
+    finishing what its original left broken."""
+    stripped = text.strip()
+    ends = [m.end() for m in _FINISHED.finditer(stripped)]
+    if not ends:
+        return None
+    return stripped if ends[-1] == len(stripped) else stripped[: ends[-1]]
+
+
+def as_original(text: str) -> str:
+    """The preferred text of `text`'s negatives: `finished(text)`, or the stripped text itself
+    when no sentence of it is finished (a text without sentence punctuation is kept whole)."""
+    return finished(text) or text.strip()
 
 
 def sentences(text: str) -> list[str]:
@@ -322,9 +347,10 @@ def negatives(
     """Pairs (original ≻ variant) for each original: `per_text` variants from distinct
     transformations of `family` (or the `names` given), chosen at random among those that apply.
 
-    Deterministic for a given seed; `source` is ``f"{source_prefix}:{transformation}"`` so that
-    accuracies can be reported per transformation."""
-    originals = list(dict.fromkeys(t for t in originals if t and t.strip()))
+    Each original is first cut back to its last finished sentence (`as_original`), and that is the
+    pair's preferred text. Deterministic for a given seed; `source` is
+    ``f"{source_prefix}:{transformation}"`` so that accuracies can be reported per transformation."""
+    originals = list(dict.fromkeys(as_original(t) for t in originals if t and t.strip()))
     pool = list(names) if names is not None else list(FAMILIES[family])
     for n in pool:
         if n not in TRANSFORMATIONS:

@@ -22,7 +22,7 @@ import numpy as np
 from wqrm.components import COMPONENTS
 from wqrm.fit.data import Pair, is_dev, load_human_vs_ai_pairs
 from wqrm.fit.dataset import build_dataset
-from wqrm.fit.negatives import negatives
+from wqrm.fit.negatives import as_original, negatives
 from wqrm.fit.weights import (
     MetricCache,
     accuracy,
@@ -66,6 +66,7 @@ class PairTable:
     GA: np.ndarray | None = None
     GB: np.ndarray | None = None
     metric_components: dict[str, str | None] = field(default_factory=dict)
+    metric_guards: frozenset[str] = frozenset()
 
     def __post_init__(self):
         if self.fit_ok is None:
@@ -76,8 +77,8 @@ class PairTable:
         components (the table must hold its goodness: built by `build_pair_table`)."""
         if self.GA is None or self.GB is None:
             raise ValueError("this table holds no per-metric goodness to recompute components from")
-        A = component_values(self.metric_names, self.GA, self.metric_components, exclude)
-        B = component_values(self.metric_names, self.GB, self.metric_components, exclude)
+        A = component_values(self.metric_names, self.GA, self.metric_components, exclude, self.metric_guards)
+        B = component_values(self.metric_names, self.GB, self.metric_components, exclude, self.metric_guards)
         return replace(self, A=A, B=B)
 
     def subset(self, mask: np.ndarray) -> PairTable:
@@ -98,6 +99,7 @@ class PairTable:
             None if self.GA is None else self.GA[idx],
             None if self.GB is None else self.GB[idx],
             self.metric_components,
+            self.metric_guards,
         )
 
 
@@ -125,11 +127,12 @@ def build_pair_table(
     kw = [text_key(p.worse) for p in pairs]
     GA, GB = G[[row_of[k] for k in kb]], G[[row_of[k] for k in kw]]
     comp_of = {n: scorer._specs[n].component for n in names}
+    guards = frozenset(n for n in names if scorer._specs[n].guard)
     return PairTable(
         pairs=list(pairs),
         dev=np.asarray(dev, dtype=bool),
-        A=component_values(names, GA, comp_of).reshape(-1, len(COMPONENTS)),
-        B=component_values(names, GB, comp_of).reshape(-1, len(COMPONENTS)),
+        A=component_values(names, GA, comp_of, guards=guards).reshape(-1, len(COMPONENTS)),
+        B=component_values(names, GB, comp_of, guards=guards).reshape(-1, len(COMPONENTS)),
         weight=np.array([p.weight for p in pairs], dtype=np.float64),
         source=np.array([p.source for p in pairs]),
         length_adversarial=np.array([p.length_adversarial for p in pairs], dtype=bool),
@@ -141,6 +144,7 @@ def build_pair_table(
         GA=GA,
         GB=GB,
         metric_components=comp_of,
+        metric_guards=guards,
     )
 
 
@@ -158,10 +162,12 @@ def evaluate_table(table: PairTable, alpha: Mapping[str, float]) -> dict[str, An
 
 def negatives_split(pairs: Sequence[Pair], dev: Sequence[bool], negs: Sequence[Pair]) -> list[bool]:
     """Whether each negative is a dev pair: it belongs to the split of the pair(s) its original
-    (`better`) came from, dev if any of them is dev, so that the fit never sees a dev text."""
+    (`better`, as `wqrm.fit.negatives.as_original` cut it back) came from, dev if any of them is
+    dev, so that the fit never sees a dev text."""
     dev_text: dict[str, bool] = {}
     for p, d in zip(pairs, dev, strict=True):
-        dev_text[p.better] = dev_text.get(p.better, False) or d
+        key = as_original(p.better)
+        dev_text[key] = dev_text.get(key, False) or d
     return [dev_text[n.better] for n in negs]
 
 
