@@ -182,12 +182,19 @@ class MetricSpec:
     takes_context: bool = False
     languages: tuple[str, ...] | None = None  # None: any language wqrm analyses
     guard: bool = False  # multiplies its component instead of entering its mean (`component_values`)
+    decay: bool = False  # `lower` + `best`: goodness exp(−(v − best)/(q99 − best)) (`wqrm.profile`)
 
     def goodness_values(self, profile: Profile, values: np.ndarray) -> np.ndarray:
         """Raw values → goodness in [0, 1] against `profile`, by this metric's direction, band,
         best value and band inclusions (NaN stays NaN)."""
         return profile.goodness_values(
-            self.name, values, self.direction, self.band, best=self.best, band_include=self.band_include
+            self.name,
+            values,
+            self.direction,
+            self.band,
+            best=self.best,
+            band_include=self.band_include,
+            decay=self.decay,
         )
 
     def goodness(self, profile: Profile, value: float | None) -> float | None:
@@ -267,6 +274,7 @@ def metric(
     band_include: tuple[float, ...] = (),
     languages: tuple[str, ...] | None = None,
     guard: bool = False,
+    decay: bool = False,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register a metric function under `name` with its metadata.
 
@@ -276,10 +284,14 @@ def metric(
     `languages` restricts a metric built on one language's word lists (None: any language; the
     languages of its `resources` restrict it further, see `language_gap`). A `guard` scales its
     component rather than joining its mean (`wqrm.scoring.component_values`): a fault that clean
-    text never shows, so it needs a `best` value (goodness 1) and a component.
+    text never shows, so it needs a `best` value (goodness 1) and a component. `decay` maps a
+    `lower` metric with a `best` value by exponential fall on the reference's 99th-percentile scale
+    instead of its percentile (`wqrm.profile`).
     """
     if guard and (component is None or best is None):
         raise ValueError(f"guard metric {name!r} needs a component and a best value")
+    if decay and (direction != "lower" or best is None):
+        raise ValueError(f"decay metric {name!r} needs direction 'lower' and a best value")
     if component is not None and component not in COMPONENTS:
         raise ValueError(f"component must be one of {COMPONENTS} or None, got {component!r}")
     if direction not in ("higher", "lower", "band"):
@@ -304,6 +316,7 @@ def metric(
             takes_context="ctx" in inspect.signature(func).parameters,
             languages=tuple(languages) if languages is not None else None,
             guard=guard,
+            decay=decay,
         )
         return func
 
@@ -479,6 +492,7 @@ def catalogue_records() -> list[dict[str, Any]]:
             "best": s.best,
             "band_include": s.band_include or None,
             "guard": s.guard,
+            "decay": s.decay,
             "valid_range": s.valid_range,
             "resources": ",".join(s.resources),
             "languages": ",".join(_spec_languages(s)),

@@ -2,6 +2,8 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wqrm.build.profile import build_profile, passages_from_file
 from wqrm.metrics.registry import get_spec
@@ -199,3 +201,35 @@ def test_rebuilding_a_profile_keeps_references_that_are_not_the_corpus():
     assert fresh.metrics["edit_reward"] == edit and fresh.meta["metric_references"] == ref
     assert fresh.metrics["ttr"].n == 10  # corpus metrics are the new ones
     assert carry_metric_references(fresh, Profile(metrics={})) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(0.0, 1.0), (99.0, math.exp(-1)), (198.0, math.exp(-2)), (-5.0, 1.0)]
+)
+def test_decay_falls_exponentially_on_the_99th_percentile_scale(profile, value, expected):
+    """`decay` (a `lower` metric with a best value): g = exp(−(v − best)/(q99 − best)); the test
+    profile's q99 is 99, best 0."""
+    from wqrm.metrics.registry import MetricSpec
+
+    spec = MetricSpec("cbq", lambda a: 0.0, "S3", "lower", "test", (0, 1000), best=0.0, decay=True)
+    assert spec.goodness(profile, value) == pytest.approx(expected)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0, 50), st.floats(0.001, 50))
+def test_every_generic_phrase_added_costs(value, more):
+    """Unlike the percentile (flat past the reference's tail), gpp's decaying goodness keeps
+    falling: more generic phrases per 100 words is always strictly worse, while there is any."""
+    from wqrm.profile import default_profile
+
+    p = default_profile()
+    g0, g1 = goodness(p, "gpp", value), goodness(p, "gpp", value + more)
+    assert g1 < g0 or g0 < 1e-300
+
+
+def test_decay_needs_a_lower_metric_with_a_best_value():
+    from wqrm.metrics.registry import metric
+
+    with pytest.raises(ValueError, match="needs direction 'lower' and a best value"):
+        metric("x_decay", component="S3", direction="lower", reference="-", valid_range=(0, 1), decay=True)
+    assert get_spec("gpp").decay and not get_spec("slop_pattern_rate").decay

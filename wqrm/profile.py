@@ -8,7 +8,11 @@ metric value into a *goodness* in [0, 1] (DESIGN.md, "Components"):
   outermost quantiles, p = 0.01·exp((v − q01)/s) with s = (q05 − q01)/ln 5 below and the mirror
   image above, so values outside the reference range keep their order instead of tying at 0 or 1:
   the texts a reward model must rank, AI drafts, often all lie below the human 1st percentile);
-* `lower`: one minus that percentile;
+* `lower`: one minus that percentile; a `lower` metric declared with a `best` value and `decay`
+  instead falls exponentially, g = exp(−(v − best) / (q99 − best)): 1 at its best value, e⁻¹ at the
+  reference's 99th percentile, and still falling far beyond it (a density of generic phrases,
+  where most reference passages have none and the percentile puts any text past the 90th at the
+  bottom, unable to tell a little slop from a lot);
 * `band`: 1 inside the reference inter-quartile range [q25, q75], falling linearly to 0 at the
   1st (below) or 99th (above) percentile. A metric the profile lacks falls back to the band the
   literature gives in its registry entry (e.g. `sc`'s 0.3-0.7), with the same linear fall-off over
@@ -162,13 +166,15 @@ class Profile:
         *,
         best: float | None = None,
         band_include: tuple[float, ...] = (),
+        decay: bool = False,
     ) -> float | None:
         """Map metric `name`'s raw value to [0, 1] by its `direction` (module docstring); `band`
         is the metric's registry band, the fallback where the profile does not hold the metric."""
         if value is None:
             return None
         v = np.array([value], dtype=np.float64)
-        g = float(self.goodness_values(name, v, direction, band, best=best, band_include=band_include)[0])
+        kw = {"best": best, "band_include": band_include, "decay": decay}
+        g = float(self.goodness_values(name, v, direction, band, **kw)[0])
         return None if np.isnan(g) else g
 
     def goodness_values(
@@ -180,6 +186,7 @@ class Profile:
         *,
         best: float | None = None,
         band_include: tuple[float, ...] = (),
+        decay: bool = False,
     ) -> np.ndarray:
         """`goodness` over an array of raw values of metric `name` (NaN = undefined → NaN).
 
@@ -187,7 +194,9 @@ class Profile:
         its `direction` and registry `band`; `best`, a value that is ideal in itself (0 generic
         phrases: goodness 1 at and beyond it, whatever share of the reference reaches it); and
         `band_include`, values a `band` metric's good band always contains (0 named entities is
-        not a fault: the reference band is widened to include it)."""
+        not a fault: the reference band is widened to include it); `decay`, for a `lower` metric
+        with a `best` value: exponential fall from it on the scale of the reference's 99th
+        percentile instead of the percentile (module docstring)."""
         v = np.asarray(values, dtype=np.float64)
         mq = self.metrics.get(name)
         if direction == "band":
@@ -207,6 +216,10 @@ class Profile:
             ramp = np.clip((v - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (v >= hi).astype(np.float64)
             g = ramp if direction == "higher" else 1.0 - ramp
             return np.where(np.isnan(v), np.nan, g)
+        if decay and direction == "lower" and best is not None and mq.at(0.99) > best:
+            with np.errstate(over="ignore"):
+                g = np.exp(-(v - best) / (mq.at(0.99) - best))
+            return np.where(np.isnan(v), np.nan, np.minimum(g, 1.0))
         p = mq.percentile(v)
         g = p if direction == "higher" else 1.0 - p
         if best is not None:

@@ -147,6 +147,15 @@ def test_catalogue_json():
         assert r["in_composite"] == (r["component"] != "-" and r["name"] not in shipped.excluded_metrics)
         assert r["fit_agreement"] == agreement.get(r["name"], {}).get("agreement"), r["name"]
     assert any(isinstance(r["fit_agreement"], float) for r in rows)
+    flags = {r["name"]: (r["guard"], r["decay"]) for r in rows}
+    assert flags["incomplete_sentence_rate"] == (True, False) and flags["gpp"] == (False, True)
+    table = runner.invoke(app, ["catalogue"], env={"COLUMNS": "400"}).stdout
+    assert any("incomplete_sentence_rate" in line and "lower, guard" in line for line in table.splitlines())
+    assert any(
+        line.split("│")[1].strip() == "gpp" and "lower, decay" in line
+        for line in table.splitlines()
+        if "│" in line
+    )
 
 
 def test_eval_pairs_reports_accuracy(tmp_path):

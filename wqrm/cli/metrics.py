@@ -135,7 +135,9 @@ def catalogue(
         t.add_column(col)
     for row in rows:
         verdict = row["verdict"] if isinstance(row["verdict"], str) else "—"
-        cells = (row["component"], row["direction"], row["valid_range"], verdict, row["reference"])
+        # a guard multiplies its component; a decaying metric's goodness is exp(−v / reference q99)
+        direction = ", ".join([row["direction"]] + [k for k in ("guard", "decay") if row[k]])
+        cells = (row["component"], direction, row["valid_range"], verdict, row["reference"])
         t.add_row(row["name"], *(str(c) for c in cells))
     out.print(t)
     out.print("Verdicts and their evidence: benchmarks/results/metric_validity.md (wqrm catalogue --json)")
