@@ -71,7 +71,7 @@ def mtld(a: Analysis) -> float:
 
 @metric(
     "word_entropy",
-    component="S7",
+    component=None,
     direction="higher",
     reference="Shannon 1948; WQRM guide §3.2.2 (entropy-based lexical richness)",
     valid_range=(0.0, float("inf")),
@@ -80,6 +80,10 @@ def word_entropy(a: Analysis) -> float:
     """Shannon entropy of the word distribution, in bits.
 
     H = −Σ_w p(w) log₂ p(w), p(w) = count(w) / N. Range [0, log₂ |V|]; 0 for a single repeated word.
+    Descriptive (in no component) since session 26: it grows with length (Spearman ρ 0.84 with word
+    count on the validity texts), so as a `higher` member of S7 it paid for padding (it rose in
+    every pair of appended filler, spliced text and rare-word stuffing) and disagreed with LAMP's
+    editors, who cut (0.33; docs/design-decisions.md).
     """
     counts = np.fromiter(Counter(_words(a)).values(), dtype=np.float64)
     p = counts / counts.sum()
