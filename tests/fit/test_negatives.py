@@ -118,3 +118,5 @@ def test_negatives_start_from_the_finished_original():
     pairs = negatives([cut, unpunctuated], names=["generic_filler"])
     assert [p.better for p in pairs] == [TEXT, unpunctuated.strip()]
     assert pairs[0].worse.startswith(TEXT + " ")
+    as_given = negatives([cut], names=["generic_filler"], finish=False)
+    assert [p.better for p in as_given] == [cut] and as_given[0].worse.startswith(cut + " ")

@@ -204,8 +204,13 @@ def build_edit_training_set(
         tag_train += [t for t in tagged_from_pairs(lamp) if t.spans and normalise(t.text) not in dev_texts]
     labels = sorted({s.label for t in [*tag_train, *tag_dev] for s in t.spans})
     originals = [p.better for p in ds.train] + [t for t in extra_originals if normalise(t) not in dev_texts]
-    train_neg = negatives(originals, per_text=negatives_per_text, seed=seed, weight=negative_weight)
-    dev_neg = negatives([p.better for p in ds.dev], per_text=1, seed=seed + 1)
+    # The shipped S1 model was trained on negatives of the originals as given, before the weights'
+    # negatives and the robustness suite cut originals back to their last finished sentence
+    # (session 26); `finish=False` keeps `make edit-model` rebuilding that model.
+    train_neg = negatives(
+        originals, per_text=negatives_per_text, seed=seed, weight=negative_weight, finish=False
+    )
+    dev_neg = negatives([p.better for p in ds.dev], per_text=1, seed=seed + 1, finish=False)
     return EditTrainingSet(
         train=[*ds.train, *train_neg],
         dev=list(ds.dev),

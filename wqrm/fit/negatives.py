@@ -343,14 +343,17 @@ def negatives(
     seed: int = 0,
     weight: float = 1.0,
     source_prefix: str = "negative",
+    finish: bool = True,
 ) -> list[Pair]:
     """Pairs (original ≻ variant) for each original: `per_text` variants from distinct
     transformations of `family` (or the `names` given), chosen at random among those that apply.
 
     Each original is first cut back to its last finished sentence (`as_original`), and that is the
-    pair's preferred text. Deterministic for a given seed; `source` is
+    pair's preferred text; `finish=False` keeps the originals as given (the recipe the shipped S1
+    model was trained with). Deterministic for a given seed; `source` is
     ``f"{source_prefix}:{transformation}"`` so that accuracies can be reported per transformation."""
-    originals = list(dict.fromkeys(as_original(t) for t in originals if t and t.strip()))
+    cut = as_original if finish else (lambda t: t)
+    originals = list(dict.fromkeys(cut(t) for t in originals if t and t.strip()))
     pool = list(names) if names is not None else list(FAMILIES[family])
     for n in pool:
         if n not in TRANSFORMATIONS:
