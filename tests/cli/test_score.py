@@ -67,6 +67,21 @@ def test_score_table_for_people():
     assert "score" in result.output and "S4 coherence" in result.output and "mtld" in result.output
 
 
+def test_score_table_marks_a_guard_that_took_its_component_away(tmp_path):
+    """A text cut mid-sentence: the guard's goodness is about 0, S4 with it, and the table says
+    that the guard multiplies its component."""
+    cut = tmp_path / "cut.txt"
+    cut.write_text(
+        "The ferry left at six, and by seven the harbour lights had gone under the rain. Mara stood at "
+        "the rail with her coat buttoned to the chin. She did not look back at the",
+        encoding="utf-8",
+    )
+    table = runner.invoke(app, ["score", str(cut)], env={"COLUMNS": "400"}).stdout
+    row = next(line for line in table.splitlines() if "S4 coherence" in line)
+    assert "incomplete_sentence_rate 0.333 → 0.00 (guard: × component)" in row
+    assert row.split("│")[2].strip() == "0.000"
+
+
 def test_metrics_csv_two_files(tmp_path):
     other = tmp_path / "b.txt"
     other.write_text("A second file. It is short.", encoding="utf-8")

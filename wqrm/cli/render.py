@@ -33,7 +33,8 @@ def print_score_table(name: str, result) -> None:
         cells = []
         for n in members:
             g = result.goodness.get(n)
-            cells.append(f"{n} {fmt(result.metrics[n])}" + ("" if g is None else f" → {g:.2f}"))
+            cell = f"{n} {fmt(result.metrics[n])}" + ("" if g is None else f" → {g:.2f}")
+            cells.append(cell + (" (guard: × component)" if all_specs[n].guard else ""))
         value = fmt(result.components[c])
         part = result.contributions.get(c)
         note = "; ".join(cells)
