@@ -46,7 +46,7 @@ DANGLING_FINAL_WORDS = frozenset(
     "the a an and or nor but my your its our their than whose very".split()  # noqa: SIM905
 )
 _CLOSERS = frozenset("\"'”’)]»")
-_TERMINAL = ".!?…"
+_TERMINAL = (".", "!", "?", "…")
 
 
 @cache
@@ -212,16 +212,12 @@ def incomplete_sentences(a: Analysis) -> list[int]:
             continue
         tokens = _final_tokens(s)
         end = tokens[-1].text if tokens else ""
-        unfinished = i == last and not end.endswith(tuple(_TERMINAL))
-        dangling = (
-            len(s.words) >= 2
-            and (
-                (len(tokens) >= 2 and end in {".", "!", "?"} and tokens[-2].text in DANGLING_FINAL_WORDS)
-                # the tokenizer keeps some stops on the word ("a." as in an abbreviation)
-                or (end.endswith(".") and end[:-1] in DANGLING_FINAL_WORDS)
-            )
-        )
-        if unfinished or dangling:
+        if end in {".", "!", "?"}:
+            last_word = tokens[-2].text if len(tokens) >= 2 else ""
+        else:  # the tokenizer keeps some stops on the word ("a." read as an abbreviation)
+            last_word = end[:-1] if end.endswith(".") else ""
+        unfinished = i == last and not end.endswith(_TERMINAL)
+        if unfinished or (len(s.words) >= 2 and last_word in DANGLING_FINAL_WORDS):
             found.append(i)
     return found
 
@@ -254,7 +250,7 @@ def incomplete_sentence_rate(a: Analysis) -> float:
     text (the tokenizer reads it as an abbreviation, so no sentence ends there), and poems or lists
     that end without punctuation by design. Undefined without a sentence holding a word.
     """
-    n = sum(1 for s in a.sentences if s.words)
+    n = a.sentence_lengths.size  # the sentences holding a word
     if n == 0:
         raise MetricUndefined("no sentence holds a word")
     return len(incomplete_sentences(a)) / n

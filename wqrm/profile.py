@@ -173,8 +173,8 @@ class Profile:
         if value is None:
             return None
         v = np.array([value], dtype=np.float64)
-        kw = {"best": best, "band_include": band_include, "decay": decay}
-        g = float(self.goodness_values(name, v, direction, band, **kw)[0])
+        g = self.goodness_values(name, v, direction, band, best=best, band_include=band_include, decay=decay)
+        g = float(g[0])
         return None if np.isnan(g) else g
 
     def goodness_values(
