@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.wqrm-installed
 DATA   ?= ../shared/data
 
-.PHONY: install browser demo test wheel-check golden lint profile profile-ru pos-lm edit-model weights weights-select bench bench-composite bench-validity clean
+.PHONY: install browser demo test wheel-check golden lint profile profile-ru pos-lm sentence-order edit-model weights weights-select bench bench-composite bench-validity clean
 
 install: $(STAMP) browser
 
@@ -58,6 +58,11 @@ profile-ru: install
 	$(BIN)/wqrm build-profile $(DATA)/reference/books/ru/*.txt --lang ru \
 	  --out wqrm/data/profiles/default-ru --name default-ru --passage-words 150 --max-passages-per-file 60 --seed 0 \
 	  --passages-out runs/profile_ru_passages.jsonl
+
+# Retrain the sentence-continuity model of `next_sentence_gain` on the same books as `make pos-lm`
+# (about 6 minutes; run `make profile` after it).
+sentence-order: install
+	$(BIN)/wqrm build-sentence-order --data $(DATA) --out wqrm/data/profiles/default/corpus/sentence_order
 
 # Retrain the shipped S1 edit model (quality head on human pairs + degeneracy head on systematic
 # negatives of the training texts and of 12 reference books; the other 12 books stay held apart).

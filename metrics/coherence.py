@@ -16,6 +16,7 @@ __all__ = [
     "ec",
     "entity_relations",
     "mi_segments",
+    "next_sentence_gain",
     "parse_validity",
     "sc",
     "syn",
@@ -77,6 +78,40 @@ def adjacent_similarity_gain(a: Analysis) -> float:
     total = e.sum(axis=0)
     all_pairs = (float(total @ total) - float(np.einsum("ij,ij->", e, e))) / (n * (n - 1))
     return adjacent - all_pairs
+
+
+@metric(
+    "next_sentence_gain",
+    component="S4",
+    direction="higher",
+    reference="next-sentence prediction (Devlin et al. 2019) and sentence-order discrimination "
+    "(Barzilay & Lapata 2008) by a pairwise model on sentence vectors (Chen, Qiu & Huang 2016); "
+    "all-MiniLM-L6-v2 embeddings, model trained on reference books (wqrm.build.sentence_order)",
+    valid_range=(-float("inf"), float("inf")),
+    resources=("spacy", "sentence_encoder", "corpus"),
+    languages=("en",),
+)
+def next_sentence_gain(a: Analysis) -> float:
+    """How much more likely each sentence is to follow its own predecessor than any other sentence
+    of the text, in logits of a learned next-sentence model.
+
+    G = (1/(n−1)) Σ_{i<n} f(e_i, e_{i+1}) − (1/(n(n−1))) Σ_{i≠j} f(e_i, e_j), e_i the unit sentence
+    embeddings of `sc` and f the logit that e_j is the sentence written right after e_i
+    (`wqrm.sentence_order.SentenceOrderModel`, trained on adjacent sentence pairs of reference
+    books against the pair reversed, pairs of the same passage further apart and pairs with a
+    sentence of another passage; `wqrm.build.sentence_order`). The second term is the first's
+    expectation over random orders of the same sentences, so shuffled sentences give E[G] = 0, and
+    so do sentences that could stand in any order (one sentence repeated, lorem ipsum); text that
+    moves forward sentence by sentence has G > 0 (reference book passages it never saw: median
+    0.38, 84% above 0). Range (−∞, ∞), in practice about −1 to 2. `higher`: the learned
+    counterpart of `adjacent_similarity_gain`, which reads cosines instead of a model of what
+    comes next. Undefined below two sentences.
+    """
+    from wqrm import resources  # deferred: the corpus resources load on first use, not at import
+
+    if len(a.sentences) < 2:
+        raise MetricUndefined("one sentence: no sentence order to judge")
+    return resources.get("corpus").sentence_order.order_gain(a.sentence_embeddings)
 
 
 @dataclass(frozen=True)

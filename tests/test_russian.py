@@ -303,6 +303,16 @@ def test_russian_pipeline_is_total_on_odd_text(ru_nlp, text):
     assert all(values.reasons[n] for n, v in values.items() if v is None)
 
 
+def test_a_character_without_a_unicode_name_is_a_word_without_analyses(ru_nlp):
+    # hypothesis found it: pymorphy3 asks unicodedata.name() of every character, which raises for
+    # Tangut ideographs; the word keeps its own form as lemma
+    from wqrm.russian import ud_analyses
+
+    assert ud_analyses(ru_nlp.morph, "𗀀") == []
+    a = wqrm.analyze("@𗀀", lang="ru")
+    assert "".join(d.text for p in a.paragraphs for d in p.docs) == "@𗀀"
+
+
 def test_parse_does_not_depend_on_the_batch(ru_nlp):
     text = "Старый кот спал на диване. Он не проснулся, когда в комнату вошли."
     others = [

@@ -65,6 +65,8 @@ import numpy as np
 
 from wqrm.errors import ResourceMissingError
 from wqrm.ngram import KneserNeyLM, lookup
+from wqrm.sentence_order import MODEL_FILE as SENTENCE_ORDER_FILE
+from wqrm.sentence_order import SentenceOrderModel
 
 __all__ = ["FORMAT", "CorpusResources", "PhraseDB", "default_corpus_dir"]
 
@@ -361,6 +363,18 @@ class CorpusResources:
                 f"--data ../shared/data --out {path}`"
             )
         return KneserNeyLM.load(path)
+
+    @cached_property
+    def sentence_order(self) -> SentenceOrderModel:
+        """The sentence-continuity model of `next_sentence_gain` (``sentence_order/``;
+        `wqrm.build.sentence_order`)."""
+        path = self.dir / "sentence_order"
+        if not (path / SENTENCE_ORDER_FILE).exists():
+            raise ResourceMissingError(
+                f"the sentence-continuity model is missing at {path}. Fix: `wqrm build-sentence-order "
+                f"--data ../shared/data --out {path}`"
+            )
+        return SentenceOrderModel.load(path)
 
     @cached_property
     def phrases(self) -> PhraseDB:

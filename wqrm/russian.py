@@ -91,9 +91,15 @@ def natasha_data_dir() -> Path:
 
 
 def ud_analyses(morph: Any, word: str) -> list[tuple[str, dict[str, str], str]]:
-    """pymorphy3's analyses of `word` as (UD POS, UD features, lemma)."""
+    """pymorphy3's analyses of `word` as (UD POS, UD features, lemma); none for a word pymorphy3
+    cannot analyse (its shape check asks `unicodedata.name` of every character, which raises for
+    characters without a name, such as Tangut ideographs)."""
     out = []
-    for parse in morph.parse(word):
+    try:
+        parses = morph.parse(word)
+    except ValueError:
+        return out
+    for parse in parses:
         tag = parse.tag
         feats: dict[str, str] = {}
         for gram in tag._grammemes_tuple:

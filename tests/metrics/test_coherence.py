@@ -19,6 +19,19 @@ from wqrm.metrics.coherence import (
     syn,
 )
 
+STORY = (
+    "The storm reached the island at dusk. Its wind tore the shutters from the harbour houses. "
+    "By midnight the harbour houses stood dark and open to the rain. At dawn the fishermen "
+    "counted their boats. Two of the boats had sunk at their moorings. The owners of the sunk "
+    "boats sat on the quay and said nothing."
+)
+SHUFFLED_STORY = (  # the same sentences in another order
+    "At dawn the fishermen counted their boats. The storm reached the island at dusk. The owners "
+    "of the sunk boats sat on the quay and said nothing. Its wind tore the shutters from the "
+    "harbour houses. Two of the boats had sunk at their moorings. By midnight the harbour houses "
+    "stood dark and open to the rain."
+)
+
 
 @pytest.fixture
 def three_sentences(tree):
@@ -60,19 +73,25 @@ def test_adjacent_similarity_gain_golden_with_known_embeddings():
     assert adjacent_similarity_gain(a) == pytest.approx(0.7 - 1.4 / 3)
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10_000), st.integers(3, 5))
-def test_adjacent_similarity_gain_averages_zero_over_all_orders(seed, n):
-    """The all-pairs term is the mean of the adjacent term over every order of the sentences."""
+def _over_all_orders(gain, seed: int, n: int, dim: int):
+    """(an analysis of n sentences, n random unit embeddings, `gain` for every order of them)."""
     rng = np.random.default_rng(seed)
-    e = rng.normal(size=(n, 8))
+    e = rng.normal(size=(n, dim))
     e /= np.linalg.norm(e, axis=1, keepdims=True)
     a = wqrm.analyze(" ".join(["Word."] * n))
     assert len(a.sentences) == n
     gains = []
     for order in itertools.permutations(range(n)):
         a._embeddings = e[list(order)]
-        gains.append(adjacent_similarity_gain(a))
+        gains.append(gain(a))
+    return a, e, gains
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 5))
+def test_adjacent_similarity_gain_averages_zero_over_all_orders(seed, n):
+    """The all-pairs term is the mean of the adjacent term over every order of the sentences."""
+    a, e, gains = _over_all_orders(adjacent_similarity_gain, seed, n, 8)
     assert np.mean(gains) == pytest.approx(0.0, abs=1e-12)
     # and it is the explicit pairwise formula
     a._embeddings = e
@@ -88,18 +107,7 @@ def test_adjacent_similarity_gain_undefined_below_three_sentences():
 
 
 def test_adjacent_similarity_gain_prefers_a_developing_story_to_its_shuffle(encoder):
-    story = (
-        "The storm reached the island at dusk. Its wind tore the shutters from the harbour houses. "
-        "By midnight the harbour houses stood dark and open to the rain. At dawn the fishermen "
-        "counted their boats. Two of the boats had sunk at their moorings. The owners of the sunk "
-        "boats sat on the quay and said nothing."
-    )
-    shuffled = (
-        "At dawn the fishermen counted their boats. The storm reached the island at dusk. The owners "
-        "of the sunk boats sat on the quay and said nothing. Its wind tore the shutters from the "
-        "harbour houses. Two of the boats had sunk at their moorings. By midnight the harbour houses "
-        "stood dark and open to the rain."
-    )
+    story, shuffled = STORY, SHUFFLED_STORY
     names = ["adjacent_similarity_gain"]
     assert compute(story, names=names)[names[0]] > compute(shuffled, names=names)[names[0]]
 
@@ -235,3 +243,69 @@ def test_pos_symbol_ids_match_spacy():
     from wqrm.metrics import coherence
 
     assert (IDS["NOUN"], IDS["PROPN"]) == (coherence._NOUN, coherence._PROPN)
+
+
+# ---- next_sentence_gain: the learned next-sentence model --------------------------------------
+
+
+def test_next_sentence_gain_is_adjacent_minus_all_pairs_logits(encoder):
+    from wqrm import resources
+    from wqrm.metrics.coherence import next_sentence_gain
+
+    model = resources.get("corpus").sentence_order
+    a = wqrm.analyze("The tide came in. The boats rose. The gulls left the pier.")
+    e = a.sentence_embeddings
+
+    def f(i, j):
+        return model.pair_logits(e[i : i + 1], e[j : j + 1])[0]
+
+    adjacent = (f(0, 1) + f(1, 2)) / 2
+    every = np.mean([f(i, j) for i in range(3) for j in range(3) if i != j])
+    assert next_sentence_gain(a) == pytest.approx(adjacent - every, abs=1e-6)  # float32 logits
+
+
+def test_next_sentence_gain_undefined_for_one_sentence():
+    mv = compute("Only one sentence here.", names=["next_sentence_gain"])
+    assert mv["next_sentence_gain"] is None and "one sentence" in mv.reasons["next_sentence_gain"]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 4))
+def test_next_sentence_gain_averages_zero_over_all_orders(seed, n):
+    """The all-pairs term is the mean of the adjacent term over every order of the sentences."""
+    from wqrm.metrics.coherence import next_sentence_gain
+
+    _, _, gains = _over_all_orders(next_sentence_gain, seed, n, 384)
+    assert np.mean(gains) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_next_sentence_gain_is_zero_for_a_repeated_sentence(encoder):
+    mv = compute("The bell rang. " * 6, names=["next_sentence_gain"])
+    assert mv["next_sentence_gain"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_next_sentence_gain_samples_pairs_of_long_texts_deterministically():
+    from wqrm import resources
+
+    model = resources.get("corpus").sentence_order
+    rng = np.random.default_rng(1)
+    e = rng.normal(size=(80, 384))
+    e /= np.linalg.norm(e, axis=1, keepdims=True)
+    exact = model.order_gain(e, max_pairs=80 * 79)
+    sampled = model.order_gain(e, max_pairs=4032)
+    assert sampled == model.order_gain(e, max_pairs=4032)
+    assert sampled == pytest.approx(exact, abs=0.05)
+
+
+def test_next_sentence_gain_prefers_a_story_to_its_shuffle_and_to_a_splice(encoder):
+    story, shuffled = STORY, SHUFFLED_STORY
+    spliced = (
+        "The storm reached the island at dusk. Quarterly tax filings are due in April. Its wind tore "
+        "the shutters from the harbour houses. Preheat the oven before you grease the tin. By "
+        "midnight the harbour houses stood dark and open to the rain. The committee will meet again "
+        "on Tuesday."
+    )
+    name = ["next_sentence_gain"]
+    value = {k: compute(t, names=name)[name[0]] for k, t in (("story", story), ("shuffled", shuffled),
+                                                             ("spliced", spliced))}  # fmt: skip
+    assert value["story"] > value["shuffled"] and value["story"] > value["spliced"]

@@ -16,6 +16,7 @@ one but the console script).
     wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
     wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
     wqrm build-pos-lm --out DIR                     part-of-speech 4-gram model (pos_ngram_surprisal)
+    wqrm build-sentence-order --out DIR             sentence-continuity model (next_sentence_gain)
     wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
     wqrm train-edit --pairs F… --spans F… --out DIR  train the S1 edit model and its span tagger
     wqrm pairs --input cands.jsonl --output pairs.jsonl   DDPO preference pairs (streaming, resumable)
@@ -74,6 +75,7 @@ app.command("serve")(ddpo.serve)
 app.command("build-profile")(build.build_profile_cmd)
 app.command("build-corpus")(build.build_corpus_cmd)
 app.command("build-pos-lm")(build.build_pos_lm_cmd)
+app.command("build-sentence-order")(build.build_sentence_order_cmd)
 # fit time: composite weights, the S1 edit model (with its tagger)
 app.command("fit-weights")(fit.fit_weights_command)
 app.command("train-edit")(edit.train_edit)

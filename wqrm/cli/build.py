@@ -1,9 +1,11 @@
 """Build-time commands: `wqrm build-profile` (metric quantiles over reference prose),
-`wqrm build-corpus` (corpus statistics: co-occurrence, LDA, ESA, n-gram LM, generic phrases) and
-`wqrm build-pos-lm` (the part-of-speech n-gram model of `pos_ngram_surprisal`).
+`wqrm build-corpus` (corpus statistics: co-occurrence, LDA, ESA, n-gram LM, generic phrases),
+`wqrm build-pos-lm` (the part-of-speech n-gram model of `pos_ngram_surprisal`) and
+`wqrm build-sentence-order` (the sentence-continuity model of `next_sentence_gain`).
 
     wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus --seed 0
     wqrm build-pos-lm --data ../shared/data --out wqrm/data/profiles/default/corpus/pos_lm
+    wqrm build-sentence-order --data ../shared/data --out wqrm/data/profiles/default/corpus/sentence_order
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import typer
 from wqrm.cli.common import Feedback, ProgressOption, check_files, err, progress_mode, usage_error
 from wqrm.lang import SUPPORTED
 
-__all__ = ["build_corpus_cmd", "build_pos_lm_cmd", "build_profile_cmd"]
+__all__ = ["build_corpus_cmd", "build_pos_lm_cmd", "build_profile_cmd", "build_sentence_order_cmd"]
 
 
 def _default_data() -> Path:
@@ -149,20 +151,10 @@ def build_corpus_cmd(
     )
 
 
-def build_pos_lm_cmd(
-    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
-    data: Annotated[
-        Path | None, typer.Option(help="Development-data directory (reference/books/en/*.txt).")
-    ] = None,
-    profile_passages: Annotated[
-        int,
-        typer.Option(min=0, help="Leave out the passages `make profile` samples per book (its count)."),
-    ] = 60,
-    seed: Annotated[int, typer.Option(help="The profile's sampling seed (to leave its passages out).")] = 0,
-    progress: ProgressOption = None,
-) -> None:
-    """Build the part-of-speech 4-gram model of `pos_ngram_surprisal` from the S1 training books."""
-    from wqrm.build.pos_lm import POS_LM_BOOKS, build_pos_lm  # deferred: arguments are checked first
+def _s1_books(data: Path | None, profile_passages: int, seed: int) -> tuple[list[Path], list[str]]:
+    """(the S1 training books `POS_LM_BOOKS` under `data`, the passages `make profile` samples from
+    them, to leave out); exits with a message when a book is missing."""
+    from wqrm.build.pos_lm import POS_LM_BOOKS  # deferred: arguments are checked first
     from wqrm.build.profile import passages_from_file  # deferred: as above
 
     data_dir = data or _default_data()
@@ -176,14 +168,64 @@ def build_pos_lm_cmd(
         if profile_passages
         else []
     )
+    return books, exclude
 
+
+def _say(progress: bool | None):
     def say(message: str) -> None:
         if progress is not False:
             err.print(message, style="dim", markup=False, highlight=False)
 
+    return say
+
+
+_DataOption = Annotated[
+    Path | None, typer.Option(help="Development-data directory (reference/books/en/*.txt).")
+]
+_ProfilePassagesOption = Annotated[
+    int, typer.Option(min=0, help="Leave out the passages `make profile` samples per book (its count).")
+]
+_ProfileSeedOption = Annotated[
+    int, typer.Option(help="The profile's sampling seed (to leave its passages out).")
+]
+
+
+def build_pos_lm_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    data: _DataOption = None,
+    profile_passages: _ProfilePassagesOption = 60,
+    seed: _ProfileSeedOption = 0,
+    progress: ProgressOption = None,
+) -> None:
+    """Build the part-of-speech 4-gram model of `pos_ngram_surprisal` from the S1 training books."""
+    from wqrm.build.pos_lm import build_pos_lm  # deferred: arguments are checked first
+
+    books, exclude = _s1_books(data, profile_passages, seed)
     command = "wqrm build-pos-lm " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    manifest = build_pos_lm(books, out_dir, exclude=exclude, command=command, progress=say)
+    manifest = build_pos_lm(books, out_dir, exclude=exclude, command=command, progress=_say(progress))
     err.print(
         f"wrote {out_dir}: {manifest['sentences']} sentences, {manifest['tokens']} tokens; held-out "
         f"surprisal {manifest['heldout_surprisal_bits']} bits per token ({manifest['seconds']:.0f} s)"
+    )
+
+
+def build_sentence_order_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the model to.")],
+    data: _DataOption = None,
+    profile_passages: _ProfilePassagesOption = 60,
+    seed: _ProfileSeedOption = 0,
+    hidden: Annotated[int, typer.Option(min=1, help="Width of the hidden layer.")] = 256,
+    progress: ProgressOption = None,
+) -> None:
+    """Train the sentence-continuity model of `next_sentence_gain` on the S1 training books."""
+    from wqrm.build.sentence_order import build_sentence_order  # deferred: arguments are checked first
+
+    books, exclude = _s1_books(data, profile_passages, seed)
+    command = "wqrm build-sentence-order " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    manifest = build_sentence_order(
+        books, out_dir, exclude=exclude, hidden=hidden, seed=seed, command=command, progress=_say(progress)
+    )
+    err.print(
+        f"wrote {out_dir}: {manifest['sentences']['train']} training sentences; best epoch "
+        f"{manifest['best_epoch']}, dev pair AUC {manifest['dev_auc']} ({manifest['seconds']:.0f} s)"
     )

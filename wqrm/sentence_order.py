@@ -1,0 +1,115 @@
+"""The sentence-continuity model read by `next_sentence_gain`, evaluated in numpy.
+
+f(a, b) = w₂ · gelu(W₁ [a, b, a⊙b, b − a] + b₁) + b₂, the logit of "b is the sentence written
+right after a" for unit sentence embeddings a, b (`wqrm.build.sentence_order` trains it; gelu is
+the tanh approximation, as in training, so numpy and torch agree to float32 rounding), and the
+order gain `next_sentence_gain` reads from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MODEL_FILE", "SentenceOrderModel", "pair_features"]
+
+MODEL_FILE = "model.safetensors"
+#: Up to this many ordered sentence pairs (a text of 64 sentences) `order_gain` averages them all.
+EXACT_PAIRS = 4032
+_GELU_C = np.float32(np.sqrt(2.0 / np.pi))
+
+
+def pair_features(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """[a, b, a⊙b, b − a] row by row (float32): symmetric and order-carrying parts of the pair."""
+    a = np.asarray(first, dtype=np.float32)
+    b = np.asarray(second, dtype=np.float32)
+    return np.concatenate([a, b, a * b, b - a], axis=1)
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(_GELU_C * (x + np.float32(0.044715) * x**3)))
+
+
+class SentenceOrderModel:
+    """Weights of the two-layer network (W₁: hidden × 4d, b₁, w₂: 1 × hidden, b₂)."""
+
+    def __init__(self, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray):
+        self.w1 = np.asarray(w1, dtype=np.float32)
+        self.b1 = np.asarray(b1, dtype=np.float32)
+        self.w2 = np.asarray(w2, dtype=np.float32)
+        self.b2 = np.asarray(b2, dtype=np.float32)
+        if self.w1.shape[1] % 4 or self.w2.shape != (1, self.w1.shape[0]):
+            raise ValueError(f"inconsistent sentence-order weights: W1 {self.w1.shape}, w2 {self.w2.shape}")
+
+    @property
+    def dim(self) -> int:
+        """The sentence-embedding width the model reads."""
+        return self.w1.shape[1] // 4
+
+    def pair_logits(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """f(a_i, b_i) for each row pair (float64)."""
+        x = pair_features(first, second)
+        if x.shape[1] != self.w1.shape[1]:
+            raise ValueError(f"sentence embeddings of width {x.shape[1] // 4}; the model reads {self.dim}")
+        h = _gelu(x @ self.w1.T + self.b1)
+        return (h @ self.w2.T + self.b2)[:, 0].astype(np.float64)
+
+    def next_probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        """σ(f(e_i, e_{i+1})) for each adjacent pair of a text's sentence embeddings (n − 1 values)."""
+        e = np.asarray(embeddings)
+        if len(e) < 2:
+            return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-self.pair_logits(e[:-1], e[1:])))
+
+    def order_gain(self, embeddings: np.ndarray, max_pairs: int = EXACT_PAIRS) -> float:
+        """G = mean_i f(e_i, e_{i+1}) − mean_{i≠j} f(e_i, e_j): how much more the model expects each
+        sentence after its own predecessor than after any other sentence of the text. The second
+        term is the expectation of the first over random orders of the same sentences, so shuffled
+        text has E[G] = 0, and so has text whose sentences are interchangeable (one sentence
+        repeated). Above `max_pairs` ordered pairs the second term is the mean over that many pairs
+        drawn with a fixed seed (the text's own, so a text always gets the same value)."""
+        e = np.asarray(embeddings)
+        n = len(e)
+        if n < 2:
+            raise ValueError("the order gain needs two or more sentences")
+        adjacent = self.pair_logits(e[:-1], e[1:]).mean()
+        if n * (n - 1) <= max_pairs:
+            i, j = np.nonzero(~np.eye(n, dtype=bool))
+        else:
+            rng = np.random.default_rng(n)
+            i = rng.integers(0, n, max_pairs)
+            j = (i + rng.integers(1, n, max_pairs)) % n  # uniform over j ≠ i
+        return float(adjacent - self.pair_logits(e[i], e[j]).mean())
+
+    # ------------------------------------------------------------------ persistence / training
+    @classmethod
+    def load(cls, directory: str | Path) -> SentenceOrderModel:
+        from safetensors.numpy import load_file  # deferred: read once, when the metric first runs
+
+        t = load_file(str(Path(directory) / MODEL_FILE))
+        return cls(t["w1"], t["b1"], t["w2"], t["b2"])
+
+    def save(self, directory: str | Path) -> None:
+        from safetensors.numpy import save_file  # deferred: only the build writes
+
+        tensors = {"w1": self.w1, "b1": self.b1, "w2": self.w2, "b2": self.b2}
+        save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(Path(directory) / MODEL_FILE))
+
+    @staticmethod
+    def network(dim: int, hidden: int) -> Any:
+        """The torch module `from_network` reads (Linear → tanh-GELU → Dropout → Linear)."""
+        import torch  # deferred: torch is needed to train, not to score
+
+        return torch.nn.Sequential(
+            torch.nn.Linear(4 * dim, hidden),
+            torch.nn.GELU(approximate="tanh"),
+            torch.nn.Dropout(0.1),
+            torch.nn.Linear(hidden, 1),
+        )
+
+    @classmethod
+    def from_network(cls, net: Any) -> SentenceOrderModel:
+        first, last = net[0], net[3]
+        return cls(*(p.detach().cpu().numpy() for p in (first.weight, first.bias, last.weight, last.bias)))
