@@ -138,12 +138,13 @@ def pos_ngram_surprisal(a: Analysis) -> float:
 @metric(
     "rare_word_rate",
     component="S4",
-    direction="band",
+    direction="lower",
     reference="wordfreq 'large' English word list (Speer 2022); lexical frequency profile "
     "(Laufer & Nation 1995)",
     valid_range=(0.0, 1.0),
-    band_include=(0.0,),
     languages=("en",),
+    guard=True,
+    tail=True,
 )
 def rare_word_rate(a: Analysis) -> float:
     """Share of the checkable words rarer than once per million words.
@@ -151,10 +152,11 @@ def rare_word_rate(a: Analysis) -> float:
     RWR = |{w checkable : f(w) < 10⁻⁶}| / |{w checkable}|, f wordfreq's English frequency (0 for
     a word not in its list, so unknown words count as rare), checkable as in `unknown_word_rate`.
     Range [0, 1]; about 0.01-0.08 for edited prose (reference median 0.030, 99th percentile
-    0.110). `band` widened to include 0 (`band_include`): any share up to the reference's upper
-    quartile is good, so plain words cost nothing and rare words earn nothing, while a text
-    stuffed with them (a third of its longer words from a thesaurus) lies far above the band.
-    Undefined without a checkable word.
+    0.110). A *tail guard* of S4: goodness 1 up to the reference's 99th percentile, so plain words
+    cost nothing and rare words earn nothing anywhere in the range of human prose; beyond it the
+    profile's upper tail, g = exp(−(v − q99)/s), multiplies S4, so a text stuffed with rare words
+    (a third of its longer words from a thesaurus) loses most of S4 whatever its other members
+    say. Undefined without a checkable word.
     """
     freq = word_frequencies(a.lang)
     checkable = checkable_words(a)

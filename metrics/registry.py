@@ -183,6 +183,7 @@ class MetricSpec:
     languages: tuple[str, ...] | None = None  # None: any language wqrm analyses
     guard: bool = False  # multiplies its component instead of entering its mean (`component_values`)
     decay: bool = False  # `lower` + `best`: goodness exp(−(v − best)/(q99 − best)) (`wqrm.profile`)
+    tail: bool = False  # `lower` guard: goodness 1 up to the reference q99, its upper tail beyond
 
     def goodness_values(self, profile: Profile, values: np.ndarray) -> np.ndarray:
         """Raw values → goodness in [0, 1] against `profile`, by this metric's direction, band,
@@ -195,6 +196,7 @@ class MetricSpec:
             best=self.best,
             band_include=self.band_include,
             decay=self.decay,
+            tail=self.tail,
         )
 
     def goodness(self, profile: Profile, value: float | None) -> float | None:
@@ -275,6 +277,7 @@ def metric(
     languages: tuple[str, ...] | None = None,
     guard: bool = False,
     decay: bool = False,
+    tail: bool = False,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register a metric function under `name` with its metadata.
 
@@ -286,10 +289,14 @@ def metric(
     component rather than joining its mean (`wqrm.scoring.component_values`): a fault that clean
     text never shows, so it needs a `best` value (goodness 1) and a component. `decay` maps a
     `lower` metric with a `best` value by exponential fall on the reference's 99th-percentile scale
-    instead of its percentile (`wqrm.profile`).
+    instead of its percentile (`wqrm.profile`). `tail` makes a `lower` guard that costs nothing
+    inside the reference range: goodness 1 up to the reference's 99th percentile and the profile's
+    upper exponential tail beyond it, for a fault that only an extreme value shows.
     """
-    if guard and (component is None or best is None):
-        raise ValueError(f"guard metric {name!r} needs a component and a best value")
+    if guard and (component is None or (best is None and not tail)):
+        raise ValueError(f"guard metric {name!r} needs a component and a best value (or tail)")
+    if tail and (not guard or direction != "lower"):
+        raise ValueError(f"tail metric {name!r} must be a guard with direction 'lower'")
     if decay and (direction != "lower" or best is None):
         raise ValueError(f"decay metric {name!r} needs direction 'lower' and a best value")
     if component is not None and component not in COMPONENTS:
@@ -317,6 +324,7 @@ def metric(
             languages=tuple(languages) if languages is not None else None,
             guard=guard,
             decay=decay,
+            tail=tail,
         )
         return func
 
@@ -493,6 +501,7 @@ def catalogue_records() -> list[dict[str, Any]]:
             "band_include": s.band_include or None,
             "guard": s.guard,
             "decay": s.decay,
+            "tail": s.tail,
             "valid_range": s.valid_range,
             "resources": ",".join(s.resources),
             "languages": ",".join(_spec_languages(s)),

@@ -227,6 +227,49 @@ def test_every_generic_phrase_added_costs(value, more):
     assert g1 < g0 or g0 < 1e-300
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.0, 1.0), (50.0, 1.0), (99.0, 1.0), (99.0 + TAIL_SCALE, math.exp(-1)), (103.0, 0.2)],
+)
+def test_tail_is_one_up_to_the_99th_percentile_then_its_upper_tail(profile, value, expected):
+    """`tail` (a `lower` guard): 1 up to q99 = 99, then (1 − percentile)/0.01 = exp(−(v − q99)/s),
+    s = (q99 − q95)/ln 5 = TAIL_SCALE on the test profile (q_p = 100·p)."""
+    from wqrm.metrics.registry import MetricSpec
+
+    spec = MetricSpec("cbq", lambda a: 0.0, "S4", "lower", "test", (0, 1000), guard=True, tail=True)
+    assert spec.goodness(profile, value) == pytest.approx(expected)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0, 500), st.floats(0.001, 50))
+def test_tail_goodness_never_rises_with_the_value(value, more):
+    from wqrm.profile import default_profile
+
+    p = default_profile()
+    g0, g1 = goodness(p, "rare_word_rate", value / 1000), goodness(p, "rare_word_rate", (value + more) / 1000)
+    assert g1 <= g0 and 0.0 <= g1 <= 1.0
+    if (value + more) / 1000 <= p.metrics["rare_word_rate"].at(0.99):
+        assert g1 == 1.0
+
+
+def test_tail_needs_a_lower_guard():
+    from wqrm.metrics.registry import metric
+
+    with pytest.raises(ValueError, match="must be a guard with direction 'lower'"):
+        metric("x_tail", component="S4", direction="lower", reference="-", valid_range=(0, 1), tail=True)
+    with pytest.raises(ValueError, match="must be a guard with direction 'lower'"):
+        metric(
+            "x_tail",
+            component="S4",
+            direction="band",
+            reference="-",
+            valid_range=(0, 1),
+            guard=True,
+            tail=True,
+        )
+    assert get_spec("rare_word_rate").tail and get_spec("rare_word_rate").guard
+
+
 def test_decay_needs_a_lower_metric_with_a_best_value():
     from wqrm.metrics.registry import metric
 

@@ -12,7 +12,10 @@ metric value into a *goodness* in [0, 1] (DESIGN.md, "Components"):
   instead falls exponentially, g = exp(−(v − best) / (q99 − best)): 1 at its best value, e⁻¹ at the
   reference's 99th percentile, and still falling far beyond it (a density of generic phrases,
   where most reference passages have none and the percentile puts any text past the 90th at the
-  bottom, unable to tell a little slop from a lot);
+  bottom, unable to tell a little slop from a lot); a `lower` metric declared with `tail` (a guard)
+  is 1 up to the reference's 99th percentile and beyond it the percentile's own upper tail, rescaled
+  to start at 1: g = (1 − p)/0.01 = exp(−(v − q99)/s), s = (q99 − q95)/ln 5 (a fault only an
+  extreme value shows);
 * `band`: 1 inside the reference inter-quartile range [q25, q75], falling linearly to 0 at the
   1st (below) or 99th (above) percentile. A metric the profile lacks falls back to the band the
   literature gives in its registry entry (e.g. `sc`'s 0.3-0.7), with the same linear fall-off over
@@ -167,13 +170,16 @@ class Profile:
         best: float | None = None,
         band_include: tuple[float, ...] = (),
         decay: bool = False,
+        tail: bool = False,
     ) -> float | None:
         """Map metric `name`'s raw value to [0, 1] by its `direction` (module docstring); `band`
         is the metric's registry band, the fallback where the profile does not hold the metric."""
         if value is None:
             return None
         v = np.array([value], dtype=np.float64)
-        g = self.goodness_values(name, v, direction, band, best=best, band_include=band_include, decay=decay)
+        g = self.goodness_values(
+            name, v, direction, band, best=best, band_include=band_include, decay=decay, tail=tail
+        )
         g = float(g[0])
         return None if np.isnan(g) else g
 
@@ -187,6 +193,7 @@ class Profile:
         best: float | None = None,
         band_include: tuple[float, ...] = (),
         decay: bool = False,
+        tail: bool = False,
     ) -> np.ndarray:
         """`goodness` over an array of raw values of metric `name` (NaN = undefined → NaN).
 
@@ -196,7 +203,9 @@ class Profile:
         `band_include`, values a `band` metric's good band always contains (0 named entities is
         not a fault: the reference band is widened to include it); `decay`, for a `lower` metric
         with a `best` value: exponential fall from it on the scale of the reference's 99th
-        percentile instead of the percentile (module docstring)."""
+        percentile instead of the percentile (module docstring); `tail`, for a `lower` metric: 1 up
+        to the reference's 99th percentile, then the percentile's upper tail rescaled to start at 1,
+        (1 − p)/0.01 (module docstring)."""
         v = np.asarray(values, dtype=np.float64)
         mq = self.metrics.get(name)
         if direction == "band":
@@ -216,6 +225,10 @@ class Profile:
             ramp = np.clip((v - lo) / (hi - lo), 0.0, 1.0) if hi > lo else (v >= hi).astype(np.float64)
             g = ramp if direction == "higher" else 1.0 - ramp
             return np.where(np.isnan(v), np.nan, g)
+        if tail and direction == "lower":
+            q99 = mq.at(0.99)
+            g = np.minimum((1.0 - mq.percentile(v)) / (1.0 - 0.99), 1.0)
+            return np.where(np.isnan(v), np.nan, np.where(v <= q99, 1.0, g))
         if decay and direction == "lower" and best is not None and mq.at(0.99) > best:
             with np.errstate(over="ignore"):
                 g = np.exp(-(v - best) / (mq.at(0.99) - best))

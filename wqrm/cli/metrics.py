@@ -135,8 +135,9 @@ def catalogue(
         t.add_column(col)
     for row in rows:
         verdict = row["verdict"] if isinstance(row["verdict"], str) else "—"
-        # a guard multiplies its component; a decaying metric's goodness is exp(−v / reference q99)
-        direction = ", ".join([row["direction"]] + [k for k in ("guard", "decay") if row[k]])
+        # a guard multiplies its component; a decaying metric's goodness is exp(−v / reference q99);
+        # a tail guard costs nothing up to the reference q99
+        direction = ", ".join([row["direction"]] + [k for k in ("guard", "decay", "tail") if row[k]])
         cells = (row["component"], direction, row["valid_range"], verdict, row["reference"])
         t.add_row(row["name"], *(str(c) for c in cells))
     out.print(t)
