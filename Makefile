@@ -59,7 +59,7 @@ profile-ru: install
 	  --out wqrm/data/profiles/default-ru --name default-ru --passage-words 150 --max-passages-per-file 60 --seed 0 \
 	  --passages-out runs/profile_ru_passages.jsonl
 
-# Retrain the sentence-continuity model of `next_sentence_gain` on the same books as `make pos-lm`
+# Retrain the next-sentence model of `next_sentence_gain` on the same books as `make pos-lm`
 # (about 6 minutes; run `make profile` after it).
 sentence-order: install
 	$(BIN)/wqrm build-sentence-order --data $(DATA) --out wqrm/data/profiles/default/corpus/sentence_order
@@ -83,7 +83,8 @@ edit-model: install
 # lost held-out LAMP accuracy and paid more for appended generic filler). `make weights-select`
 # reruns the selection over 384 settings instead (LAMP, silver, ArgRewrite, IteraTeR, arXivEdits,
 # human ≻ AI held out in turn). Metric values are cached in runs/: 19 min for 15,868 texts in 2
-# worker processes on 2 cores the first time, only the metrics a cached row lacks after that.
+# worker processes on 2 cores the first time; after that only the metrics a cached row lacks, and
+# those that read a corpus resource or S1 model rebuilt since the row was written (its stamps).
 PAIR_FILES := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.jsonl \
   edit_pairs/lamp_P_editor_val.jsonl pairs/lamp_S_val_silver.jsonl edit_pairs/iterater_doc.jsonl \
   edit_pairs/iterater_sent.jsonl edit_pairs/arxivedits.jsonl edit_pairs/argrewrite.jsonl

@@ -366,12 +366,12 @@ class CorpusResources:
 
     @cached_property
     def sentence_order(self) -> SentenceOrderModel:
-        """The sentence-continuity model of `next_sentence_gain` (``sentence_order/``;
+        """The next-sentence model of `next_sentence_gain` (``sentence_order/``;
         `wqrm.build.sentence_order`)."""
         path = self.dir / "sentence_order"
         if not (path / SENTENCE_ORDER_FILE).exists():
             raise ResourceMissingError(
-                f"the sentence-continuity model is missing at {path}. Fix: `wqrm build-sentence-order "
+                f"the next-sentence model is missing at {path}. Fix: `wqrm build-sentence-order "
                 f"--data ../shared/data --out {path}`"
             )
         return SentenceOrderModel.load(path)

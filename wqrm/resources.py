@@ -100,6 +100,12 @@ def _source(name: str) -> str | None:
     return _OVERRIDES.get(name) or os.environ.get(res.env_var) or None
 
 
+def source(name: str) -> str | None:
+    """Where resource `name` is pointed (an override, else its environment variable); None when it
+    loads from its default location."""
+    return _source(name)
+
+
 def get(name: str) -> Any:
     """Load resource `name` once per process and return it.
 

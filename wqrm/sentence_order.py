@@ -1,4 +1,4 @@
-"""The sentence-continuity model read by `next_sentence_gain`, evaluated in numpy.
+"""The next-sentence model read by `next_sentence_gain`, evaluated in numpy.
 
 f(a, b) = w₂ · gelu(W₁ [a, b, a⊙b, b − a] + b₁) + b₂, the logit of "b is the sentence written
 right after a" for unit sentence embeddings a, b (`wqrm.build.sentence_order` trains it; gelu is

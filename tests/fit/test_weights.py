@@ -199,3 +199,54 @@ def test_collect_metrics_computes_only_what_a_cached_row_lacks(scorer, tmp_path)
             assert row == want
     assert len(path.read_text().splitlines()) == 3 + 2
     assert missing_metrics({"key": text_key("x"), "metrics": {}, "error": "empty"}, ["sc"]) == []
+
+
+def test_a_rebuilt_artefact_recomputes_the_metrics_that_read_it(scorer, tmp_path, monkeypatch):
+    """Rows carry the digest of the corpus resources and S1 model they were computed with; after a
+    rebuild (another digest) the metrics that read the rebuilt resource are recomputed, the others
+    kept; rows written before stamps take the cache's default stamps, written once beside it."""
+    import wqrm.fit.weights as W
+    from wqrm.metrics.registry import specs
+
+    texts = ["The kettle clicked off. Nobody got up to pour the water. The clock in the hall kept on."]
+    stamps = {"corpus": "c1", "edit_model": "e1"}
+    monkeypatch.setattr(W, "artefact_stamps", lambda: dict(stamps))
+    path = tmp_path / "cache.jsonl"
+    cache = W.MetricCache(path)
+    W.collect_metrics(texts, cache, scorer)
+    row = cache.get(texts[0])
+    assert row["stamps"] == stamps
+    assert json.loads((tmp_path / "cache.jsonl.stamps.json").read_text()) == stamps  # the default, once
+    reads_corpus = [
+        n for n, s in specs().items() if "corpus" in s.resources and row["metrics"].get(n) is not None
+    ]
+    assert "next_sentence_gain" in reads_corpus and "ttr" not in reads_corpus
+    marked = {**row, "metrics": {**row["metrics"], **{n: -1.0 for n in [*reads_corpus, "ttr"]}}}
+    cache.add([marked])
+    seen = []
+    W.collect_metrics(texts, W.MetricCache(path), scorer, progress=lambda d, n: seen.append(n))
+    assert seen == []  # nothing rebuilt: nothing recomputed
+    stamps["corpus"] = "c2"  # the corpus resources were rebuilt
+    W.collect_metrics(texts, W.MetricCache(path), scorer, progress=lambda d, n: seen.append(n))
+    again = W.MetricCache(path).get(texts[0])
+    assert seen == [1] and again["stamps"] == stamps
+    assert again["metrics"]["ttr"] == -1.0  # does not read the corpus: kept
+    for n in reads_corpus:
+        assert again["metrics"][n] == pytest.approx(row["metrics"][n], abs=1e-9)
+    legacy = {k: v for k, v in again.items() if k != "stamps"}
+    assert W.MetricCache(path).stamps_of(legacy) == {"corpus": "c1", "edit_model": "e1"}
+
+
+def test_stale_resources_and_directory_digest(tmp_path):
+    from wqrm.fit.weights import directory_digest, stale_resources
+
+    assert stale_resources({"corpus": "a", "edit_model": "b"}, {"corpus": "a", "edit_model": "c"}) == {
+        "edit_model"
+    }
+    assert stale_resources({}, {"corpus": "a"}) == set()  # no stamp: taken as unchanged
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.json").write_text("1")
+    first = directory_digest(tmp_path / "d")
+    (tmp_path / "d" / "x.json").write_text("2")
+    assert directory_digest(tmp_path / "d") != first and len(first) == 40
+    assert directory_digest(tmp_path / "missing") == ""

@@ -1,4 +1,4 @@
-"""The sentence-continuity model of `next_sentence_gain`: does this sentence follow that one?
+"""The next-sentence model of `next_sentence_gain`: does this sentence follow that one?
 
 A small two-layer network over the all-MiniLM-L6-v2 embeddings (a, b) of two sentences, fed
 [a, b, a⊙b, b − a], that gives the probability that b is the sentence written right after a.

@@ -16,7 +16,7 @@ one but the console script).
     wqrm build-profile CORPUS… --out DIR            reference profile (metric quantiles)
     wqrm build-corpus --out DIR                     corpus statistics (LDA, ESA, n-gram LM, phrases)
     wqrm build-pos-lm --out DIR                     part-of-speech 4-gram model (pos_ngram_surprisal)
-    wqrm build-sentence-order --out DIR             sentence-continuity model (next_sentence_gain)
+    wqrm build-sentence-order --out DIR             next-sentence model (next_sentence_gain)
     wqrm fit-weights --pairs F… --out weights.json  fit the composite's α on preference pairs
     wqrm train-edit --pairs F… --spans F… --out DIR  train the S1 edit model and its span tagger
     wqrm pairs --input cands.jsonl --output pairs.jsonl   DDPO preference pairs (streaming, resumable)

@@ -1,7 +1,7 @@
 """Build-time commands: `wqrm build-profile` (metric quantiles over reference prose),
 `wqrm build-corpus` (corpus statistics: co-occurrence, LDA, ESA, n-gram LM, generic phrases),
 `wqrm build-pos-lm` (the part-of-speech n-gram model of `pos_ngram_surprisal`) and
-`wqrm build-sentence-order` (the sentence-continuity model of `next_sentence_gain`).
+`wqrm build-sentence-order` (the next-sentence model of `next_sentence_gain`).
 
     wqrm build-corpus --data ../shared/data --out wqrm/data/profiles/default/corpus --seed 0
     wqrm build-pos-lm --data ../shared/data --out wqrm/data/profiles/default/corpus/pos_lm
@@ -217,7 +217,7 @@ def build_sentence_order_cmd(
     hidden: Annotated[int, typer.Option(min=1, help="Width of the hidden layer.")] = 256,
     progress: ProgressOption = None,
 ) -> None:
-    """Train the sentence-continuity model of `next_sentence_gain` on the S1 training books."""
+    """Train the next-sentence model of `next_sentence_gain` on the S1 training books."""
     from wqrm.build.sentence_order import build_sentence_order  # deferred: arguments are checked first
 
     books, exclude = _s1_books(data, profile_passages, seed)

@@ -15,7 +15,9 @@ task, S8 without a candidate group) gets no gradient from the data; its θ stays
 
 Metric values for the training texts are expensive (parse, encoder, edit model, tagger), so
 `collect_metrics` computes them once per distinct text and appends them to a JSONL cache keyed by
-sha1(text); the fit, the ablations and the metric gate all read that cache.
+sha1(text); the fit, the ablations and the metric gate all read that cache. Each row records a
+digest of the built artefacts its values came from (`artefact_stamps`: the corpus resources and
+the S1 model); when one is rebuilt, the metrics that read it are recomputed for every row.
 """
 
 from __future__ import annotations
@@ -39,14 +41,18 @@ from wqrm.scoring import Scorer
 from wqrm.weights import UniformWeights, pair_margins
 
 __all__ = [
+    "STAMPED_RESOURCES",
     "FitResult",
     "MetricCache",
     "accuracy",
+    "artefact_stamps",
     "collect_metrics",
+    "directory_digest",
     "edit_reward_reference",
     "fit_weights",
     "metric_scorer",
     "missing_metrics",
+    "stale_resources",
     "text_key",
 ]
 
@@ -65,12 +71,46 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+#: Resources built by wqrm whose files a cached metric value depends on (`artefact_stamps`).
+STAMPED_RESOURCES = ("corpus", "edit_model")
+
+
+def directory_digest(directory: str | Path) -> str:
+    """sha1 over the relative paths and contents of every file under `directory` (sorted); "" when
+    it does not exist."""
+    root = Path(directory)
+    if not root.is_dir():
+        return ""
+    h = hashlib.sha1()
+    for f in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(f.relative_to(root).as_posix().encode("utf-8") + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def artefact_stamps() -> dict[str, str]:
+    """Digest of the files of each of `STAMPED_RESOURCES` where they load from now (an override or
+    environment variable, else the shipped directory)."""
+    from wqrm import resources  # deferred: as in _extended_rows
+    from wqrm.corpus import default_corpus_dir  # deferred: as above
+    from wqrm.metrics.edit import shipped_dir  # deferred: as above
+
+    defaults = {"corpus": default_corpus_dir(), "edit_model": shipped_dir()}
+    return {name: directory_digest(resources.source(name) or defaults[name]) for name in STAMPED_RESOURCES}
+
+
 class MetricCache:
-    """Metric values per text (`{"key", "n_words", "metrics", "error"}` rows in a JSONL file)."""
+    """Metric values per text (`{"key", "n_words", "metrics", "error", "stamps"}` rows in a JSONL
+    file). `stamps` are the `artefact_stamps` a row's values were computed with; rows written
+    before stamps existed take the cache's `default_stamps` (the ``.stamps.json`` file next to it,
+    written with the artefacts of the first run that read the cache after stamps were added)."""
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
         self.rows: dict[str, dict[str, Any]] = {}
+        self.default_stamps: dict[str, str] | None = None
+        if self.path and self._stamps_path.exists():
+            self.default_stamps = json.loads(self._stamps_path.read_text(encoding="utf-8"))
         if self.path and self.path.exists():
             repair_tail(self.path)
             with self.path.open(encoding="utf-8") as fh:
@@ -78,6 +118,25 @@ class MetricCache:
                     if line.strip():
                         row = json.loads(line)
                         self.rows[row["key"]] = row
+
+    @property
+    def _stamps_path(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".stamps.json")
+
+    def stamps_of(self, row: dict[str, Any]) -> dict[str, str]:
+        """The artefact stamps `row`'s values were computed with ({} when unknown)."""
+        return row.get("stamps") or self.default_stamps or {}
+
+    def adopt_default_stamps(self, stamps: dict[str, str]) -> None:
+        """Take `stamps` for the rows that have none, once (they are trusted to match the
+        artefacts of the first run that reads them), and keep them next to the cache file."""
+        if self.default_stamps is not None:
+            return
+        self.default_stamps = dict(stamps)
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._stamps_path.write_text(json.dumps(self.default_stamps, indent=1) + "\n", encoding="utf-8")
 
     def __contains__(self, text: str) -> bool:
         return text_key(text) in self.rows
@@ -136,10 +195,29 @@ def _worker_rows(texts: list[str]) -> list[dict[str, Any]]:
     return _metric_rows(texts, _WORKER_SCORER)
 
 
-def missing_metrics(row: dict[str, Any], names: Iterable[str]) -> list[str]:
+def missing_metrics(row: dict[str, Any], names: Iterable[str], stale: Iterable[str] = ()) -> list[str]:
     """The metrics of `names` an error-free cached row lacks (a metric registered after the row
-    was written); [] for a row with an error (the text is not scored at all)."""
-    return [] if row.get("error") else [n for n in names if n not in row["metrics"]]
+    was written) or must recompute (it reads one of the `stale` resources, rebuilt since); [] for
+    a row with an error (the text is not scored at all)."""
+    if row.get("error"):
+        return []
+    stale = set(stale)
+    if not stale:
+        return [n for n in names if n not in row["metrics"]]
+    from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
+
+    registered = specs()
+    return [
+        n
+        for n in names
+        if n not in row["metrics"] or (n in registered and stale & set(registered[n].resources))
+    ]
+
+
+def stale_resources(row_stamps: dict[str, str], current: dict[str, str]) -> set[str]:
+    """The resources whose artefacts differ from those a row was computed with (a resource the
+    row has no stamp for is taken as unchanged)."""
+    return {r for r, stamp in current.items() if row_stamps.get(r, stamp) != stamp}
 
 
 def collect_metrics(
@@ -163,12 +241,17 @@ def collect_metrics(
     from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
 
     registered = list(specs())
+    current = artefact_stamps()
+    cache.adopt_default_stamps(current)
     distinct = list(dict.fromkeys(texts))
     todo = [t for t in distinct if t not in cache]
     stale: dict[tuple[str, ...], list[str]] = {}
     for t in distinct:
         row = cache.get(t)
-        if row is not None and (missing := missing_metrics(row, registered)):
+        if row is None:
+            continue
+        changed = stale_resources(cache.stamps_of(row), current)
+        if missing := missing_metrics(row, registered, changed):
             stale.setdefault(tuple(missing), []).append(t)
     jobs: list[tuple[str, tuple]] = [("rows", (todo[i : i + chunk],)) for i in range(0, len(todo), chunk)]
     for missing, group in stale.items():
@@ -189,7 +272,7 @@ def collect_metrics(
                 pool.submit(_worker_rows if kind == "rows" else _extended_rows, *args) for kind, args in jobs
             ]
             for future in as_completed(futures):
-                rows = future.result()
+                rows = [{**r, "stamps": current} for r in future.result()]
                 cache.add(rows)
                 done += len(rows)
                 if progress:
@@ -199,6 +282,7 @@ def collect_metrics(
         scorer = scorer or metric_scorer()
     for kind, args in jobs:
         rows = _metric_rows(args[0], scorer) if kind == "rows" else _extended_rows(*args)
+        rows = [{**r, "stamps": current} for r in rows]
         cache.add(rows)
         done += len(rows)
         if progress:
