@@ -226,9 +226,8 @@ class Profile:
             g = ramp if direction == "higher" else 1.0 - ramp
             return np.where(np.isnan(v), np.nan, g)
         if tail and direction == "lower":
-            q99 = mq.at(0.99)
-            g = np.minimum((1.0 - mq.percentile(v)) / (1.0 - 0.99), 1.0)
-            return np.where(np.isnan(v), np.nan, np.where(v <= q99, 1.0, g))
+            g = np.where(v <= mq.at(0.99), 1.0, (1.0 - mq.percentile(v)) / (1.0 - 0.99))
+            return np.where(np.isnan(v), np.nan, g)
         if decay and direction == "lower" and best is not None and mq.at(0.99) > best:
             with np.errstate(over="ignore"):
                 g = np.exp(-(v - best) / (mq.at(0.99) - best))

@@ -74,14 +74,15 @@ class SentenceOrderModel:
         n = len(e)
         if n < 2:
             raise ValueError("the order gain needs two or more sentences")
-        adjacent = self.pair_logits(e[:-1], e[1:]).mean()
         if n * (n - 1) <= max_pairs:
             i, j = np.nonzero(~np.eye(n, dtype=bool))
-        else:
-            rng = np.random.default_rng(n)
-            i = rng.integers(0, n, max_pairs)
-            j = (i + rng.integers(1, n, max_pairs)) % n  # uniform over j ≠ i
-        return float(adjacent - self.pair_logits(e[i], e[j]).mean())
+            logits = self.pair_logits(e[i], e[j])
+            adjacent = logits[j == i + 1]  # the adjacent pairs are among them: computed once
+            return float(adjacent.mean() - logits.mean())
+        rng = np.random.default_rng(n)
+        i = rng.integers(0, n, max_pairs)
+        j = (i + rng.integers(1, n, max_pairs)) % n  # uniform over j ≠ i
+        return float(self.pair_logits(e[:-1], e[1:]).mean() - self.pair_logits(e[i], e[j]).mean())
 
     # ------------------------------------------------------------------ persistence / training
     @classmethod

@@ -129,10 +129,6 @@ def build_corpus_cmd(
         raise typer.Exit(1)
     options = BuildOptions(lda_topics=lda_topics, vocab_size=vocab_size, lm_order=lm_order)
 
-    def say(message: str) -> None:  # one plain line per build step (the feedback of a long build)
-        if progress is not False:
-            err.print(message, style="dim", markup=False, highlight=False)
-
     command = "wqrm build-corpus " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     t0 = time.perf_counter()
     manifest = build_corpus_resources(
@@ -143,7 +139,7 @@ def build_corpus_cmd(
         command=command,
         classifier=classifier,
         only_phrases=only_phrases,
-        progress=say,
+        progress=_say(progress),
     )
     err.print(
         f"wrote {out_dir}: {manifest['total_bytes'] / 1e6:.2f} MB in {time.perf_counter() - t0:.0f} s; "
@@ -172,6 +168,8 @@ def _s1_books(data: Path | None, profile_passages: int, seed: int) -> tuple[list
 
 
 def _say(progress: bool | None):
+    """One plain dim line per build step (the feedback of a long build), unless --no-progress."""
+
     def say(message: str) -> None:
         if progress is not False:
             err.print(message, style="dim", markup=False, highlight=False)

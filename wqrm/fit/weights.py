@@ -144,8 +144,10 @@ class MetricCache:
     def get(self, text: str) -> dict[str, Any] | None:
         return self.rows.get(text_key(text))
 
-    def add(self, rows: Iterable[dict[str, Any]]) -> None:
-        rows = list(rows)
+    def add(self, rows: Iterable[dict[str, Any]], stamps: dict[str, str] | None = None) -> None:
+        """Add `rows` (the last row of a key wins), each marked with the artefact `stamps` it was
+        computed with when given, and append them to the file."""
+        rows = [r if stamps is None else {**r, "stamps": stamps} for r in rows]
         for row in rows:
             self.rows[row["key"]] = row
         if self.path:
@@ -201,16 +203,13 @@ def missing_metrics(row: dict[str, Any], names: Iterable[str], stale: Iterable[s
     a row with an error (the text is not scored at all)."""
     if row.get("error"):
         return []
-    stale = set(stale)
-    if not stale:
-        return [n for n in names if n not in row["metrics"]]
     from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
 
-    registered = specs()
+    registered, stale = specs(), frozenset(stale)
     return [
         n
         for n in names
-        if n not in row["metrics"] or (n in registered and stale & set(registered[n].resources))
+        if n not in row["metrics"] or (n in registered and not stale.isdisjoint(registered[n].resources))
     ]
 
 
@@ -272,8 +271,8 @@ def collect_metrics(
                 pool.submit(_worker_rows if kind == "rows" else _extended_rows, *args) for kind, args in jobs
             ]
             for future in as_completed(futures):
-                rows = [{**r, "stamps": current} for r in future.result()]
-                cache.add(rows)
+                rows = future.result()
+                cache.add(rows, stamps=current)
                 done += len(rows)
                 if progress:
                     progress(done, total)
@@ -282,8 +281,7 @@ def collect_metrics(
         scorer = scorer or metric_scorer()
     for kind, args in jobs:
         rows = _metric_rows(args[0], scorer) if kind == "rows" else _extended_rows(*args)
-        rows = [{**r, "stamps": current} for r in rows]
-        cache.add(rows)
+        cache.add(rows, stamps=current)
         done += len(rows)
         if progress:
             progress(done, total)
