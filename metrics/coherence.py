@@ -243,7 +243,7 @@ def is_complete_clause(sent: Sentence, lang: str = "en") -> bool:
 
 @metric(
     "parse_validity",
-    component=None,
+    component="S4",
     direction="higher",
     reference="WQRM guide §3.2.2 (parse tree validity)",
     valid_range=(0.0, 1.0),
@@ -253,9 +253,6 @@ def parse_validity(a: Analysis) -> float:
 
     PV = |{sentences with a verbal root and a subject, or an imperative root}| / |sentences with
     words|. Range [0, 1]. Fragments ("In the morning.") and verbless lines count as not valid.
-    Descriptive (no component): as a `higher` member of S4 it paid for appended well-formed
-    filler and for a text cut to one complete sentence (docs/design-decisions.md, "Parse validity
-    made descriptive").
     """
     sentences = [s for s in a.sentences if s.words]
     if not sentences:

@@ -53,7 +53,8 @@ PIPELINES = {"en": "spacy", "ru": "russian"}
 #: Languages whose lexical-diversity unit is the lemma rather than the word form.
 LEMMA_LANGUAGES = frozenset({"ru"})
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v\u00a0]*\n")
-_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
+#: A sentence end: terminal punctuation, closing quotes or brackets, then whitespace.
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*\s+")
 
 
 def is_word(token: Token) -> bool:
@@ -228,7 +229,7 @@ def _split_long(text: str, limit: int) -> list[tuple[int, int]]:
     while n - start > limit:
         window = text[start : start + limit]
         cut = None
-        for m in _SENTENCE_END.finditer(window, limit // 2):
+        for m in SENTENCE_END.finditer(window, limit // 2):
             cut = m.end()
         if cut is None:
             ws = window.rfind(" ", limit // 2)

@@ -66,6 +66,7 @@ def test_per_text_and_weight():
     assert len(pairs) == 3 and len({p.source for p in pairs}) == 3
     assert all(p.weight == 0.25 and p.better == TEXT for p in pairs)
     assert all(p.source.split(":")[1] in FAMILIES["train"] for p in pairs)
+    assert negatives([TEXT], per_text=0) == []  # `wqrm train-edit --negatives 0`: none (made one before)
 
 
 def test_unknown_transformation_is_refused():

@@ -92,6 +92,15 @@ def train_edit(
     features_cache: Annotated[
         Path | None, typer.Option(help="NPZ cache of frozen-encoder features (frozen only).")
     ] = None,
+    chunk_tokens: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Frozen only: read a paragraph longer than this many tokens in sentence-bounded "
+            "chunks (default: the encoder's 256); 0 reads each paragraph's first 256 tokens only "
+            "(the models trained before session 28).",
+        ),
+    ] = 256,
     progress: ProgressOption = None,
 ) -> None:
     """Train the S1 edit model pairwise (−w · log σ(r(better) − r(worse))) on preference pairs and
@@ -185,10 +194,16 @@ def train_edit(
         )
         from wqrm.fit.degeneracy import add_degeneracy_head, is_negative  # deferred: fast --help
 
-        probe = EmbeddingHeadReward(RewardHead(1, 0), {})
-        feats = FeatureCache(features_cache, probe.features) if features_cache else probe.features
+        probe = EmbeddingHeadReward(RewardHead(1, 0), {"chunk_tokens": chunk_tokens or None})
+        feats = (
+            FeatureCache(features_cache, probe.features, tag=f"chunk{chunk_tokens}" if chunk_tokens else "")
+            if features_cache
+            else probe.features
+        )
         human = [p for p in ts.train if not is_negative(p)]
-        model, history = train_frozen(human, ts.dev, scored_train, cfg, features=feats, on_epoch=log_epoch)
+        model, history = train_frozen(
+            human, ts.dev, scored_train, cfg, features=feats, on_epoch=log_epoch, chunk_tokens=chunk_tokens
+        )
         if len(human) < len(ts.train):  # negatives: the degeneracy head and its penalty
             fit = add_degeneracy_head(
                 model, ts.train, ts.dev, ts.dev_negatives, feats, seed=seed, on_epoch=log_epoch

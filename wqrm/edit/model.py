@@ -10,7 +10,8 @@ Two kinds, saved as safetensors + JSON (no pickle) and loaded with `load_reward_
   states: a reward MLP on the mean-pooled states and a token head over "not flagged" + the LAMP
   edit categories. One forward pass gives both the reward and the spans.
 * `frozen` (`EmbeddingHeadReward`, the baseline): an MLP on the frozen sentence encoder's
-  mean-pooled, unit-length paragraph embeddings; no spans.
+  mean-pooled, unit-length paragraph embeddings (a paragraph longer than the encoder's 256 tokens
+  read in sentence-bounded chunks, `text_pieces`); no spans.
 
 A text is read in consecutive windows of `max_length` tokens (a paragraph shorter than a window
 shares it with what follows, so repetition across paragraphs stays visible); its reward is the
@@ -31,10 +32,12 @@ import torch
 
 from wqrm import resources
 from wqrm.analysis import encode_unit, paragraph_spans
+from wqrm.edit.pieces import CHUNK_TOKENS, chunk_cuts, paragraphs_of, text_pieces
 from wqrm.edit.tagger import Span, spans_from_tokens
 from wqrm.resources import ResourceMissingError
 
 __all__ = [
+    "CHUNK_TOKENS",
     "DEFAULT_BASE",
     "EditModel",
     "EditOutput",
@@ -42,9 +45,11 @@ __all__ = [
     "RewardModel",
     "TransformerEditModel",
     "Window",
+    "chunk_cuts",
     "load_reward_model",
     "paragraphs_of",
     "resolve_base",
+    "text_pieces",
 ]
 
 DEFAULT_BASE = "microsoft/deberta-v3-small"
@@ -70,27 +75,6 @@ class RewardModel(Protocol):
     def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]: ...
 
     def save(self, out_dir: str | Path) -> Path: ...
-
-
-def paragraphs_of(text: str) -> list[str]:
-    """Blank-line paragraphs of `text` (the whole stripped text when there is no break)."""
-    paras = [text[a:b] for a, b in paragraph_spans(text)]
-    return paras or [text.strip()]
-
-
-def _flatten(texts: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    pieces, owner = [], []
-    for i, t in enumerate(texts):
-        for p in paragraphs_of(t):
-            pieces.append(p)
-            owner.append(i)
-    return pieces, np.asarray(owner, dtype=np.int64)
-
-
-def _average(values: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
-    sums = np.bincount(owner, weights=values, minlength=n)
-    counts = np.bincount(owner, minlength=n)
-    return sums / np.maximum(counts, 1)
 
 
 def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 8) -> np.ndarray:
@@ -206,12 +190,16 @@ class EmbeddingHeadReward:
 
     def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
-        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct one encoded once."""
-        pieces, owner = _flatten(texts)
+        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct one encoded once.
+        With `chunk_tokens` in the config, a paragraph longer than the encoder reads is the mean of
+        its sentence-bounded chunks (`text_pieces`)."""
+        chunk = self.config.get("chunk_tokens")
+        tokenizer = getattr(self.encoder, "tokenizer", None) if chunk else None
+        pieces, owner, weight = text_pieces(texts, tokenizer, chunk)
         emb = encode_pieces(pieces, self.encoder, batch_size)
         out = np.zeros((len(texts), emb.shape[1]))
-        np.add.at(out, owner, emb)
-        out /= np.maximum(np.bincount(owner, minlength=len(texts)), 1)[:, None]
+        np.add.at(out, owner, emb * weight[:, None])
+        out /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
         return out
 
     def quality_features(self, feats: np.ndarray) -> np.ndarray:

@@ -98,19 +98,22 @@ def build_dataset(
 
 
 class FeatureCache:
-    """Frozen-encoder features keyed by sha1(text), persisted as NPZ, so experiments embed once."""
+    """Frozen-encoder features keyed by sha1(text), persisted as NPZ, so experiments embed once.
 
-    def __init__(self, path: str | Path | None, featurise):
+    `tag` names how the features were made (e.g. ``chunk256``) and enters the key, so one file
+    can hold features of several recipes and a new recipe never reads an old one's vectors."""
+
+    def __init__(self, path: str | Path | None, featurise, tag: str = ""):
         self.path = Path(path) if path else None
         self.featurise = featurise
+        self.tag = tag
         self.table: dict[str, np.ndarray] = {}
         if self.path and self.path.exists():
             with np.load(self.path, allow_pickle=False) as z:
                 self.table = dict(zip(z["keys"].tolist(), z["values"], strict=True))
 
-    @staticmethod
-    def key(text: str) -> str:
-        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+    def key(self, text: str) -> str:
+        return hashlib.sha1(f"{self.tag}\0{text}".encode() if self.tag else text.encode("utf-8")).hexdigest()
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         keys = [self.key(t) for t in texts]

@@ -352,6 +352,8 @@ def negatives(
     pair's preferred text; `finish=False` keeps the originals as given (the recipe the shipped S1
     model was trained with). Deterministic for a given seed; `source` is
     ``f"{source_prefix}:{transformation}"`` so that accuracies can be reported per transformation."""
+    if per_text <= 0:
+        return []
     cut = as_original if finish else (lambda t: t)
     originals = list(dict.fromkeys(cut(t) for t in originals if t and t.strip()))
     pool = list(names) if names is not None else list(FAMILIES[family])

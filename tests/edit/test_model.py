@@ -1,0 +1,113 @@
+"""How the frozen edit model reads a text: paragraphs, and long paragraphs in chunks (wqrm.edit.model)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wqrm.edit.model import CHUNK_TOKENS, EmbeddingHeadReward, RewardHead, chunk_cuts, text_pieces
+from wqrm.fit.dataset import FeatureCache
+
+SENTENCE = "The keeper climbed the stairs each evening and counted the steps aloud. "
+
+
+class WordTokenizer:
+    """One token per whitespace-separated word, with HF-style character offsets."""
+
+    def __call__(self, texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False):
+        offsets = []
+        for t in texts:
+            spans, pos = [], 0
+            for w in t.split():
+                start = t.index(w, pos)
+                spans.append((start, start + len(w)))
+                pos = start + len(w)
+            offsets.append(spans)
+        return {"offset_mapping": offsets}
+
+
+def _starts(text: str) -> list[int]:
+    return [a for a, _ in WordTokenizer()([text])["offset_mapping"][0]]
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "cuts"),
+    [
+        ("One two three. Four five.", 10, []),  # fits: no cut
+        ("One two three. Four five six.", 4, [3]),  # the sentence end
+        ("a b c d e f g h", 4, [4]),  # no sentence end: the even split
+        ("a b c d e f g h i", 4, [3, 6]),  # three chunks of three
+        ("A b. C d e f g h i j.", 6, [2, 6]),  # the only sentence end in range, then the even split
+    ],
+)
+def test_chunk_cuts_golden(text, limit, cuts):
+    assert chunk_cuts(text, _starts(text), limit) == cuts
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(["a", "bb", "ccc.", "dd!", "e,"]), min_size=1, max_size=80),
+    limit=st.integers(min_value=1, max_value=20),
+)
+def test_chunks_cover_the_paragraph_within_the_limit(words, limit):
+    text = " ".join(words)
+    starts = _starts(text)
+    cuts = chunk_cuts(text, starts, limit)
+    bounds = [0, *cuts, len(starts)]
+    assert all(0 < b - a <= limit for a, b in itertools.pairwise(bounds))
+    assert cuts == sorted(set(cuts))
+
+
+def test_text_pieces_reads_every_word_once_and_weights_paragraphs_equally():
+    long = (SENTENCE * 6).strip()
+    pieces, owner, weight = text_pieces([long + "\n\nA short one.", "Alone."], WordTokenizer(), 2 + 40)
+    assert " ".join(pieces[:-2]).split() == long.split()  # nothing dropped, nothing repeated
+    assert all(len(p.split()) <= 40 for p in pieces)
+    assert owner.tolist() == [0] * (len(pieces) - 1) + [1]
+    assert np.isclose(weight[owner == 0].sum(), 2.0) and weight[-1] == 1.0
+
+
+def test_without_chunking_a_paragraph_is_one_piece():
+    long = (SENTENCE * 40).strip()
+    pieces, owner, weight = text_pieces([long], WordTokenizer(), None)
+    assert pieces == [long] and owner.tolist() == [0] and weight.tolist() == [1.0]
+
+
+def test_text_pieces_with_the_real_tokenizer(encoder):
+    tok = encoder.tokenizer
+    long = (SENTENCE * 30).strip() + " Then he slept."
+    pieces, _, _ = text_pieces([long], tok, CHUNK_TOKENS)
+    lengths = [len(tok(p, add_special_tokens=False)["input_ids"]) for p in pieces]
+    assert len(pieces) == 2 and max(lengths) <= CHUNK_TOKENS - 2
+    assert pieces[-1].endswith("Then he slept.")  # the tail a 256-token window would not read
+
+
+def test_frozen_model_sees_text_past_the_encoders_window(encoder):
+    """A sentence appended to a paragraph longer than 256 tokens moves the features of a model
+    that reads chunks; one trained before chunking reads the same first 256 tokens either way."""
+    long = (SENTENCE * 30).strip()
+    texts = [long, long + " It was a testament to the enduring power of the human spirit."]
+    chunked = EmbeddingHeadReward(RewardHead(384, 0), {"chunk_tokens": CHUNK_TOKENS}, encoder=encoder)
+    legacy = EmbeddingHeadReward(RewardHead(384, 0), {}, encoder=encoder)
+    a, b = chunked.features(texts)
+    assert np.linalg.norm(a - b) > 1e-3
+    c, d = legacy.features(texts)
+    assert np.allclose(c, d, atol=1e-9)
+
+
+def test_feature_cache_keys_depend_on_the_recipe(tmp_path):
+    calls = []
+
+    def featurise(texts):
+        calls.append(list(texts))
+        return np.ones((len(texts), 2))
+
+    path = tmp_path / "f.npz"
+    FeatureCache(path, featurise, tag="chunk256")(["x", "y"])
+    FeatureCache(path, featurise, tag="chunk256")(["x"])  # read back: no new call
+    FeatureCache(path, featurise)(["x"])  # another recipe: computed again
+    assert calls == [["x", "y"], ["x"]]
