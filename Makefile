@@ -75,7 +75,7 @@ edit-model: install
 	$(BIN)/wqrm train-edit $(foreach f,$(EDIT_PAIRS),--pairs $(DATA)/$(f)) --scored $(DATA)/scored/lamp_R_train.jsonl \
 	  $(foreach b,$(NEG_BOOKS),--originals $(DATA)/reference/books/en/$(b).txt) --originals-per-file 12 \
 	  --negatives 3 --negative-weight 0.5 --frozen --epochs 40 --patience 6 --batch-size 32 --lr 1e-3 \
-	  --seed 0 --chunk-tokens 0 --features-cache runs/features_minilm.npz --out wqrm/data/edit/model
+	  --seed 0 --reading both --features-cache runs/features_minilm.npz --out wqrm/data/edit/model
 
 # Refit the shipped composite weights: α fitted on pairs S1 never saw, with the setting (λ, source
 # group weights, components) chosen leave-one-source-out in session 24 and kept since (see README,

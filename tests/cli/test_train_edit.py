@@ -34,18 +34,27 @@ def pair_file(tmp_path):
     return path
 
 
-@pytest.mark.parametrize(("chunk", "recorded"), [(256, 256), (0, None)])
-def test_frozen_training_records_how_the_model_reads(pair_file, tmp_path, chunk, recorded):
-    out = tmp_path / f"m{chunk}"
+@pytest.mark.parametrize(
+    ("reading", "dim", "sees_the_tail"), [("both", 768, True), ("chunks", 384, True), ("first", 384, False)]
+)
+def test_frozen_training_records_how_the_model_reads(pair_file, tmp_path, reading, dim, sees_the_tail):
+    out = tmp_path / reading
     args = ["train-edit", "--pairs", str(pair_file), "--frozen", "--epochs", "2", "--negatives", "0"]
-    args += ["--chunk-tokens", str(chunk), "--features-cache", str(tmp_path / "f.npz"), "--out", str(out)]
+    args += ["--reading", reading, "--features-cache", str(tmp_path / "f.npz"), "--out", str(out)]
     res = runner.invoke(app, args)
     assert res.exit_code == 0, res.output
     assert '"negative"' not in res.output  # --negatives 0: none, so no degeneracy head either
     config = json.loads((out / "wqrm_edit_model.json").read_text())
-    assert config.get("chunk_tokens") == recorded
+    assert config["reading"] == reading and config["chunk_tokens"] == 256 and config["input_dim"] == dim
     model = load_reward_model(out)
     long = DRAFT * 30
-    # a sentence past the first 256 tokens moves the reward only for the model that reads it
+    # a sentence past the first 256 tokens moves the reward only for a model that reads it
     moved = abs(float(model.score([long + "The end came quickly."])[0] - model.score([long])[0]))
-    assert (moved > 1e-9) == bool(recorded)
+    assert (moved > 1e-9) == sees_the_tail
+
+
+def test_unknown_reading_is_refused(pair_file, tmp_path):
+    res = runner.invoke(
+        app, ["train-edit", "--pairs", str(pair_file), "--frozen", "--reading", "all", "--out", "m"]
+    )
+    assert res.exit_code == 2 and "choose one of first, chunks, both" in res.output

@@ -99,6 +99,24 @@ def test_frozen_model_sees_text_past_the_encoders_window(encoder):
     assert np.allclose(c, d, atol=1e-9)
 
 
+def test_reading_both_is_first_and_chunks_side_by_side(encoder):
+    long = (SENTENCE * 30).strip()
+    texts = [long + " It was a testament to the enduring power of the human spirit.", "Short. Text."]
+
+    def model(config):
+        return EmbeddingHeadReward(RewardHead(384, 0), config, encoder=encoder)
+
+    both = model({"reading": "both", "chunk_tokens": CHUNK_TOKENS}).features(texts)
+    first = model({}).features(texts)  # a model trained before session 28: no reading, no chunks
+    chunks = model({"reading": "chunks", "chunk_tokens": CHUNK_TOKENS}).features(texts)
+    assert both.shape == (2, 768)
+    # the shared float32 encoder: a piece's embedding moves by ~1e-8 with the batch it runs in
+    assert np.allclose(both[:, :384], first, atol=1e-6) and np.allclose(both[:, 384:], chunks, atol=1e-6)
+    assert np.array_equal(both[1, :384], both[1, 384:])  # a paragraph that fits reads the same
+    with pytest.raises(ValueError, match="unknown reading"):
+        model({"reading": "all"}).features(texts)
+
+
 def test_feature_cache_keys_depend_on_the_recipe(tmp_path):
     calls = []
 
@@ -109,5 +127,14 @@ def test_feature_cache_keys_depend_on_the_recipe(tmp_path):
     path = tmp_path / "f.npz"
     FeatureCache(path, featurise, tag="chunk256")(["x", "y"])
     FeatureCache(path, featurise, tag="chunk256")(["x"])  # read back: no new call
-    FeatureCache(path, featurise)(["x"])  # another recipe: computed again
+    first = FeatureCache(path, featurise)  # another recipe: computed again
+    first(["x"])
     assert calls == [["x", "y"], ["x"]]
+    chunked = FeatureCache(path, featurise, tag="chunk256")  # two caches on one file, as for "both"
+    stale = FeatureCache(path, featurise)
+    chunked(["z"])
+    stale(["w"])  # writes after `chunked`: must keep what `chunked` wrote
+    calls.clear()
+    FeatureCache(path, featurise, tag="chunk256")(["x", "y", "z"])
+    FeatureCache(path, featurise)(["x", "w"])
+    assert calls == []

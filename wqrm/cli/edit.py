@@ -92,14 +92,16 @@ def train_edit(
     features_cache: Annotated[
         Path | None, typer.Option(help="NPZ cache of frozen-encoder features (frozen only).")
     ] = None,
-    chunk_tokens: Annotated[
-        int,
+    reading: Annotated[
+        str,
         typer.Option(
-            min=0,
-            help="Frozen only: read a paragraph longer than this many tokens in sentence-bounded "
-            "chunks (default: the encoder's 256); 0 reads each paragraph's first 256 tokens only "
-            "(the models trained before session 28).",
+            help="Frozen only: how a paragraph longer than the encoder's window is read: 'first' "
+            "(its first --chunk-tokens tokens; models before session 28), 'chunks' (the mean of "
+            "sentence-bounded chunks) or 'both' side by side.",
         ),
+    ] = "both",
+    chunk_tokens: Annotated[
+        int, typer.Option(min=16, help="Frozen only: the encoder's window, [CLS] and [SEP] included.")
     ] = 256,
     progress: ProgressOption = None,
 ) -> None:
@@ -107,6 +109,10 @@ def train_edit(
     systematic negatives; with --spans its token head learns the edit-trace spans too."""
     if sum([frozen, lora, full]) > 1:
         raise usage_error("choose one of --frozen, --lora, --full")
+    from wqrm.edit.pieces import READINGS  # deferred: `wqrm --help` stays fast
+
+    if reading not in READINGS:
+        raise usage_error(f"--reading {reading!r}: choose one of {', '.join(READINGS)}")
     kind = "frozen" if frozen else "full" if full else "lora"
     if kind == "frozen" and spans:
         raise usage_error("--spans needs a fine-tuned encoder (--lora or --full)")
@@ -122,8 +128,8 @@ def train_edit(
     check_jsonl(pairs, scored or [])
     source_weights = parse_source_weights(weight)
     from wqrm.fit.dataset import (  # deferred: arguments are checked first
-        FeatureCache,
         build_edit_training_set,
+        frozen_features,
         reference_passages,
     )
     from wqrm.fit.train_edit import TrainConfig  # deferred: arguments are checked first
@@ -183,7 +189,6 @@ def train_edit(
         model.config["retrained_heads_from"] = str(retrain_heads)
         model.save(out_dir)
     elif kind == "frozen":
-        from wqrm.edit.model import EmbeddingHeadReward, RewardHead  # deferred: `wqrm --help` stays fast
         from wqrm.fit.dataset import build_dataset  # deferred: `wqrm --help` stays fast
         from wqrm.fit.train_edit import train_frozen  # deferred: `wqrm --help` stays fast
 
@@ -194,15 +199,11 @@ def train_edit(
         )
         from wqrm.fit.degeneracy import add_degeneracy_head, is_negative  # deferred: fast --help
 
-        probe = EmbeddingHeadReward(RewardHead(1, 0), {"chunk_tokens": chunk_tokens or None})
-        feats = (
-            FeatureCache(features_cache, probe.features, tag=f"chunk{chunk_tokens}" if chunk_tokens else "")
-            if features_cache
-            else probe.features
-        )
+        reads = {"reading": reading, "chunk_tokens": chunk_tokens}
+        feats = frozen_features(reads, features_cache)
         human = [p for p in ts.train if not is_negative(p)]
         model, history = train_frozen(
-            human, ts.dev, scored_train, cfg, features=feats, on_epoch=log_epoch, chunk_tokens=chunk_tokens
+            human, ts.dev, scored_train, cfg, features=feats, on_epoch=log_epoch, reads=reads
         )
         if len(human) < len(ts.train):  # negatives: the degeneracy head and its penalty
             fit = add_degeneracy_head(

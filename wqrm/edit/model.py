@@ -31,14 +31,15 @@ import numpy as np
 import torch
 
 from wqrm import resources
-from wqrm.analysis import encode_unit, paragraph_spans
-from wqrm.edit.pieces import CHUNK_TOKENS, chunk_cuts, paragraphs_of, text_pieces
+from wqrm.analysis import paragraph_spans
+from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, chunk_cuts, encode_pieces, paragraphs_of, text_pieces
 from wqrm.edit.tagger import Span, spans_from_tokens
 from wqrm.resources import ResourceMissingError
 
 __all__ = [
     "CHUNK_TOKENS",
     "DEFAULT_BASE",
+    "READINGS",
     "EditModel",
     "EditOutput",
     "EmbeddingHeadReward",
@@ -75,14 +76,6 @@ class RewardModel(Protocol):
     def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]: ...
 
     def save(self, out_dir: str | Path) -> Path: ...
-
-
-def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 8) -> np.ndarray:
-    """Unit-length embeddings of `pieces`, each distinct piece encoded once (one batched call)."""
-    distinct = list(dict.fromkeys(pieces))
-    emb = encode_unit(distinct, encoder=encoder, batch_size=batch_size)
-    row = {p: i for i, p in enumerate(distinct)}
-    return emb[[row[p] for p in pieces]] if distinct else emb
 
 
 def resolve_base(base: str) -> str:
@@ -188,19 +181,38 @@ class EmbeddingHeadReward:
                 self._encoder = copy.deepcopy(resources.get("sentence_encoder")).double()
         return self._encoder
 
+    @property
+    def reading(self) -> str:
+        """How the model reads a paragraph longer than the encoder's window (`READINGS`): its
+        first 256 tokens (models without the key, trained before session 28, when there is no
+        `chunk_tokens` either), the mean of its sentence-bounded chunks, or both side by side."""
+        return self.config.get("reading") or ("chunks" if self.config.get("chunk_tokens") else "first")
+
     def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
-        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct one encoded once.
-        With `chunk_tokens` in the config, a paragraph longer than the encoder reads is the mean of
-        its sentence-bounded chunks (`text_pieces`)."""
-        chunk = self.config.get("chunk_tokens")
-        tokenizer = getattr(self.encoder, "tokenizer", None) if chunk else None
-        pieces, owner, weight = text_pieces(texts, tokenizer, chunk)
-        emb = encode_pieces(pieces, self.encoder, batch_size)
-        out = np.zeros((len(texts), emb.shape[1]))
-        np.add.at(out, owner, emb * weight[:, None])
-        out /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
-        return out
+        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct piece encoded
+        once. By `reading`: a paragraph is its first 256 tokens (``first``), the mean of its
+        chunks (``chunks``, `text_pieces`), or x is both means side by side (``both``, 2 × 384
+        values; a paragraph that fits reads the same in each half)."""
+        reading = self.reading
+        if reading not in READINGS:
+            raise ValueError(f"unknown reading {reading!r}; known: {', '.join(READINGS)}")
+        chunk = int(self.config.get("chunk_tokens") or CHUNK_TOKENS)
+        views = []
+        if reading in ("first", "both"):
+            views.append(text_pieces(texts))
+        if reading in ("chunks", "both"):
+            views.append(text_pieces(texts, getattr(self.encoder, "tokenizer", None), chunk))
+        emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
+        out, start = [], 0
+        for pieces, owner, weight in views:
+            part = emb[start : start + len(pieces)]
+            start += len(pieces)
+            x = np.zeros((len(texts), emb.shape[1]))
+            np.add.at(x, owner, part * weight[:, None])
+            x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
+            out.append(x)
+        return np.concatenate(out, axis=1)
 
     def quality_features(self, feats: np.ndarray) -> np.ndarray:
         """q(x): the quality head alone."""

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from wqrm.analysis import SENTENCE_END, paragraph_spans
+from wqrm.analysis import SENTENCE_END, encode_unit, paragraph_spans
 
-__all__ = ["CHUNK_TOKENS", "chunk_cuts", "paragraphs_of", "text_pieces"]
+__all__ = ["CHUNK_TOKENS", "READINGS", "chunk_cuts", "encode_pieces", "paragraphs_of", "text_pieces"]
 
 
 def paragraphs_of(text: str) -> list[str]:
@@ -28,6 +28,9 @@ def paragraphs_of(text: str) -> list[str]:
 #: (`chunk_cuts`); models trained before chunking (no `chunk_tokens` in their config) read each
 #: paragraph cut at this length, as they were trained.
 CHUNK_TOKENS = 256
+#: How a frozen model reads a paragraph longer than that: its first `CHUNK_TOKENS` tokens, the
+#: mean of its chunks, or both side by side (`EmbeddingHeadReward.features`).
+READINGS = ("first", "chunks", "both")
 
 
 def chunk_cuts(paragraph: str, starts: Sequence[int], limit: int) -> list[int]:
@@ -80,3 +83,11 @@ def text_pieces(
         piece_owner += [o] * len(chunks)
         weight += [1.0 / len(chunks)] * len(chunks)
     return pieces, np.asarray(piece_owner, dtype=np.int64), np.asarray(weight)
+
+
+def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 8) -> np.ndarray:
+    """Unit-length embeddings of `pieces`, each distinct piece encoded once (one batched call)."""
+    distinct = list(dict.fromkeys(pieces))
+    emb = encode_unit(distinct, encoder=encoder, batch_size=batch_size)
+    row = {p: i for i, p in enumerate(distinct)}
+    return emb[[row[p] for p in pieces]] if distinct else emb

@@ -31,6 +31,7 @@ __all__ = [
     "FeatureCache",
     "build_dataset",
     "build_edit_training_set",
+    "frozen_features",
     "reference_passages",
 ]
 
@@ -123,9 +124,34 @@ class FeatureCache:
                 self.table[self.key(t)] = v
             if self.path:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                if self.path.exists():  # keep what another cache on the same file wrote since
+                    with np.load(self.path, allow_pickle=False) as z:
+                        on_disk = dict(zip(z["keys"].tolist(), z["values"], strict=True))
+                    self.table = {**on_disk, **self.table}
                 ks = list(self.table)
                 np.savez(self.path, keys=np.array(ks), values=np.stack([self.table[k] for k in ks]))
         return np.stack([self.table[k] for k in keys])
+
+
+def frozen_features(reads: dict[str, Any], cache: str | Path | None = None):
+    """The features a frozen model that reads as `reads` says (`EmbeddingHeadReward.features`)
+    computes, through a `FeatureCache` at `cache` when given: ``both`` is the ``first`` and the
+    ``chunks`` features side by side, each cached under its own tag, so switching reading reuses
+    what was embedded for the other."""
+    from wqrm.edit.model import CHUNK_TOKENS, EmbeddingHeadReward, RewardHead  # deferred: torch
+
+    chunk = int(reads.get("chunk_tokens") or CHUNK_TOKENS)
+
+    def one(reading: str):
+        probe = EmbeddingHeadReward(RewardHead(1, 0), {"reading": reading, "chunk_tokens": chunk})
+        if cache is None:
+            return probe.features
+        return FeatureCache(cache, probe.features, tag="" if reading == "first" else f"chunk{chunk}")
+
+    if reads.get("reading", "first") != "both":
+        return one(reads.get("reading", "first"))
+    first, chunks = one("first"), one("chunks")
+    return lambda texts: np.concatenate([first(texts), chunks(texts)], axis=1)
 
 
 def reference_passages(

