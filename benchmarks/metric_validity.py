@@ -420,9 +420,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cache = MetricCache(args.cache)
     before = [t for t in texts if t in cache]
-    say(f"{len(before)} texts cached; verifying {min(args.verify, len(before))} of them")
-    reasons = verify_cache(cache, before, args.verify)
+    # first the rows an artefact rebuilt since they were cached (their stamps say so) and the
+    # missing texts; then a sample of the cached rows is recomputed to catch code that changed
     collect_metrics(texts, cache, progress=lambda d, n: say(f"{d}/{n} texts computed"))
+    say(f"{len(before)} texts were cached; verifying {min(args.verify, len(before))} of them")
+    reasons = verify_cache(cache, before, args.verify)
     gpp_extra = values_of([t for p in gpp_pairs for t in (p.human, p.ai) if t not in cache], "gpp")
     say(f"gpp on its own hold-out: {len(gpp_pairs)} pairs ({len(gpp_extra)} texts computed for it)")
 
