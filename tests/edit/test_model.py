@@ -91,7 +91,7 @@ def test_frozen_model_sees_text_past_the_encoders_window(encoder):
     that reads chunks; one trained before chunking reads the same first 256 tokens either way."""
     long = (SENTENCE * 30).strip()
     texts = [long, long + " It was a testament to the enduring power of the human spirit."]
-    chunked = EmbeddingHeadReward(RewardHead(384, 0), {"chunk_tokens": CHUNK_TOKENS}, encoder=encoder)
+    chunked = EmbeddingHeadReward(RewardHead(384, 0), {"reading": "chunks"}, encoder=encoder)
     legacy = EmbeddingHeadReward(RewardHead(384, 0), {}, encoder=encoder)
     a, b = chunked.features(texts)
     assert np.linalg.norm(a - b) > 1e-3

@@ -96,12 +96,12 @@ def train_edit(
         str,
         typer.Option(
             help="Frozen only: how a paragraph longer than the encoder's window is read: 'first' "
-            "(its first --chunk-tokens tokens; models before session 28), 'chunks' (the mean of "
-            "sentence-bounded chunks) or 'both' side by side.",
+            "(its first 256 tokens; models before session 28), 'chunks' (the mean of its "
+            "sentence-bounded chunks of at most --chunk-tokens) or 'both' side by side.",
         ),
     ] = "both",
     chunk_tokens: Annotated[
-        int, typer.Option(min=16, help="Frozen only: the encoder's window, [CLS] and [SEP] included.")
+        int, typer.Option(min=16, help="Frozen only: a chunk's tokens, [CLS] and [SEP] included.")
     ] = 256,
     progress: ProgressOption = None,
 ) -> None:

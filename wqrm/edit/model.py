@@ -10,8 +10,8 @@ Two kinds, saved as safetensors + JSON (no pickle) and loaded with `load_reward_
   states: a reward MLP on the mean-pooled states and a token head over "not flagged" + the LAMP
   edit categories. One forward pass gives both the reward and the spans.
 * `frozen` (`EmbeddingHeadReward`, the baseline): an MLP on the frozen sentence encoder's
-  mean-pooled, unit-length paragraph embeddings (a paragraph longer than the encoder's 256 tokens
-  read in sentence-bounded chunks, `text_pieces`); no spans.
+  mean-pooled, unit-length paragraph embeddings (a long paragraph read as the config's `reading`
+  says: first 256 tokens, sentence-bounded chunks, or both; `wqrm.edit.pieces`); no spans.
 
 A text is read in consecutive windows of `max_length` tokens (a paragraph shorter than a window
 shares it with what follows, so repetition across paragraphs stays visible); its reward is the
@@ -184,9 +184,9 @@ class EmbeddingHeadReward:
     @property
     def reading(self) -> str:
         """How the model reads a paragraph longer than the encoder's window (`READINGS`): its
-        first 256 tokens (models without the key, trained before session 28, when there is no
-        `chunk_tokens` either), the mean of its sentence-bounded chunks, or both side by side."""
-        return self.config.get("reading") or ("chunks" if self.config.get("chunk_tokens") else "first")
+        first 256 tokens (``first``: models without the key, trained before session 28), the mean
+        of its sentence-bounded chunks, or both side by side."""
+        return self.config.get("reading", "first")
 
     def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
@@ -202,7 +202,7 @@ class EmbeddingHeadReward:
         if reading in ("first", "both"):
             views.append(text_pieces(texts))
         if reading in ("chunks", "both"):
-            views.append(text_pieces(texts, getattr(self.encoder, "tokenizer", None), chunk))
+            views.append(text_pieces(texts, self.encoder.tokenizer, chunk))
         emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
         out, start = [], 0
         for pieces, owner, weight in views:

@@ -25,8 +25,7 @@ def paragraphs_of(text: str) -> list[str]:
 
 #: Tokens, [CLS] and [SEP] included, of the longest piece the frozen encoder reads whole: the
 #: `max_seq_length` of all-MiniLM-L6-v2. A longer paragraph is read in sentence-bounded chunks
-#: (`chunk_cuts`); models trained before chunking (no `chunk_tokens` in their config) read each
-#: paragraph cut at this length, as they were trained.
+#: (`chunk_cuts`) by a model whose `reading` asks for them; otherwise the encoder cuts it here.
 CHUNK_TOKENS = 256
 #: How a frozen model reads a paragraph longer than that: its first `CHUNK_TOKENS` tokens, the
 #: mean of its chunks, or both side by side (`EmbeddingHeadReward.features`).

@@ -148,8 +148,9 @@ def frozen_features(reads: dict[str, Any], cache: str | Path | None = None):
             return probe.features
         return FeatureCache(cache, probe.features, tag="" if reading == "first" else f"chunk{chunk}")
 
-    if reads.get("reading", "first") != "both":
-        return one(reads.get("reading", "first"))
+    reading = reads.get("reading", "first")
+    if reading != "both":
+        return one(reading)
     first, chunks = one("first"), one("chunks")
     return lambda texts: np.concatenate([first(texts), chunks(texts)], axis=1)
 
