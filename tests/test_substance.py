@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 import wqrm
 from wqrm.metrics.style import mattr
-from wqrm.substance import FLOOR, SubstanceRules, _mattr, check_substance
+from wqrm.substance import FLOOR, SubstanceRules, check_substance
+from wqrm.words import moving_average_ttr
 
 PROSE = (
     "The ferry left at dawn, its horn flat against the fog. Marta counted the gulls on the rail: "
@@ -56,7 +57,7 @@ def test_rules_are_configurable():
 def test_moving_ttr_equals_the_metric_implementation(words):
     window = 50
     expected = mattr(words, min(window, len(words)))
-    assert _mattr(words, window) == pytest.approx(expected, abs=1e-12)
+    assert moving_average_ttr(words, window) == pytest.approx(expected, abs=1e-12)
 
 
 def test_scorer_caps_a_degenerate_text_with_a_reason(scorer):

@@ -44,6 +44,7 @@ from wqrm.analysis import Analysis
 from wqrm.lang import LANGUAGE_NAMES
 from wqrm.metrics.fluency import unknown_word_rate
 from wqrm.metrics.registry import MetricUndefined
+from wqrm.words import moving_average_ttr
 
 __all__ = ["FLOOR", "Substance", "SubstanceRules", "check_substance"]
 
@@ -93,25 +94,6 @@ def _zipf(lang: str = "en"):
     return functools.lru_cache(maxsize=200_000)(lambda w: zipf_frequency(w, lang))
 
 
-def _mattr(words: list[str], window: int) -> float:
-    if not words:
-        return 0.0
-    if len(words) <= window:
-        return len(set(words)) / len(words)
-    counts: dict[str, int] = {}
-    for w in words[:window]:
-        counts[w] = counts.get(w, 0) + 1
-    total = len(counts)
-    for i in range(window, len(words)):
-        old, new = words[i - window], words[i]
-        counts[old] -= 1
-        if counts[old] == 0:
-            del counts[old]
-        counts[new] = counts.get(new, 0) + 1
-        total += len(counts)
-    return total / ((len(words) - window + 1) * window)
-
-
 def _unknown_words(a: Analysis, computed: Mapping[str, float | None]) -> float | None:
     """`unknown_word_rate` of an English text (from `computed` when the scorer has it already);
     None where it is undefined or the text not English."""
@@ -145,7 +127,7 @@ def check_substance(
     english = sum(zipf(w) >= rules.english_zipf for w in alpha) / len(alpha) if alpha else 0.0
     s = Substance(
         words=len(words),
-        distinct=_mattr(words, rules.distinct_window),
+        distinct=moving_average_ttr(words, rules.distinct_window),
         repeated_sentences=repeated,
         english=english,
         unknown_words=_unknown_words(a, computed or {}),

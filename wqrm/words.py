@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
 
-__all__ = ["clause_segments", "content_words", "is_content_word", "phrase_form", "stop_words"]
+__all__ = [
+    "clause_segments",
+    "content_words",
+    "is_content_word",
+    "moving_average_ttr",
+    "phrase_form",
+    "stop_words",
+]
 
 
 @cache
@@ -66,3 +73,25 @@ def clause_segments(tokens: Iterable[Any]) -> list[list[str]]:
     if current:
         segments.append(current)
     return segments
+
+
+def moving_average_ttr(words: Sequence[str], window: int) -> float:
+    """Moving-average type-token ratio (Covington & McFall 2010): the mean over every window of
+    `window` consecutive words of distinct / `window`; the plain TTR when there are `window` words
+    or fewer, 0 for none. O(n) with a rolling count. Range [0, 1]."""
+    if not words:
+        return 0.0
+    if len(words) <= window:
+        return len(set(words)) / len(words)
+    counts: dict[str, int] = {}
+    for w in words[:window]:
+        counts[w] = counts.get(w, 0) + 1
+    total = len(counts)
+    for i in range(window, len(words)):
+        old, new = words[i - window], words[i]
+        counts[old] -= 1
+        if counts[old] == 0:
+            del counts[old]
+        counts[new] = counts.get(new, 0) + 1
+        total += len(counts)
+    return total / ((len(words) - window + 1) * window)

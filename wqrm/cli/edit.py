@@ -210,7 +210,9 @@ def train_edit(
                 model, ts.train, ts.dev, ts.dev_negatives, feats, seed=seed, on_epoch=log_epoch
             )
             history.append({"degeneracy_penalty_table": fit.penalty_table, "degeneracy_dev_auc": fit.dev_auc})
-            err.print(f"degeneracy head: dev AUC {fit.dev_auc:.3f}, penalty {fit.penalty:.3f}")
+            err.print(
+                f"degeneracy head: dev AUC {fit.dev_auc:.3f}, onset {fit.onset}, penalty {fit.penalty:.3f}"
+            )
         model.save(out_dir)
     else:
         from wqrm.fit.train_edit import train_edit_model  # deferred: `wqrm --help` stays fast

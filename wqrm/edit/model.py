@@ -3,13 +3,13 @@ edit-trace spans an editor would change. Trained pairwise (Bradley–Terry) by `
 
 Two kinds, saved as safetensors + JSON (no pickle) and loaded with `load_reward_model(dir)`:
 
-* `lora` / `full` (`TransformerEditModel`, the shipped kind): an encoder (any local encoder: the
+* `lora` / `full` (`TransformerEditModel`): an encoder (any local encoder: the
   design's `microsoft/deberta-v3-small` where its weights are available, the packaged
   all-MiniLM-L6-v2 offline) fine-tuned with LoRA adapters (`lora`: only adapters and heads are
   stored, on top of the packaged base) or entirely (`full`), with two heads on its last hidden
   states: a reward MLP on the mean-pooled states and a token head over "not flagged" + the LAMP
   edit categories. One forward pass gives both the reward and the spans.
-* `frozen` (`EmbeddingHeadReward`, the baseline): an MLP on the frozen sentence encoder's
+* `frozen` (`EmbeddingHeadReward`, the shipped kind): MLP heads on the frozen sentence encoder's
   mean-pooled, unit-length paragraph embeddings (a long paragraph read as the config's `reading`
   says: first 256 tokens, sentence-bounded chunks, or both; `wqrm.edit.pieces`); no spans.
 
@@ -20,20 +20,21 @@ mean of its windows' rewards. Windows are sorted by length and batched with atte
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
 
 from wqrm import resources
 from wqrm.analysis import paragraph_spans
-from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, chunk_cuts, encode_pieces, paragraphs_of, text_pieces
-from wqrm.edit.tagger import Span, spans_from_tokens
+from wqrm.edit.base import CONFIG_FILE, EditOutput, RewardHead, RewardModel
+from wqrm.edit.frozen import EmbeddingHeadReward
+from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, chunk_cuts, paragraphs_of, text_pieces
+from wqrm.edit.tagger import spans_from_tokens
 from wqrm.resources import ResourceMissingError
 
 __all__ = [
@@ -54,28 +55,7 @@ __all__ = [
 ]
 
 DEFAULT_BASE = "microsoft/deberta-v3-small"
-CONFIG_FILE = "wqrm_edit_model.json"
-DEGENERACY_FILE = "degeneracy.safetensors"
 MINILM_ALIASES = ("minilm", "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
-
-
-@dataclass
-class EditOutput:
-    """What the edit model says about one text: its reward and, when the model has a trained
-    token head, the flagged spans (None otherwise)."""
-
-    reward: float
-    spans: list[Span] | None = None
-
-
-class RewardModel(Protocol):
-    """Anything that maps texts to one scalar reward each (higher = better writing)."""
-
-    def score(self, texts: Sequence[str], batch_size: int = 1) -> np.ndarray: ...
-
-    def run(self, texts: Sequence[str], batch_size: int = 1) -> list[EditOutput]: ...
-
-    def save(self, out_dir: str | Path) -> Path: ...
 
 
 def resolve_base(base: str) -> str:
@@ -96,176 +76,6 @@ def resolve_base(base: str) -> str:
             f"encoder {base!r} is not available offline (wqrm never downloads at run time). Fix: pass "
             f"--base PATH to a local copy of {base}, or --base minilm for the packaged all-MiniLM-L6-v2."
         ) from exc
-
-
-# --------------------------------------------------------------------------------------------
-# frozen encoder + head
-# --------------------------------------------------------------------------------------------
-
-
-class RewardHead(torch.nn.Module):
-    """MLP on a fixed embedding: Linear(d, h) → tanh → dropout → Linear(h, 1) (h = 0: Linear(d, 1))."""
-
-    def __init__(self, dim: int, hidden: int = 256, dropout: float = 0.1):
-        super().__init__()
-        if hidden > 0:
-            self.net = torch.nn.Sequential(
-                torch.nn.Linear(dim, hidden),
-                torch.nn.Tanh(),
-                torch.nn.Dropout(dropout),
-                torch.nn.Linear(hidden, 1),
-            )
-        else:
-            self.net = torch.nn.Sequential(torch.nn.Dropout(dropout), torch.nn.Linear(dim, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(-1)
-
-
-def _head_float64(head: torch.nn.Module, feats: np.ndarray) -> np.ndarray:
-    """`head`'s outputs on `feats`, computed in float64 by a copy of the head: a float32 matrix
-    product's rows move by ~1e-7 with the number of rows, so a float32 head would make a text's
-    reward depend on how many texts are scored with it."""
-    with torch.no_grad():
-        h64 = copy.deepcopy(head).double().eval()
-        return h64(torch.from_numpy(np.asarray(feats, dtype=np.float64))).numpy()
-
-
-class EmbeddingHeadReward:
-    """Reward = q(x) − c·σ(g(x)), x the mean over paragraphs of the frozen encoder's unit-length
-    embedding.
-
-    q is the quality head (Bradley–Terry on human preference pairs); g, when present, the
-    degeneracy head: a classifier of systematically degraded text (`wqrm.fit.negatives`) against
-    the texts it was derived from, whose probability σ(g(x)) ∈ [0, 1] costs up to c reward units
-    (`config["degeneracy"]["penalty"]`, chosen on dev so that LAMP accuracy is kept). Without g
-    the reward is q(x). Range: unbounded real; only differences are meaningful."""
-
-    kind = "frozen"
-    backend = "torch"  # the paragraph encoder's runtime (`wqrm.edit.onnx_backend.with_backend`)
-
-    def __init__(
-        self,
-        head: RewardHead,
-        config: dict[str, Any],
-        encoder=None,
-        degeneracy: RewardHead | None = None,
-    ):
-        self.head = head.eval()
-        self.config = config
-        self._encoder = encoder
-        self.degeneracy_head = degeneracy.eval() if degeneracy is not None else None
-
-    @property
-    def penalty(self) -> float:
-        """Reward units σ(g(x)) = 1 costs (0 without a degeneracy head)."""
-        if self.degeneracy_head is None:
-            return 0.0
-        return float(self.config["degeneracy"]["penalty"])
-
-    @property
-    def encoder(self):
-        """The encoder in float64 (a copy when it is the shared sentence encoder): in float32 a
-        paragraph's embedding moves by ~1e-7 with the width and size of the batch it runs in,
-        which the heads amplify to ~1e-5 of reward, so a text's reward would depend on what else
-        is scored with it; in float64 it moves by < 1e-15 (tests/test_scoring.py). Costs ~1.7×
-        the float32 pass; encoding each paragraph alone in float32 would also be invariant, but
-        is 5× slower on a loaded 2-core machine (benchmarks/perf/score_path.py)."""
-        if self._encoder is None:
-            src = self.config.get("encoder_path")
-            if src:
-                from sentence_transformers import SentenceTransformer
-
-                self._encoder = SentenceTransformer(src, device="cpu", local_files_only=True).double()
-            else:
-                self._encoder = copy.deepcopy(resources.get("sentence_encoder")).double()
-        return self._encoder
-
-    @property
-    def reading(self) -> str:
-        """How the model reads a paragraph longer than the encoder's window (`READINGS`): its
-        first 256 tokens (``first``: models without the key, trained before session 28), the mean
-        of its sentence-bounded chunks, or both side by side."""
-        return self.config.get("reading", "first")
-
-    def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
-        """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
-        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct piece encoded
-        once. By `reading`: a paragraph is its first 256 tokens (``first``), the mean of its
-        chunks (``chunks``, `text_pieces`), or x is both means side by side (``both``, 2 × 384
-        values; a paragraph that fits reads the same in each half)."""
-        reading = self.reading
-        if reading not in READINGS:
-            raise ValueError(f"unknown reading {reading!r}; known: {', '.join(READINGS)}")
-        chunk = int(self.config.get("chunk_tokens") or CHUNK_TOKENS)
-        views = []
-        if reading in ("first", "both"):
-            views.append(text_pieces(texts))
-        if reading in ("chunks", "both"):
-            views.append(text_pieces(texts, self.encoder.tokenizer, chunk))
-        emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
-        out, start = [], 0
-        for pieces, owner, weight in views:
-            part = emb[start : start + len(pieces)]
-            start += len(pieces)
-            x = np.zeros((len(texts), emb.shape[1]))
-            np.add.at(x, owner, part * weight[:, None])
-            x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
-            out.append(x)
-        return np.concatenate(out, axis=1)
-
-    def quality_features(self, feats: np.ndarray) -> np.ndarray:
-        """q(x): the quality head alone."""
-        return _head_float64(self.head, feats)
-
-    def degeneracy_features(self, feats: np.ndarray) -> np.ndarray | None:
-        """σ(g(x)) ∈ [0, 1], the probability that the text is degraded (None without the head)."""
-        if self.degeneracy_head is None:
-            return None
-        return torch.sigmoid(torch.from_numpy(_head_float64(self.degeneracy_head, feats))).numpy()
-
-    def score_features(self, feats: np.ndarray) -> np.ndarray:
-        q = self.quality_features(feats)
-        d = self.degeneracy_features(feats)
-        return q if d is None else q - self.penalty * d
-
-    def score(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
-        if not texts:
-            return np.zeros(0)
-        return self.score_features(self.features(texts, batch_size))
-
-    def run(self, texts: Sequence[str], batch_size: int = 8) -> list[EditOutput]:
-        """Rewards only: a frozen-encoder model has no token head."""
-        return [EditOutput(float(r)) for r in self.score(texts, batch_size)]
-
-    def save(self, out_dir: str | Path) -> Path:
-        from safetensors.torch import save_file
-
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: v.contiguous() for k, v in self.head.state_dict().items()}, str(out / "head.safetensors")
-        )
-        if self.degeneracy_head is not None:
-            save_file(
-                {k: v.contiguous() for k, v in self.degeneracy_head.state_dict().items()},
-                str(out / DEGENERACY_FILE),
-            )
-        (out / CONFIG_FILE).write_text(json.dumps({**self.config, "kind": self.kind}, indent=1) + "\n")
-        return out
-
-    @classmethod
-    def load(cls, path: str | Path, config: dict[str, Any]) -> EmbeddingHeadReward:
-        from safetensors.torch import load_file
-
-        head = RewardHead(config["input_dim"], config.get("hidden", 256), config.get("dropout", 0.1))
-        head.load_state_dict(load_file(str(Path(path) / "head.safetensors")))
-        degeneracy = None
-        if config.get("degeneracy"):
-            d = config["degeneracy"]
-            degeneracy = RewardHead(config["input_dim"], d.get("hidden", 256), d.get("dropout", 0.1))
-            degeneracy.load_state_dict(load_file(str(Path(path) / DEGENERACY_FILE)))
-        return cls(head, config, degeneracy=degeneracy)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,15 +1,22 @@
 """The S1 degeneracy head: a classifier of systematically degraded text, and the penalty it costs.
 
-S1's reward is q(x) − c·σ(g(x)) (`wqrm.edit.model.EmbeddingHeadReward`): q, the quality head, is
-fitted by Bradley–Terry on human preference pairs only, so the subtle signal of an editor's
-improvement is not traded for the gross one of word salad; g is fitted here, on the same frozen
-features, by class-balanced binary cross-entropy — the training-family negatives
+S1's reward is q(x) − c·max(0, (σ(g(x, s)) − o) / (1 − o)) (`wqrm.edit.frozen.EmbeddingHeadReward`):
+q, the quality head, is fitted by Bradley–Terry on human preference pairs only, so the subtle
+signal of an editor's improvement is not traded for the gross one of word salad; g is fitted here,
+on the same frozen features x and five surface counts s of the text (`wqrm.edit.surface`: words,
+sentences, distinct words, repeated sentences, words per sentence — what a mean-pooled embedding
+hardly sees), by class-balanced binary cross-entropy — the training-family negatives
 (`wqrm.fit.negatives`, label 1) against the texts they were derived from and the texts of the
 human pairs (label 0) — with early stopping on the dev split's negatives and texts.
 
-The penalty c is chosen on dev, never on the held-apart family: among c = k·sd(q) for the grid
-`PENALTY_GRID` of k, the one with the best dev-negatives accuracy whose LAMP dev accuracy is at
-most `max_lamp_loss` below q's alone (ties: the smaller c).
+Only a probability past the onset o costs reward, so the head's small doubts about clean text do
+not move its reward (with o = 0 they cost LAMP pairs before they win negatives:
+benchmarks/results/edit_model.md, session 29).
+
+The onset and the penalty c are chosen on dev, never on the held-apart family: among o in
+`ONSET_GRID` and c = k·sd(q) for k in `PENALTY_GRID`, the pair with the best dev-negatives
+accuracy whose LAMP dev accuracy is at most `max_lamp_loss` below q's alone (ties: the smaller c,
+then the smaller o).
 """
 
 from __future__ import annotations
@@ -21,14 +28,17 @@ import numpy as np
 import torch
 
 from wqrm.edit.model import EmbeddingHeadReward, RewardHead
+from wqrm.edit.surface import SURFACE_FEATURES, surface_features
 from wqrm.fit.data import Pair
 from wqrm.fit.tagger import token_auc  # Mann–Whitney ROC AUC (ties half)
 from wqrm.fit.train_edit import dev_accuracy
 
-__all__ = ["PENALTY_GRID", "DegeneracyFit", "add_degeneracy_head", "is_negative"]
+__all__ = ["ONSET_GRID", "PENALTY_GRID", "DegeneracyFit", "add_degeneracy_head", "is_negative"]
 
 #: Multiples of the quality head's spread (sd of q over the fitted texts) tried as the penalty.
 PENALTY_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
+#: Onsets o tried: the probability of degradation from which the head's verdict costs reward.
+ONSET_GRID = (0.0, 0.5, 0.8, 0.95)
 
 
 def is_negative(p: Pair) -> bool:
@@ -43,6 +53,7 @@ class DegeneracyFit:
     penalty: float
     multiple: float
     dev_auc: float | None
+    onset: float = 0.0
 
 
 def add_degeneracy_head(
@@ -58,11 +69,17 @@ def add_degeneracy_head(
     epochs: int = 60,
     patience: int = 5,
     max_lamp_loss: float = 0.01,
+    surface: bool = True,
+    onsets: Sequence[float] = ONSET_GRID,
     seed: int = 0,
     on_epoch: Callable[[dict], None] | None = None,
 ) -> DegeneracyFit:
     """Fit g on the negatives of `train` (and its human pairs' texts as clean examples), choose the
-    penalty on `dev` (LAMP pairs) and `dev_negatives`, and attach both to `model` (in place)."""
+    penalty on `dev` (LAMP pairs) and `dev_negatives`, and attach both to `model` (in place).
+    `features` gives the embeddings x; with `surface` g also reads the texts' surface counts.
+    `onsets` (each in [0, 1)) are the o tried (module docstring)."""
+    if not onsets or not all(0.0 <= o < 1.0 for o in onsets):
+        raise ValueError(f"onsets must be in [0, 1), not {list(onsets)}")
     negs = [p for p in train if is_negative(p)]
     human = [p for p in train if not is_negative(p)]
     lamp_dev = [p for p in dev if p.source.startswith("lamp")]
@@ -70,7 +87,10 @@ def add_degeneracy_head(
         raise ValueError("the degeneracy head needs training negatives and dev negatives")
     texts = list(dict.fromkeys(t for p in [*negs, *human, *dev, *dev_negatives] for t in (p.better, p.worse)))
     row = {t: i for i, t in enumerate(texts)}
-    X = torch.from_numpy(np.asarray(features(texts), dtype=np.float32))
+    x = np.asarray(features(texts), dtype=np.float64)
+    if surface:
+        x = np.concatenate([x, surface_features(texts)], axis=1)
+    X = torch.from_numpy(x.astype(np.float32))
     y = torch.zeros(len(texts))
     degraded = {row[p.worse] for p in [*negs, *dev_negatives]}
     y[sorted(degraded)] = 1.0
@@ -127,20 +147,23 @@ def add_degeneracy_head(
     dev_auc = token_auc(d[dev_ids], y[dv].numpy() == 1)
     spread = float(np.std(q[train_ids]))
     table = []
-    for k in PENALTY_GRID:
-        r = q - k * spread * d
-        scores = {t: float(r[i]) for t, i in row.items()}
-        table.append(
-            {
-                "multiple": k,
-                "penalty": k * spread,
-                "lamp_dev_accuracy": dev_accuracy(scores, lamp_dev),
-                "dev_negatives_accuracy": dev_accuracy(scores, dev_negatives),
-            }
-        )
-    floor = table[0]["lamp_dev_accuracy"] - max_lamp_loss
+    for onset in onsets:
+        cost = np.maximum(d - onset, 0.0) / (1.0 - onset)
+        for k in PENALTY_GRID:
+            r = q - k * spread * cost
+            scores = {t: float(r[i]) for t, i in row.items()}
+            table.append(
+                {
+                    "onset": onset,
+                    "multiple": k,
+                    "penalty": k * spread,
+                    "lamp_dev_accuracy": dev_accuracy(scores, lamp_dev),
+                    "dev_negatives_accuracy": dev_accuracy(scores, dev_negatives),
+                }
+            )
+    floor = table[0]["lamp_dev_accuracy"] - max_lamp_loss  # k = 0: q alone, whatever the onset
     ok = [t for t in table if t["lamp_dev_accuracy"] >= floor]
-    chosen = max(ok, key=lambda t: (t["dev_negatives_accuracy"], -t["multiple"]))
+    chosen = max(ok, key=lambda t: (t["dev_negatives_accuracy"], -t["multiple"], -t["onset"]))
     model.degeneracy_head = g
     model.config["degeneracy"] = {
         "hidden": hidden,
@@ -148,7 +171,9 @@ def add_degeneracy_head(
         "penalty": chosen["penalty"],
         "penalty_multiple_of_quality_sd": chosen["multiple"],
         "quality_sd": spread,
+        "onset": chosen["onset"],
+        "surface": list(SURFACE_FEATURES) if surface else [],
         "dev_auc": dev_auc,
         "trained_on": {"negatives": len(negs), "clean_texts": len(train_ids) - int(n_pos)},
     }
-    return DegeneracyFit(history, table, chosen["penalty"], chosen["multiple"], dev_auc)
+    return DegeneracyFit(history, table, chosen["penalty"], chosen["multiple"], dev_auc, chosen["onset"])

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from wqrm.edit.surface import sentences
 from wqrm.fit.data import Pair
 from wqrm.words import STOP_WORDS, is_content_word
 
@@ -45,7 +46,6 @@ __all__ = [
 ]
 
 Family = Literal["train", "heldout"]
-_SENTENCE = re.compile(r"[^.!?…]+(?:[.!?…]+[\"'”’)\]]*|$)")
 _WORD = re.compile(r"\S+")
 
 #: Generic "AI slop" sentences appended by `generic_filler` (written for wqrm; clichés of the kind
@@ -104,11 +104,6 @@ def as_original(text: str) -> str:
     """The preferred text of `text`'s negatives: `finished(text)`, or the stripped text itself
     when no sentence of it is finished (a text without sentence punctuation is kept whole)."""
     return finished(text) or text.strip()
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences by punctuation (., !, ?, … and closing quotes), stripped; paragraphs joined."""
-    return [s.strip() for s in _SENTENCE.findall(" ".join(text.split())) if s.strip()]
 
 
 def _words(text: str) -> list[str]:

@@ -1,0 +1,173 @@
+"""The frozen-encoder S1 edit model (the shipped kind): MLP heads on the frozen sentence encoder's
+mean-pooled, unit-length paragraph embeddings; a degeneracy head that also reads surface counts."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from wqrm import resources
+from wqrm.edit.base import CONFIG_FILE, DEGENERACY_FILE, EditOutput, RewardHead, head_float64
+from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, encode_pieces, text_pieces
+from wqrm.edit.surface import SURFACE_FEATURES, surface_features
+
+__all__ = ["EmbeddingHeadReward"]
+
+
+class EmbeddingHeadReward:
+    """Reward = q(x) − c·max(0, (σ(g(x, s)) − o) / (1 − o)), x the mean over paragraphs of the
+    frozen encoder's unit-length embedding, s the text's surface counts (`wqrm.edit.surface`).
+
+    q is the quality head (Bradley–Terry on human preference pairs); g, when present, the
+    degeneracy head: a classifier of systematically degraded text (`wqrm.fit.negatives`) against
+    the texts it was derived from. Once its probability σ(g) passes the onset o
+    (`config["degeneracy"]["onset"]`: 0.5, "more likely degraded than not"; 0 for models before
+    session 29, which also read no s) the excess costs up to c reward units (`["penalty"]`, chosen
+    on dev so that LAMP accuracy is kept). Without g the reward is q(x). Range: unbounded real;
+    only differences are meaningful."""
+
+    kind = "frozen"
+    backend = "torch"  # the paragraph encoder's runtime (`wqrm.edit.onnx_backend.with_backend`)
+
+    def __init__(
+        self,
+        head: RewardHead,
+        config: dict[str, Any],
+        encoder=None,
+        degeneracy: RewardHead | None = None,
+    ):
+        self.head = head.eval()
+        self.config = config
+        self._encoder = encoder
+        self.degeneracy_head = degeneracy.eval() if degeneracy is not None else None
+
+    @property
+    def penalty(self) -> float:
+        """Reward units σ(g(x)) = 1 costs (0 without a degeneracy head)."""
+        if self.degeneracy_head is None:
+            return 0.0
+        return float(self.config["degeneracy"]["penalty"])
+
+    @property
+    def encoder(self):
+        """The encoder in float64 (a copy when it is the shared sentence encoder): in float32 a
+        paragraph's embedding moves by ~1e-7 with the width and size of the batch it runs in,
+        which the heads amplify to ~1e-5 of reward, so a text's reward would depend on what else
+        is scored with it; in float64 it moves by < 1e-15 (tests/test_scoring.py). Costs ~1.7×
+        the float32 pass; encoding each paragraph alone in float32 would also be invariant, but
+        is 5× slower on a loaded 2-core machine (benchmarks/perf/score_path.py)."""
+        if self._encoder is None:
+            src = self.config.get("encoder_path")
+            if src:
+                from sentence_transformers import SentenceTransformer
+
+                self._encoder = SentenceTransformer(src, device="cpu", local_files_only=True).double()
+            else:
+                self._encoder = copy.deepcopy(resources.get("sentence_encoder")).double()
+        return self._encoder
+
+    @property
+    def reading(self) -> str:
+        """How the model reads a paragraph longer than the encoder's window (`READINGS`): its
+        first 256 tokens (``first``: models without the key, trained before session 28), the mean
+        of its sentence-bounded chunks, or both side by side."""
+        return self.config.get("reading", "first")
+
+    def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
+        """x per text: the mean of its paragraphs' unit-length embeddings (float64 encoder, see
+        `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct piece encoded
+        once. By `reading`: a paragraph is its first 256 tokens (``first``), the mean of its
+        chunks (``chunks``, `text_pieces`), or x is both means side by side (``both``, 2 × 384
+        values; a paragraph that fits reads the same in each half)."""
+        reading = self.reading
+        if reading not in READINGS:
+            raise ValueError(f"unknown reading {reading!r}; known: {', '.join(READINGS)}")
+        chunk = int(self.config.get("chunk_tokens") or CHUNK_TOKENS)
+        views = []
+        if reading in ("first", "both"):
+            views.append(text_pieces(texts))
+        if reading in ("chunks", "both"):
+            views.append(text_pieces(texts, self.encoder.tokenizer, chunk))
+        emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
+        out, start = [], 0
+        for pieces, owner, weight in views:
+            part = emb[start : start + len(pieces)]
+            start += len(pieces)
+            x = np.zeros((len(texts), emb.shape[1]))
+            np.add.at(x, owner, part * weight[:, None])
+            x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
+            out.append(x)
+        return self.with_surface(texts, np.concatenate(out, axis=1))
+
+    def quality_features(self, feats: np.ndarray) -> np.ndarray:
+        """q(x): the quality head alone (on the embedding columns of `feats`)."""
+        return head_float64(self.head, feats[:, : self.config["input_dim"]])
+
+    def degeneracy_features(self, feats: np.ndarray) -> np.ndarray | None:
+        """σ(g(x, s)) ∈ [0, 1], the probability that the text is degraded (None without the head)."""
+        if self.degeneracy_head is None:
+            return None
+        return torch.sigmoid(torch.from_numpy(head_float64(self.degeneracy_head, feats))).numpy()
+
+    def with_surface(self, texts: Sequence[str], x: np.ndarray) -> np.ndarray:
+        """The heads' input: embeddings `x` of `texts`, and their surface counts after them when
+        the degeneracy head reads them (`config["degeneracy"]["surface"]`)."""
+        wanted = (self.config.get("degeneracy") or {}).get("surface")
+        if not wanted:
+            return x
+        if tuple(wanted) != SURFACE_FEATURES:
+            raise ValueError(f"model reads surface features {wanted}; this wqrm computes {SURFACE_FEATURES}")
+        return np.concatenate([x, surface_features(texts)], axis=1)
+
+    def score_features(self, feats: np.ndarray) -> np.ndarray:
+        q = self.quality_features(feats)
+        d = self.degeneracy_features(feats)
+        if d is None:
+            return q
+        onset = float(self.config["degeneracy"].get("onset", 0.0))
+        return q - self.penalty * np.maximum(d - onset, 0.0) / (1.0 - onset)
+
+    def score(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
+        if not texts:
+            return np.zeros(0)
+        return self.score_features(self.features(texts, batch_size))
+
+    def run(self, texts: Sequence[str], batch_size: int = 8) -> list[EditOutput]:
+        """Rewards only: a frozen-encoder model has no token head."""
+        return [EditOutput(float(r)) for r in self.score(texts, batch_size)]
+
+    def save(self, out_dir: str | Path) -> Path:
+        from safetensors.torch import save_file
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        save_file(
+            {k: v.contiguous() for k, v in self.head.state_dict().items()}, str(out / "head.safetensors")
+        )
+        if self.degeneracy_head is not None:
+            save_file(
+                {k: v.contiguous() for k, v in self.degeneracy_head.state_dict().items()},
+                str(out / DEGENERACY_FILE),
+            )
+        (out / CONFIG_FILE).write_text(json.dumps({**self.config, "kind": self.kind}, indent=1) + "\n")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path, config: dict[str, Any]) -> EmbeddingHeadReward:
+        from safetensors.torch import load_file
+
+        head = RewardHead(config["input_dim"], config.get("hidden", 256), config.get("dropout", 0.1))
+        head.load_state_dict(load_file(str(Path(path) / "head.safetensors")))
+        degeneracy = None
+        if config.get("degeneracy"):
+            d = config["degeneracy"]
+            dim = config["input_dim"] + len(d.get("surface") or ())
+            degeneracy = RewardHead(dim, d.get("hidden", 256), d.get("dropout", 0.1))
+            degeneracy.load_state_dict(load_file(str(Path(path) / DEGENERACY_FILE)))
+        return cls(head, config, degeneracy=degeneracy)
