@@ -78,12 +78,16 @@ register_preparer("edit_model", prepare_edit)
     resources=("spacy", "edit_model"),
 )
 def edit_reward(a: Analysis) -> float:
-    """Pointwise reward of the edit model (trained with −log σ(r(better) − r(worse)) on human edits,
-    expert-vs-AI pairs and systematic negatives).
+    """Pointwise reward of the edit model (trained with −log σ(r(better) − r(worse)) on human edits
+    and expert-vs-AI pairs, with systematic negatives for its degeneracy head).
 
-    Unbounded real; only differences are meaningful. A text is read in windows of the model's
-    maximum length; its reward is the mean over windows. For S1 it is mapped to [0, 1] as its
-    percentile among the texts editors worked on (the profile's `metric_references`).
+    The shipped frozen-encoder model (`wqrm.edit.frozen.EmbeddingHeadReward`): r = q(x) −
+    c·max(0, (σ(g(x, s)) − o)/(1 − o)), x the mean of the text's paragraph embeddings, s its
+    surface counts (`wqrm.edit.surface`), o = 0.8 and c = 6 sd(q) chosen on dev: a clean text is
+    scored by the quality head q alone; one the degeneracy head g finds degraded loses up to c. A
+    fine-tuned model (`lora`/`full`) reads the text in windows of its maximum length and averages
+    their rewards. Unbounded real; only differences are meaningful. For S1 it is mapped to [0, 1]
+    as its percentile among the texts editors worked on (the profile's `metric_references`).
     """
     prepare_edit([a])  # a no-op when the batch preparer already ran
     return a.edit_reward
