@@ -21,7 +21,7 @@ from wqrm import resources
 from wqrm.analysis import Analysis
 from wqrm.metrics.registry import MetricUndefined, metric, register_preparer
 
-__all__ = ["edit_flag_rate", "edit_reward", "edit_spans", "shipped_dir"]
+__all__ = ["edit_degeneracy", "edit_flag_rate", "edit_reward", "edit_spans", "shipped_dir"]
 
 
 def shipped_dir() -> Path:
@@ -64,6 +64,7 @@ def prepare_edit(analyses: Sequence[Analysis]) -> None:
     for a, o in zip(todo, model.run([a.text for a in todo]), strict=True):
         a.edit_reward = float(o.reward)
         a.edit_spans = o.spans
+        a.edit_degeneracy = o.degeneracy
 
 
 register_preparer("edit_model", prepare_edit)
@@ -91,6 +92,27 @@ def edit_reward(a: Analysis) -> float:
     """
     prepare_edit([a])  # a no-op when the batch preparer already ran
     return a.edit_reward
+
+
+@metric(
+    "edit_degeneracy",
+    component=None,
+    direction="lower",
+    reference="S1 degeneracy head (wqrm.fit.degeneracy): systematic negatives of the source system's recipe",
+    valid_range=(0.0, 1.0),
+    resources=("spacy", "edit_model"),
+)
+def edit_degeneracy(a: Analysis) -> float:
+    """Probability σ(g(x, s)) ∈ [0, 1] that the text is a degraded one (truncated, repeated,
+    shuffled, padded with filler, a keyword list), by the S1 edit model's degeneracy head on its
+    embedding x and surface counts s (`wqrm.edit.surface`). Descriptive: it explains `edit_reward`,
+    which already pays for it (past the onset o the model's config gives, 0.8 for the shipped
+    model: r = q − c·max(0, (σ − o)/(1 − o))). Undefined when the model has no degeneracy head.
+    """
+    prepare_edit([a])  # a no-op when the batch preparer already ran
+    if a.edit_degeneracy is None:
+        raise MetricUndefined("the edit model has no degeneracy head")
+    return a.edit_degeneracy
 
 
 def edit_spans(a: Analysis) -> list | None:

@@ -121,7 +121,9 @@ class Analysis:
     * `edit_reward`: the S1 edit model's reward for the text (None until `wqrm.metrics.edit`'s
       preparer ran);
     * `edit_spans`: the edit-trace tagger's flagged spans (`wqrm.edit.tagger.Span`, character
-      offsets into `text`; None until the tagger ran).
+      offsets into `text`; None until the tagger ran);
+    * `edit_degeneracy`: the S1 degeneracy head's probability that the text is degraded (None
+      until the preparer ran, or when the edit model has no such head).
     """
 
     def __init__(self, text: str, paragraphs: list[Paragraph], lang: str = "en"):
@@ -132,6 +134,7 @@ class Analysis:
         self.words: list[str] = [w for s in self.sentences for w in s.words]
         self.edit_reward: float | None = None
         self.edit_spans: list[Any] | None = None
+        self.edit_degeneracy: float | None = None
         self._embeddings: np.ndarray | None = None
         self._cache: dict[str, Any] = {}
 

@@ -4,7 +4,7 @@ import pytest
 import wqrm
 from wqrm.edit.tagger import Span
 from wqrm.metrics import compute
-from wqrm.metrics.edit import edit_flag_rate
+from wqrm.metrics.edit import edit_degeneracy, edit_flag_rate
 from wqrm.metrics.registry import MetricUndefined
 
 STORY = "The old man mended the net. Gulls circled the harbour, and the boats lay still."
@@ -56,3 +56,34 @@ def test_scorer_result_carries_spans(scorer):
     assert "S1" in r.components and r.metrics["edit_reward"] is not None
     for s in r.spans:
         assert 0 <= s["start"] < s["end"] <= len(STORY) and s["label"] and 0 <= s["probability"] <= 1
+
+
+def test_edit_degeneracy_explains_edit_reward():
+    """The shipped S1's degeneracy head: σ(g) is low for a clean paragraph and high for a scrap of
+    one, and `edit_reward` is exactly q − c·max(0, (σ(g) − o)/(1 − o))."""
+    from wqrm import resources
+
+    clean = (
+        "The old man mended the net on the slipway while the tide went out. Gulls circled the "
+        "harbour, and the boats lay still in the mud, tilted like sleepers. When the light went "
+        "he folded the net, counted the floats twice, and carried it up the hill to the shed."
+    )
+    texts = [clean, "Rain.", "the net the net the net the net the net the net"]
+    mv = [compute(t, names=["edit_reward", "edit_degeneracy"]) for t in texts]
+    d = np.array([m["edit_degeneracy"] for m in mv])
+    assert ((d >= 0) & (d <= 1)).all()
+    assert d[0] < 0.5 < min(d[1], d[2])
+    model = resources.get("edit_model")
+    x = model.features(texts)
+    cfg = model.config["degeneracy"]
+    o, c = cfg["onset"], cfg["penalty"]
+    want = model.quality_features(x) - c * np.maximum(d - o, 0) / (1 - o)
+    assert np.allclose([m["edit_reward"] for m in mv], want, atol=1e-9)
+    assert mv[1]["edit_reward"] < mv[0]["edit_reward"] - 0.5 * c  # the scrap pays most of c
+
+
+def test_edit_degeneracy_undefined_without_the_head():
+    a = wqrm.analyze(STORY)
+    a.edit_reward = 0.0  # a model without a degeneracy head ran: it left edit_degeneracy None
+    with pytest.raises(MetricUndefined, match="no degeneracy head"):
+        edit_degeneracy(a)

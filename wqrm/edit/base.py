@@ -21,11 +21,13 @@ DEGENERACY_FILE = "degeneracy.safetensors"
 
 @dataclass
 class EditOutput:
-    """What the edit model says about one text: its reward and, when the model has a trained
-    token head, the flagged spans (None otherwise)."""
+    """What the edit model says about one text: its reward; when the model has a trained token
+    head, the flagged spans; when it has a degeneracy head, the probability σ(g) that the text is
+    degraded (None otherwise)."""
 
     reward: float
     spans: list[Span] | None = None
+    degeneracy: float | None = None
 
 
 class RewardModel(Protocol):

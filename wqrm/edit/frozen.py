@@ -139,8 +139,14 @@ class EmbeddingHeadReward:
         return self.score_features(self.features(texts, batch_size))
 
     def run(self, texts: Sequence[str], batch_size: int = 8) -> list[EditOutput]:
-        """Rewards only: a frozen-encoder model has no token head."""
-        return [EditOutput(float(r)) for r in self.score(texts, batch_size)]
+        """Rewards and, with a degeneracy head, σ(g) per text; no spans (no token head)."""
+        if not texts:
+            return []
+        x = self.features(texts, batch_size)
+        d = self.degeneracy_features(x)
+        rewards = self.score_features(x)
+        probs = [None] * len(texts) if d is None else [float(p) for p in d]
+        return [EditOutput(float(r), None, p) for r, p in zip(rewards, probs, strict=True)]
 
     def save(self, out_dir: str | Path) -> Path:
         from safetensors.torch import save_file
