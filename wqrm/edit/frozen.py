@@ -17,7 +17,13 @@ from wqrm.edit.base import CONFIG_FILE, DEGENERACY_FILE, EditOutput, RewardHead,
 from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, encode_pieces, text_pieces
 from wqrm.edit.surface import SURFACE_FEATURES, surface_features
 
-__all__ = ["EmbeddingHeadReward"]
+__all__ = ["EmbeddingHeadReward", "degeneracy_cost"]
+
+
+def degeneracy_cost(probability: np.ndarray, onset: float) -> np.ndarray:
+    """max(0, (σ − o) / (1 − o)) ∈ [0, 1]: the share of the penalty a degeneracy probability σ
+    costs past the onset o ∈ [0, 1) (0 up to o, 1 at σ = 1)."""
+    return np.maximum(probability - onset, 0.0) / (1.0 - onset)
 
 
 class EmbeddingHeadReward:
@@ -27,10 +33,10 @@ class EmbeddingHeadReward:
     q is the quality head (Bradley–Terry on human preference pairs); g, when present, the
     degeneracy head: a classifier of systematically degraded text (`wqrm.fit.negatives`) against
     the texts it was derived from. Once its probability σ(g) passes the onset o
-    (`config["degeneracy"]["onset"]`: 0.5, "more likely degraded than not"; 0 for models before
-    session 29, which also read no s) the excess costs up to c reward units (`["penalty"]`, chosen
-    on dev so that LAMP accuracy is kept). Without g the reward is q(x). Range: unbounded real;
-    only differences are meaningful."""
+    (`config["degeneracy"]["onset"]`: 0.8 for the shipped model; 0 for models before session 29,
+    which also read no s) the excess costs up to c reward units (`["penalty"]`; o and c chosen on
+    dev so that LAMP accuracy is kept, `wqrm.fit.degeneracy`). Without g the reward is q(x).
+    Range: unbounded real; only differences are meaningful."""
 
     kind = "frozen"
     backend = "torch"  # the paragraph encoder's runtime (`wqrm.edit.onnx_backend.with_backend`)
@@ -49,7 +55,7 @@ class EmbeddingHeadReward:
 
     @property
     def penalty(self) -> float:
-        """Reward units σ(g(x)) = 1 costs (0 without a degeneracy head)."""
+        """c: the reward units σ(g) = 1 costs (0 without a degeneracy head)."""
         if self.degeneracy_head is None:
             return 0.0
         return float(self.config["degeneracy"]["penalty"])
@@ -125,13 +131,16 @@ class EmbeddingHeadReward:
             raise ValueError(f"model reads surface features {wanted}; this wqrm computes {SURFACE_FEATURES}")
         return np.concatenate([x, surface_features(texts)], axis=1)
 
-    def score_features(self, feats: np.ndarray) -> np.ndarray:
+    def _rewards(self, feats: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(reward, σ(g) or None) from one pass of each head."""
         q = self.quality_features(feats)
         d = self.degeneracy_features(feats)
         if d is None:
-            return q
-        onset = float(self.config["degeneracy"].get("onset", 0.0))
-        return q - self.penalty * np.maximum(d - onset, 0.0) / (1.0 - onset)
+            return q, None
+        return q - self.penalty * degeneracy_cost(d, float(self.config["degeneracy"].get("onset", 0.0))), d
+
+    def score_features(self, feats: np.ndarray) -> np.ndarray:
+        return self._rewards(feats)[0]
 
     def score(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
         if not texts:
@@ -142,9 +151,7 @@ class EmbeddingHeadReward:
         """Rewards and, with a degeneracy head, σ(g) per text; no spans (no token head)."""
         if not texts:
             return []
-        x = self.features(texts, batch_size)
-        d = self.degeneracy_features(x)
-        rewards = self.score_features(x)
+        rewards, d = self._rewards(self.features(texts, batch_size))
         probs = [None] * len(texts) if d is None else [float(p) for p in d]
         return [EditOutput(float(r), None, p) for r, p in zip(rewards, probs, strict=True)]
 

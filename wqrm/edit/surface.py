@@ -62,14 +62,9 @@ def text_words(text: str) -> list[str]:
 
 def _row(text: str) -> list[float]:
     words = text_words(text)
-    sents = [s for s in sentences(text) if text_words(s)]
-    seen: set[str] = set()
-    repeated = 0
-    for s in sents:
-        key = " ".join(text_words(s))
-        repeated += key in seen
-        seen.add(key)
-    n_sents = len(sents)
+    keys = [" ".join(ws) for ws in map(text_words, sentences(text)) if ws]  # sentences with words
+    n_sents = len(keys)
+    repeated = n_sents - len(set(keys))  # each repeat of an earlier sentence counts once
     return [
         math.log1p(len(words)) / 5,
         math.log1p(n_sents) / 3,

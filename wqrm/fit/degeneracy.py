@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from wqrm.edit.frozen import degeneracy_cost
 from wqrm.edit.model import EmbeddingHeadReward, RewardHead
 from wqrm.edit.surface import SURFACE_FEATURES, surface_features
 from wqrm.fit.data import Pair
@@ -148,7 +149,7 @@ def add_degeneracy_head(
     spread = float(np.std(q[train_ids]))
     table = []
     for onset in onsets:
-        cost = np.maximum(d - onset, 0.0) / (1.0 - onset)
+        cost = degeneracy_cost(d, onset)
         for k in PENALTY_GRID:
             r = q - k * spread * cost
             scores = {t: float(r[i]) for t, i in row.items()}
