@@ -24,6 +24,7 @@ def test_help_for_every_command():
         ["catalogue"],
         ["fit-weights"],
         ["eval-pairs"],
+        ["red-team"],
     ):
         result = runner.invoke(app, [*cmd, "--help"])
         assert result.exit_code == 0, cmd

@@ -10,6 +10,7 @@ one but the console script).
     wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
     wqrm catalogue [--json]                         every metric with its metadata
     wqrm eval-pairs FILE… --scorer S                pairwise accuracy of a scorer on preference pairs
+    wqrm red-team FILE… [--steps 4]                 how far edits that cannot improve a text raise its score
     wqrm snapshot OUTPUTS.jsonl -o S.wqrm.json      metric-profile snapshot for regression checks
     wqrm bench --system N=F… [--reference N=F…] --out RUN   benchmark systems against references
     wqrm report RUN [-o report.html]                self-contained HTML report of a benchmark run
@@ -31,7 +32,7 @@ from typing import Annotated
 import typer
 
 from wqrm import __version__
-from wqrm.cli import bench, build, ddpo, edit, evaluate, fit, metrics, score, snapshot
+from wqrm.cli import bench, build, ddpo, edit, evaluate, fit, metrics, redteam, score, snapshot
 
 __all__ = ["app", "main"]
 
@@ -63,6 +64,7 @@ app.command("score")(score.score)
 app.command("metrics")(metrics.metrics)
 app.command("catalogue")(metrics.catalogue)
 app.command("eval-pairs")(evaluate.eval_pairs)
+app.command("red-team")(redteam.red_team)
 app.command("snapshot")(snapshot.snapshot)
 # benchmarks: systems against reference corpora, and their HTML report
 app.command("bench")(bench.bench)
