@@ -166,12 +166,16 @@ def main() -> None:
     ap.add_argument("--shift", nargs="*", default=[], help="metrics to report changes of")
     args = ap.parse_args()
     res = run(args.data, args.per_source, args.seed, args.weights, args.shift)
-    md = to_markdown(res)
+    emit(to_markdown(res), res, args.out, args.json)
+
+
+def emit(md: str, res: dict, out: Path | None, json_path: Path | None) -> None:
+    """Print the markdown table; write it to `out` and the raw results to `json_path` if given."""
     print(md)
-    if args.out:
-        args.out.write_text(md, encoding="utf-8")
-    if args.json:
-        args.json.write_text(json.dumps(res, indent=1), encoding="utf-8")
+    if out:
+        out.write_text(md, encoding="utf-8")
+    if json_path:
+        json_path.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
 
 if __name__ == "__main__":
