@@ -1,7 +1,7 @@
 """How far can a policy game the reward? A greedy search over edits that cannot improve writing,
 against what an editor's real improvement earns.
 
-    python benchmarks/red_team.py [--data ../shared/data] [--per-source 8] [--steps 4]
+    python benchmarks/red_team.py [--data ../shared/data] [--per-source 8] [--ai N] [--steps 4]
         [--candidates 16] [--edits a,b,...] [--weights WEIGHTS.json] [--out FILE.md] [--json FILE]
 
 Originals: the robustness suite's (`benchmarks/robustness_suite.py`: LAMP dev-split edited
@@ -11,12 +11,15 @@ searches from each with the shipped scorer (or `--weights`). Reported per source
 the share of texts raised, the mean, median and max gain, the accepted edits, each component's
 change of its share of the composite, the metrics whose goodness rose most. Against it, for the
 LAMP texts, what the editor's version scores over the draft it was made from (the same texts):
-an exploit that earns more than that teaches a policy more than editing does.
+an exploit that earns more than that teaches a policy more than editing does. `--ai N` adds a
+source of N AI-written stories (human_vs_ai, creative writing, dev split, seed 5): what a policy
+being trained would write.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -28,7 +31,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from robustness_suite import emit, originals  # noqa: E402
 
 import wqrm  # noqa: E402
-from wqrm.fit.data import load_pairs  # noqa: E402
+from wqrm.fit.data import is_dev, load_pairs, read_jsonl  # noqa: E402
 from wqrm.fit.negatives import as_original  # noqa: E402
 from wqrm.redteam import DEFAULT_EDITS, red_team  # noqa: E402
 
@@ -49,8 +52,22 @@ def editor_margins(scorer, data: Path, edited: list[str]) -> list[float]:
     ]
 
 
+def ai_stories(data: Path, n: int) -> list[str]:
+    """`n` AI-written creative-writing texts of human_vs_ai's dev split (seeded sample)."""
+    rows = [
+        r["text"]
+        for r in read_jsonl(data / "human_vs_ai/fast_detect_gpt.jsonl")
+        if r["label"] == "ai"
+        and r["domain"] == "creative_writing"
+        and is_dev(r["meta"].get("group", r["id"]))
+    ]
+    return random.Random(5).sample(rows, min(n, len(rows)))
+
+
 def run(args) -> dict:
-    groups = originals(args.data, args.per_source, 3)
+    groups = originals(args.data, args.per_source, 3) if args.per_source else {}
+    if args.ai:
+        groups["AI-written stories"] = ai_stories(args.data, args.ai)
     texts = [as_original(t) for v in groups.values() for t in v]
     source = [k for k, v in groups.items() for _ in v]
     scorer = wqrm.load(weights=str(args.weights) if args.weights else None)
@@ -123,7 +140,8 @@ def to_markdown(res: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    ap.add_argument("--per-source", type=int, default=8)
+    ap.add_argument("--per-source", type=int, default=8, help="originals per source (0: none)")
+    ap.add_argument("--ai", type=int, default=0, help="also N AI-written stories")
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--candidates", type=int, default=16)
     ap.add_argument("--edits", default=None, help="comma-separated (default: wqrm.redteam.DEFAULT_EDITS)")
