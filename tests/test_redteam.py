@@ -202,3 +202,27 @@ def test_cli_refuses_unknown_edits_before_loading_anything(tmp_path):
         app, ["red-team", "--edits", "swap_adjacent,paraphrase", str(ROOT / "examples/generic.txt")]
     )
     assert result.exit_code == 2 and "paraphrase" in result.output
+
+
+def test_cli_reads_jsonl_rows_and_names_bad_ones(tmp_path):
+    from typer.testing import CliRunner
+
+    from wqrm.cli import app
+
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(
+        json.dumps({"id": "a", "text": TEXT})
+        + "\n"
+        + '{"id": "b"}\n'
+        + json.dumps({"id": "c", "text": OTHER})
+        + "\n"
+    )
+    result = CliRunner().invoke(
+        app, ["red-team", "--json", "--steps", "1", "--candidates", "2", "--input", str(rows)]
+    )
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.stdout)
+    assert [t["id"] for t in got["texts"]] == ["a", "c"]
+    assert "rows.jsonl:2" in result.stderr
+    none = CliRunner().invoke(app, ["red-team"])
+    assert none.exit_code == 2 and "--input" in none.output

@@ -10,7 +10,7 @@ one but the console script).
     wqrm metrics FILE… [--json | --csv] [--models]  rigid metrics only
     wqrm catalogue [--json]                         every metric with its metadata
     wqrm eval-pairs FILE… --scorer S                pairwise accuracy of a scorer on preference pairs
-    wqrm red-team FILE… [--steps 4]                 how far edits that cannot improve a text raise its score
+    wqrm red-team FILE… | --input F [--steps 4]     how far edits that cannot improve a text raise its score
     wqrm snapshot OUTPUTS.jsonl -o S.wqrm.json      metric-profile snapshot for regression checks
     wqrm bench --system N=F… [--reference N=F…] --out RUN   benchmark systems against references
     wqrm report RUN [-o report.html]                self-contained HTML report of a benchmark run

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from wqrm.batch import read_rows
 from wqrm.cli.common import (
     ProfileOption,
     WeightsOption,
@@ -28,8 +29,17 @@ __all__ = ["red_team"]
 
 def red_team(
     files: Annotated[
-        list[Path], typer.Argument(help="Text files, one text each (two or more for append_foreign).")
-    ],
+        list[Path] | None,
+        typer.Argument(help="Text files, one text each (two or more texts in all for append_foreign)."),
+    ] = None,
+    input_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="JSONL rows {id, text}, as for `wqrm score --input` (context fields are ignored); "
+            "with or instead of FILEs.",
+        ),
+    ] = None,
     steps: Annotated[int, typer.Option(min=0, help="Rounds of search per text.")] = 4,
     candidates: Annotated[int, typer.Option(min=1, help="Edited versions scored per text and round.")] = 16,
     edits: Annotated[
@@ -56,18 +66,29 @@ def red_team(
     A gain is a way a policy trained on this reward could game it (wqrm.redteam)."""
     from wqrm.redteam import DEFAULT_EDITS, EDITS  # light: no model
 
-    check_files(files)
+    files = files or []
+    if not files and input_file is None:
+        raise usage_error("give text files, or --input rows.jsonl")
+    check_files(files + ([input_file] if input_file is not None else []))
     names = DEFAULT_EDITS if edits is None else tuple(e.strip() for e in edits.split(",") if e.strip())
     unknown = [e for e in names if e not in EDITS]
     if unknown or not names:
         raise usage_error(
             f"--edits: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(EDITS)}"
         )
-    items = read_all([str(f) for f in files], checked_encoding(encoding), max_chars=200_000)
+    encoding = checked_encoding(encoding)
+    items = read_all([str(f) for f in files], encoding, max_chars=200_000)
     for _, _, problem in items:
         if problem:
             err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False)
-    usable = [(f, t) for f, t, problem in items if problem is None]
+    usable: list[tuple[dict, str]] = [({"file": f}, t) for f, t, problem in items if problem is None]
+    if input_file is not None:
+        for row in read_rows(input_file, encoding):
+            if row.error is not None:
+                problem = f"{input_file}:{row.line}: {row.error}"
+                err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False)
+            else:
+                usable.append(({"id": row.id}, row.text))
     if not usable:
         raise fail("no readable text")
 
@@ -85,7 +106,7 @@ def red_team(
     if as_json:
         rows = [
             {
-                "file": f,
+                **label,
                 "start": r.start,
                 "end": r.end,
                 "gain": r.gain,
@@ -94,18 +115,17 @@ def red_team(
                 "text": r.text,
                 "error": r.error,
             }
-            for (f, _), r in zip(usable, report.results, strict=True)
+            for (label, _), r in zip(usable, report.results, strict=True)
         ]
         out.print(dumps({"summary": summary, "texts": rows}), highlight=False, markup=False)
         return
-    for (f, _), r in zip(usable, report.results, strict=True):
+    for (label, _), r in zip(usable, report.results, strict=True):
+        name = escape(str(label.get("file", label.get("id"))))
         if r.error:
-            out.print(f"{escape(f)}: [red]error:[/red] {escape(r.error)}", highlight=False)
+            out.print(f"{name}: [red]error:[/red] {escape(r.error)}", highlight=False)
             continue
         path = " + ".join(r.edits) or "no edit raised it"
-        out.print(
-            f"{escape(f)}: {fmt(r.start)} → {fmt(r.end)} (+{r.gain:.3f}) {escape(path)}", highlight=False
-        )
+        out.print(f"{name}: {fmt(r.start)} → {fmt(r.end)} (+{r.gain:.3f}) {escape(path)}", highlight=False)
         if show_text:
             out.print(escape(r.text) + "\n", highlight=False)
     if summary["texts"]:
