@@ -28,10 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from robustness_suite import emit, originals  # noqa: E402
+from robustness_suite import creative_writing, emit, originals  # noqa: E402
 
 import wqrm  # noqa: E402
-from wqrm.fit.data import is_dev, load_pairs, read_jsonl  # noqa: E402
+from wqrm.fit.data import load_pairs  # noqa: E402
 from wqrm.fit.negatives import as_original  # noqa: E402
 from wqrm.redteam import DEFAULT_EDITS, red_team  # noqa: E402
 
@@ -54,13 +54,7 @@ def editor_margins(scorer, data: Path, edited: list[str]) -> list[float]:
 
 def ai_stories(data: Path, n: int) -> list[str]:
     """`n` AI-written creative-writing texts of human_vs_ai's dev split (seeded sample)."""
-    rows = [
-        r["text"]
-        for r in read_jsonl(data / "human_vs_ai/fast_detect_gpt.jsonl")
-        if r["label"] == "ai"
-        and r["domain"] == "creative_writing"
-        and is_dev(r["meta"].get("group", r["id"]))
-    ]
+    rows = creative_writing(data, "ai")
     return random.Random(5).sample(rows, min(n, len(rows)))
 
 

@@ -46,6 +46,18 @@ S1_BOOKS = {
 }  # fmt: skip
 
 
+def creative_writing(data: Path, label: str) -> list[str]:
+    """The creative-writing texts of human_vs_ai's dev split (by prompt group) with `label`
+    ("human" or "ai")."""
+    return [
+        r["text"]
+        for r in read_jsonl(data / "human_vs_ai/fast_detect_gpt.jsonl")
+        if r["label"] == label
+        and r["domain"] == "creative_writing"
+        and is_dev(r["meta"].get("group", r["id"]))
+    ]
+
+
 def originals(data: Path, per_source: int, seed: int) -> dict[str, list[str]]:
     rng = random.Random(seed)
     lamp = [
@@ -63,13 +75,7 @@ def originals(data: Path, per_source: int, seed: int) -> dict[str, list[str]]:
         if p.id in dev_ids:
             dev_lamp.append(p.better)
     lamp = list(dict.fromkeys(dev_lamp or lamp))
-    human = [
-        r["text"]
-        for r in read_jsonl(data / "human_vs_ai/fast_detect_gpt.jsonl")
-        if r["label"] == "human"
-        and r["domain"] == "creative_writing"
-        and is_dev(r["meta"].get("group", r["id"]))
-    ]
+    human = creative_writing(data, "human")
     books = sorted(p for p in (data / "reference/books/en").glob("*.txt") if p.name not in S1_BOOKS)
     passages = [t for b in books for t in passages_from_file(b, max_passages=4, seed=seed)]
     pick = {"lamp dev edits": lamp, "human creative writing": human, "unseen book passages": passages}

@@ -114,7 +114,7 @@ def _append(doc: Doc, sentence: str) -> Doc:
 
 def _append_foreign(doc: Doc, others: Sequence[str], rng: random.Random) -> list[Doc]:
     own = {s for p in doc for s in p}
-    pool = [s for s in dict.fromkeys(others) if s not in own]
+    pool = [s for s in others if s not in own]
     return [_append(doc, s) for s in rng.sample(pool, min(8, len(pool)))]
 
 
@@ -129,7 +129,7 @@ def _drop_sentence(doc: Doc, others: Sequence[str], rng: random.Random) -> list[
     return [_with(doc, i, doc[i][:j] + doc[i][j + 1 :]) for i, j in _positions(doc)]
 
 
-#: Edit name → candidates(doc, sentences of the other texts, rng): every variant of `doc` it makes.
+#: Edit name → candidates(doc, the other texts' distinct sentences, rng): every variant of `doc` it makes.
 EDITS: dict[str, Callable[[Doc, Sequence[str], random.Random], list[Doc]]] = {
     "swap_adjacent": _swap_adjacent,
     "repeat_sentence": _repeat_sentence,
@@ -248,17 +248,20 @@ def red_team(
             RedTeamResult(i, None if err else r.score, None if err else r.score, text=join(d), error=err)
         )
         current.append(r)
-    pools = [[s for p in d for s in p] for d in docs]
+    # the distinct sentences of the other texts as given, once per text (`append_foreign`'s pool)
+    distinct = list(dict.fromkeys(s for d in docs for p in d for s in p))
+    owns = [{s for p in d for s in p} for d in docs]
+    others = [[s for s in distinct if s not in own] for own in owns]
     rngs = [random.Random(f"{seed}:{i}") for i in range(len(docs))]
     active = [i for i, r in enumerate(results) if r.error is None]
     for _ in range(steps):
         proposals: list[tuple[int, str, Doc]] = []
         for i in active:
-            others = [s for j, pool in enumerate(pools) if j != i for s in pool]
             proposals += [
-                (i, name, c) for name, c in _candidates(docs[i], others, edits, rngs[i], candidates)
+                (i, name, c) for name, c in _candidates(docs[i], others[i], edits, rngs[i], candidates)
             ]
-        scored = _score(scorer, [join(c) for _, _, c in proposals], batch_size)
+        texts_ = [join(c) for _, _, c in proposals]
+        scored = _score(scorer, texts_, batch_size)
         best: dict[int, tuple[float, int]] = {}
         for k, ((i, _, _), r) in enumerate(zip(proposals, scored, strict=True)):
             if r.score is not None and (i not in best or r.score > best[i][0]):
@@ -273,11 +276,11 @@ def red_team(
                 for c, v in _delta(after.contributions, before.contributions).items():
                     res.component_gain[c] = res.component_gain.get(c, 0.0) + v
                 for m, v in _delta(after.goodness, before.goodness).items():
-                    counts = component_of.get(m, "?") in after.contributions or m not in component_of
-                    if counts and after.goodness.get(m) is not None and before.goodness.get(m) is not None:
+                    used = m not in component_of or component_of[m] in after.contributions
+                    if used and after.goodness.get(m) is not None and before.goodness.get(m) is not None:
                         res.goodness_change[m] = res.goodness_change.get(m, 0.0) + v
                 docs[i], current[i] = doc, after
-                res.end, res.text = after.score, join(doc)
+                res.end, res.text = after.score, texts_[k]
                 res.edits.append(name)
                 still.append(i)
         active = still

@@ -23,6 +23,7 @@ from wqrm.cli.common import (
     usage_error,
 )
 from wqrm.jsonl import dumps
+from wqrm.textio import MAX_CHARS
 
 __all__ = ["red_team"]
 
@@ -64,20 +65,22 @@ def red_team(
     borrowed from another of the texts, a stock generic sentence appended) that raises the score
     most, round after round; report what each text gained and which edits and components paid.
     A gain is a way a policy trained on this reward could game it (wqrm.redteam)."""
-    from wqrm.redteam import DEFAULT_EDITS, EDITS  # light: no model
+    from wqrm import redteam  # deferred: numpy; `wqrm --help` stays fast (it loads no model)
 
     files = files or []
     if not files and input_file is None:
         raise usage_error("give text files, or --input rows.jsonl")
     check_files(files + ([input_file] if input_file is not None else []))
-    names = DEFAULT_EDITS if edits is None else tuple(e.strip() for e in edits.split(",") if e.strip())
-    unknown = [e for e in names if e not in EDITS]
+    names = (
+        redteam.DEFAULT_EDITS if edits is None else tuple(e.strip() for e in edits.split(",") if e.strip())
+    )
+    unknown = [e for e in names if e not in redteam.EDITS]
     if unknown or not names:
         raise usage_error(
-            f"--edits: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(EDITS)}"
+            f"--edits: unknown {', '.join(unknown) or '(none given)'}; known: {', '.join(redteam.EDITS)}"
         )
     encoding = checked_encoding(encoding)
-    items = read_all([str(f) for f in files], encoding, max_chars=200_000)
+    items = read_all([str(f) for f in files], encoding, max_chars=MAX_CHARS)
     for _, _, problem in items:
         if problem:
             err.print(f"[yellow]skipped:[/yellow] {escape(problem)}", highlight=False)
@@ -92,14 +95,13 @@ def red_team(
     if not usable:
         raise fail("no readable text")
 
-    from wqrm.redteam import red_team as search  # deferred: the scorer loads models
     from wqrm.scoring import load  # deferred: loads the profile and weights
 
     try:
         scorer = load(str(profile) if profile else None, weights)
     except (ValueError, FileNotFoundError) as exc:
         raise usage_error(str(exc)) from None
-    report = search(
+    report = redteam.red_team(
         scorer, [t for _, t in usable], edits=names, steps=steps, candidates=candidates, seed=seed
     )
     summary = report.summary()
