@@ -35,7 +35,8 @@ def pair_file(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("reading", "dim", "sees_the_tail"), [("both", 768, True), ("chunks", 384, True), ("first", 384, False)]
+    ("reading", "dim", "sees_the_tail"),
+    [("both", 768, True), ("chunks", 384, True), ("first", 384, False), ("sentences", 384, True)],
 )
 def test_frozen_training_records_how_the_model_reads(pair_file, tmp_path, reading, dim, sees_the_tail):
     out = tmp_path / reading

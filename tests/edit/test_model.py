@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wqrm.edit.model import CHUNK_TOKENS, EmbeddingHeadReward, RewardHead, chunk_cuts, text_pieces
+from wqrm.edit.pieces import sentence_pieces
 from wqrm.fit.dataset import FeatureCache
 
 SENTENCE = "The keeper climbed the stairs each evening and counted the steps aloud. "
@@ -115,6 +116,35 @@ def test_reading_both_is_first_and_chunks_side_by_side(encoder):
     assert np.array_equal(both[1, :384], both[1, 384:])  # a paragraph that fits reads the same
     with pytest.raises(ValueError, match="unknown reading"):
         model({"reading": "all"}).features(texts)
+
+
+def test_sentence_pieces_share_their_paragraphs_weight():
+    text = "The tide turned. Gulls rose over the pier!\n\nShe waited. Then she left? No"
+    pieces, owner, weight = sentence_pieces([text, "one line without an end mark"])
+    assert pieces == [
+        "The tide turned.",
+        "Gulls rose over the pier!",
+        "She waited.",
+        "Then she left?",
+        "No",
+        "one line without an end mark",
+    ]
+    assert owner.tolist() == [0, 0, 0, 0, 0, 1]
+    assert np.allclose(weight, [1 / 2, 1 / 2, 1 / 3, 1 / 3, 1 / 3, 1])
+
+
+def test_reading_sentences_does_not_depend_on_sentence_order(encoder):
+    """Sentences trading places (the red team's swap, a shuffle) leave S1's input as it was; a
+    changed word moves it; the mean is unit length, as a paragraph's embedding is."""
+    model = EmbeddingHeadReward(RewardHead(384, 0), {"reading": "sentences"}, encoder=encoder)
+    a = "The keeper climbed the stairs. He counted each step aloud. The lamp was cold."
+    b = "He counted each step aloud. The lamp was cold. The keeper climbed the stairs."
+    c = "The keeper climbed the stairs. He counted each step aloud. The lamp was warm."
+    fa, fb, fc = model.features([a, b, c])
+    assert fa.shape == (384,)
+    assert np.allclose(fa, fb, atol=1e-12)
+    assert np.linalg.norm(fa - fc) > 1e-3
+    assert np.isclose(np.linalg.norm(fa), 1.0)
 
 
 def test_feature_cache_keys_depend_on_the_recipe(tmp_path):

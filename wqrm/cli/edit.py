@@ -97,7 +97,9 @@ def train_edit(
         typer.Option(
             help="Frozen only: how a paragraph longer than the encoder's window is read: 'first' "
             "(its first 256 tokens; models before session 28), 'chunks' (the mean of its "
-            "sentence-bounded chunks of at most --chunk-tokens) or 'both' side by side.",
+            "sentence-bounded chunks of at most --chunk-tokens) or 'both' side by side; or "
+            "'sentences': the mean of the text's sentences, each encoded alone (independent of "
+            "their order).",
         ),
     ] = "both",
     chunk_tokens: Annotated[

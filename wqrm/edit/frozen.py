@@ -14,7 +14,7 @@ import torch
 
 from wqrm import resources
 from wqrm.edit.base import CONFIG_FILE, DEGENERACY_FILE, EditOutput, RewardHead, head_float64
-from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, encode_pieces, text_pieces
+from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, encode_pieces, sentence_pieces, text_pieces
 from wqrm.edit.surface import SURFACE_FEATURES, surface_features
 
 __all__ = ["EmbeddingHeadReward", "degeneracy_cost"]
@@ -82,7 +82,9 @@ class EmbeddingHeadReward:
     def reading(self) -> str:
         """How the model reads a paragraph longer than the encoder's window (`READINGS`): its
         first 256 tokens (``first``: models without the key, trained before session 28), the mean
-        of its sentence-bounded chunks, or both side by side."""
+        of its sentence-bounded chunks, or both side by side; or ``sentences``: the unit-length
+        mean of its sentences' embeddings, each sentence encoded alone, the same for any order of
+        the sentences (`sentence_pieces`)."""
         return self.config.get("reading", "first")
 
     def features(self, texts: Sequence[str], batch_size: int = 8) -> np.ndarray:
@@ -90,7 +92,9 @@ class EmbeddingHeadReward:
         `encoder`; 8 a call: 32 held ~500 MB of attention, as fast), each distinct piece encoded
         once. By `reading`: a paragraph is its first 256 tokens (``first``), the mean of its
         chunks (``chunks``, `text_pieces`), or x is both means side by side (``both``, 2 × 384
-        values; a paragraph that fits reads the same in each half)."""
+        values; a paragraph that fits reads the same in each half); with ``sentences`` a
+        paragraph is the mean of its sentences (`sentence_pieces`) and x is rescaled to unit
+        length."""
         reading = self.reading
         if reading not in READINGS:
             raise ValueError(f"unknown reading {reading!r}; known: {', '.join(READINGS)}")
@@ -100,6 +104,8 @@ class EmbeddingHeadReward:
             views.append(text_pieces(texts))
         if reading in ("chunks", "both"):
             views.append(text_pieces(texts, self.encoder.tokenizer, chunk))
+        if reading == "sentences":
+            views.append(sentence_pieces(texts))
         emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
         out, start = [], 0
         for pieces, owner, weight in views:
@@ -108,6 +114,9 @@ class EmbeddingHeadReward:
             x = np.zeros((len(texts), emb.shape[1]))
             np.add.at(x, owner, part * weight[:, None])
             x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
+            if reading == "sentences":  # unit length, as a paragraph's embedding: the mean of
+                # diverse sentences is shorter, and q would read that as "more sentences"
+                x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
             out.append(x)
         return self.with_surface(texts, np.concatenate(out, axis=1))
 

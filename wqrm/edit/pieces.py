@@ -1,7 +1,10 @@
-"""What the frozen S1 encoder reads of a text: its paragraphs, and a long paragraph in chunks.
+"""What the frozen S1 encoder reads of a text: its paragraphs, and a long paragraph in chunks;
+or, for a model with the ``sentences`` reading, its sentences one by one.
 
 all-MiniLM-L6-v2 reads at most `CHUNK_TOKENS` tokens; `text_pieces` cuts a longer paragraph into
 sentence-bounded chunks of about equal size (`chunk_cuts`) so that no part of it goes unread.
+`sentence_pieces` splits each paragraph into its sentences (a sentence over `CHUNK_TOKENS` tokens
+is cut by the encoder, as a paragraph of a ``first`` model is).
 """
 
 from __future__ import annotations
@@ -13,8 +16,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from wqrm.analysis import SENTENCE_END, encode_unit, paragraph_spans
+from wqrm.edit.surface import sentences
 
-__all__ = ["CHUNK_TOKENS", "READINGS", "chunk_cuts", "encode_pieces", "paragraphs_of", "text_pieces"]
+__all__ = [
+    "CHUNK_TOKENS",
+    "READINGS",
+    "chunk_cuts",
+    "encode_pieces",
+    "paragraphs_of",
+    "sentence_pieces",
+    "text_pieces",
+]
 
 
 def paragraphs_of(text: str) -> list[str]:
@@ -27,9 +39,10 @@ def paragraphs_of(text: str) -> list[str]:
 #: `max_seq_length` of all-MiniLM-L6-v2. A longer paragraph is read in sentence-bounded chunks
 #: (`chunk_cuts`) by a model whose `reading` asks for them; otherwise the encoder cuts it here.
 CHUNK_TOKENS = 256
-#: How a frozen model reads a paragraph longer than that: its first `CHUNK_TOKENS` tokens, the
-#: mean of its chunks, or both side by side (`EmbeddingHeadReward.features`).
-READINGS = ("first", "chunks", "both")
+#: How a frozen model reads a text: each paragraph's first `CHUNK_TOKENS` tokens, the mean of its
+#: chunks, both side by side, or the mean of its sentences, each embedded alone (`sentences`: the
+#: same for any order of the sentences; `EmbeddingHeadReward.features`).
+READINGS = ("first", "chunks", "both", "sentences")
 
 
 def chunk_cuts(paragraph: str, starts: Sequence[int], limit: int) -> list[int]:
@@ -82,6 +95,23 @@ def text_pieces(
         piece_owner += [o] * len(chunks)
         weight += [1.0 / len(chunks)] * len(chunks)
     return pieces, np.asarray(piece_owner, dtype=np.int64), np.asarray(weight)
+
+
+def sentence_pieces(texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The ``sentences`` reading: (pieces, the text each belongs to, each piece's weight), the
+    pieces the sentences of each paragraph (split at ., !, ?, … as `wqrm.edit.surface.sentences`
+    does; a paragraph without an end mark is one piece), a paragraph's sentences sharing its
+    weight as chunks do in `text_pieces`. The mean embedding does not depend on the order of a
+    paragraph's sentences: S1 then judges wording, and sentence order is left to S4's order
+    metrics, instead of moving by noise when two sentences trade places (the red team's swaps)."""
+    pieces, owner, weight = [], [], []
+    for i, t in enumerate(texts):
+        for p in paragraphs_of(t):
+            sents = sentences(p) or [p]
+            pieces += sents
+            owner += [i] * len(sents)
+            weight += [1.0 / len(sents)] * len(sents)
+    return pieces, np.asarray(owner, dtype=np.int64), np.asarray(weight, dtype=np.float64)
 
 
 def encode_pieces(pieces: Sequence[str], encoder, batch_size: int = 8) -> np.ndarray:

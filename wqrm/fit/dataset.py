@@ -146,7 +146,8 @@ def frozen_features(reads: dict[str, Any], cache: str | Path | None = None):
         probe = EmbeddingHeadReward(RewardHead(1, 0), {"reading": reading, "chunk_tokens": chunk})
         if cache is None:
             return probe.features
-        return FeatureCache(cache, probe.features, tag="" if reading == "first" else f"chunk{chunk}")
+        tag = {"first": "", "sentences": "sentences"}.get(reading, f"chunk{chunk}")
+        return FeatureCache(cache, probe.features, tag=tag)
 
     reading = reads.get("reading", "first")
     if reading != "both":
