@@ -114,8 +114,9 @@ class EmbeddingHeadReward:
             x = np.zeros((len(texts), emb.shape[1]))
             np.add.at(x, owner, part * weight[:, None])
             x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
-            if reading == "sentences":  # unit length, as a paragraph's embedding: the mean of
-                # diverse sentences is shorter, and q would read that as "more sentences"
+            if reading == "sentences":
+                # unit length, as a paragraph's embedding is: a mean of diverse sentences is
+                # shorter, and the heads would read its length as the number of sentences
                 x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
             out.append(x)
         return self.with_surface(texts, np.concatenate(out, axis=1))
