@@ -2,8 +2,9 @@
 
 Texts: --n LAMP paragraphs as they are (lamp_reannotation and lamp_P_editor_val edits and drafts;
 about half are longer than MiniLM's 256 tokens). For each reading (``first``: a paragraph's first
-256 tokens; ``chunks``: the mean of its sentence-bounded chunks; ``both``: the two side by side,
-what ships) prints the pieces the encoder runs, texts/s of the feature pass (float64 encoder, the
+256 tokens; ``chunks``: the mean of its sentence-bounded chunks; ``both``: the two side by side;
+``both+sentences``: those and, for the second quality head, each sentence encoded alone — what
+ships since session 33) prints the pieces the encoder runs, texts/s of the feature pass (float64 encoder, the
 shipped path) and the time relative to ``first``. Threads: 2.
 
     python benchmarks/perf/edit_reading.py [--n 120] [--repeat 2]
@@ -30,6 +31,7 @@ def main() -> None:
     torch.set_num_threads(2)
 
     from wqrm.edit.model import CHUNK_TOKENS, EmbeddingHeadReward, RewardHead, text_pieces
+    from wqrm.edit.pieces import sentence_pieces
     from wqrm.fit.data import load_pairs
 
     pairs = load_pairs(
@@ -43,11 +45,17 @@ def main() -> None:
     )
     print(f"{len(texts)} texts, {long} with a paragraph longer than {CHUNK_TOKENS - 2} tokens")
     base = None
-    for reading in ("first", "chunks", "both"):
-        model = EmbeddingHeadReward(RewardHead(1, 0), {"reading": reading}, encoder=encoder)
+    for reading in ("first", "chunks", "both", "both+sentences"):
+        blend = reading == "both+sentences"
+        config = {"reading": "both" if blend else reading}
+        model = EmbeddingHeadReward(
+            RewardHead(1, 0), config, encoder=encoder, sentence_head=RewardHead(384, 0) if blend else None
+        )
         pieces = set(text_pieces(texts)[0]) if reading != "chunks" else set()
         if reading != "first":
             pieces |= set(text_pieces(texts, encoder.tokenizer, CHUNK_TOKENS)[0])
+        if blend:
+            pieces |= set(sentence_pieces(texts)[0])
         model.features(texts[:4])  # warm-up
         best = float("inf")
         for _ in range(args.repeat):
@@ -56,7 +64,7 @@ def main() -> None:
             best = min(best, time.perf_counter() - t0)
         base = base or best
         rate = len(texts) / best
-        print(f"{reading:7s} pieces {len(pieces):5d}  {rate:7.1f} texts/s  ×{best / base:.2f} of first")
+        print(f"{reading:14s} pieces {len(pieces):5d}  {rate:7.1f} texts/s  ×{best / base:.2f} of first")
 
 
 if __name__ == "__main__":

@@ -168,3 +168,23 @@ def test_feature_cache_keys_depend_on_the_recipe(tmp_path):
     FeatureCache(path, featurise, tag="chunk256")(["x", "y", "z"])
     FeatureCache(path, featurise)(["x", "w"])
     assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("q", "q_s", "weight", "expected"),
+    [
+        # m_p 2, s_p 1, m_s 20, s_s 10: standardised both are (−1, 1), so any w gives q back
+        ([1.0, 3.0], [10.0, 30.0], 0.5, [1.0, 3.0]),
+        # q flat at its median: w = 0.5 moves it by half the sentence head's z, on q's scale
+        ([2.0, 2.0], [10.0, 40.0], 0.5, [1.5, 3.0]),
+        ([2.0, 2.0], [10.0, 40.0], 0.25, [1.75, 2.5]),
+        ([5.0, -1.0], [0.0, 99.0], 0.0, [5.0, -1.0]),  # w = 0: the paragraph head alone
+        ([5.0, -1.0], [0.0, 40.0], 1.0, [0.0, 4.0]),  # w = 1: the sentence head on q's scale
+    ],
+)
+def test_blend_quality_golden(q, q_s, weight, expected):
+    from wqrm.edit.frozen import blend_quality
+
+    blend = {"weight": weight, "paragraph_median": 2.0, "paragraph_sd": 1.0,
+             "sentences_median": 20.0, "sentences_sd": 10.0}  # fmt: skip
+    assert blend_quality(np.array(q), np.array(q_s), blend) == pytest.approx(expected)

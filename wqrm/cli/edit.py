@@ -105,6 +105,16 @@ def train_edit(
     chunk_tokens: Annotated[
         int, typer.Option(min=16, help="Frozen only: a chunk's tokens, [CLS] and [SEP] included.")
     ] = 256,
+    sentence_blend: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Frozen only: also fit a quality head on the 'sentences' reading (same pairs, "
+            "seed and schedule) and blend it into q with this weight on it (standardised; "
+            "`wqrm.fit.blend`). 0: no second head.",
+        ),
+    ] = 0.0,
     progress: ProgressOption = None,
 ) -> None:
     """Train the S1 edit model pairwise (−w · log σ(r(better) − r(worse))) on preference pairs and
@@ -116,6 +126,8 @@ def train_edit(
     if reading not in READINGS:
         raise usage_error(f"--reading {reading!r}: choose one of {', '.join(READINGS)}")
     kind = "frozen" if frozen else "full" if full else "lora"
+    if sentence_blend and (kind != "frozen" or reading == "sentences"):
+        raise usage_error("--sentence-blend needs --frozen and a paragraph reading (not 'sentences')")
     if kind == "frozen" and spans:
         raise usage_error("--spans needs a fine-tuned encoder (--lora or --full)")
     if negatives < 0:
@@ -214,6 +226,20 @@ def train_edit(
             history.append({"degeneracy_penalty_table": fit.penalty_table, "degeneracy_dev_auc": fit.dev_auc})
             err.print(
                 f"degeneracy head: dev AUC {fit.dev_auc:.3f}, onset {fit.onset}, penalty {fit.penalty:.3f}"
+            )
+        if sentence_blend:
+            from wqrm.fit.blend import add_sentence_head  # deferred: `wqrm --help` stays fast
+
+            sreads = {"reading": "sentences", "chunk_tokens": chunk_tokens}
+            sfeats = frozen_features(sreads, features_cache)
+            smodel, shistory = train_frozen(
+                human, ts.dev, scored_train, cfg, features=sfeats, on_epoch=log_epoch, reads=sreads
+            )
+            blend = add_sentence_head(model, smodel, ts.train, ts.dev, feats, sfeats, sentence_blend)
+            history.append({"sentence_head_history": shistory, "sentence_blend": blend})
+            err.print(
+                f"sentence head blended at w {sentence_blend}: LAMP dev "
+                f"{blend['lamp_dev_accuracy_before']:.3f} -> {blend['lamp_dev_accuracy_after']:.3f}"
             )
         model.save(out_dir)
     else:

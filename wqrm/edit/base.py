@@ -13,10 +13,19 @@ import torch
 
 from wqrm.edit.tagger import Span
 
-__all__ = ["CONFIG_FILE", "DEGENERACY_FILE", "EditOutput", "RewardHead", "RewardModel", "head_float64"]
+__all__ = [
+    "CONFIG_FILE",
+    "DEGENERACY_FILE",
+    "SENTENCE_HEAD_FILE",
+    "EditOutput",
+    "RewardHead",
+    "RewardModel",
+    "head_float64",
+]
 
 CONFIG_FILE = "wqrm_edit_model.json"
 DEGENERACY_FILE = "degeneracy.safetensors"
+SENTENCE_HEAD_FILE = "sentence_head.safetensors"
 
 
 @dataclass

@@ -13,17 +13,35 @@ import numpy as np
 import torch
 
 from wqrm import resources
-from wqrm.edit.base import CONFIG_FILE, DEGENERACY_FILE, EditOutput, RewardHead, head_float64
+from wqrm.edit.base import (
+    CONFIG_FILE,
+    DEGENERACY_FILE,
+    SENTENCE_HEAD_FILE,
+    EditOutput,
+    RewardHead,
+    head_float64,
+)
 from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, encode_pieces, sentence_pieces, text_pieces
 from wqrm.edit.surface import SURFACE_FEATURES, surface_features
 
-__all__ = ["EmbeddingHeadReward", "degeneracy_cost"]
+__all__ = ["EmbeddingHeadReward", "blend_quality", "degeneracy_cost"]
 
 
 def degeneracy_cost(probability: np.ndarray, onset: float) -> np.ndarray:
     """max(0, (σ − o) / (1 − o)) ∈ [0, 1]: the share of the penalty a degeneracy probability σ
     costs past the onset o ∈ [0, 1) (0 up to o, 1 at σ = 1)."""
     return np.maximum(probability - onset, 0.0) / (1.0 - onset)
+
+
+def blend_quality(q: np.ndarray, q_sentences: np.ndarray, blend: dict[str, float]) -> np.ndarray:
+    """m_p + s_p · [(1 − w)(q − m_p)/s_p + w(q_s − m_s)/s_s]: the paragraph head's q and the
+    sentence head's q_s, each standardised by its median m and standard deviation s over the
+    texts of the training pairs, mixed with weight w on q_s and put back on q's scale (so the
+    degeneracy penalty, a multiple of sd(q), keeps its meaning). w = 0 gives q."""
+    w = float(blend["weight"])
+    mp, sp = float(blend["paragraph_median"]), float(blend["paragraph_sd"])
+    ms, ss = float(blend["sentences_median"]), float(blend["sentences_sd"])
+    return mp + sp * ((1.0 - w) * (q - mp) / sp + w * (q_sentences - ms) / ss)
 
 
 class EmbeddingHeadReward:
@@ -36,7 +54,12 @@ class EmbeddingHeadReward:
     (`config["degeneracy"]["onset"]`: 0.8 for the shipped model; 0 for models before session 29,
     which also read no s) the excess costs up to c reward units (`["penalty"]`; o and c chosen on
     dev so that LAMP accuracy is kept, `wqrm.fit.degeneracy`). Without g the reward is q(x).
-    Range: unbounded real; only differences are meaningful."""
+
+    With a sentence head (`config["sentence_blend"]`, the shipped model since session 33), q is
+    `blend_quality` of the paragraph head's q(x) and a second quality head's q_s(x_s), x_s the
+    unit-length mean of the text's sentence embeddings (the ``sentences`` reading, which no
+    sentence order moves; `wqrm.fit.blend`). Range: unbounded real; only differences are
+    meaningful."""
 
     kind = "frozen"
     backend = "torch"  # the paragraph encoder's runtime (`wqrm.edit.onnx_backend.with_backend`)
@@ -47,11 +70,13 @@ class EmbeddingHeadReward:
         config: dict[str, Any],
         encoder=None,
         degeneracy: RewardHead | None = None,
+        sentence_head: RewardHead | None = None,
     ):
         self.head = head.eval()
         self.config = config
         self._encoder = encoder
         self.degeneracy_head = degeneracy.eval() if degeneracy is not None else None
+        self.sentence_head = sentence_head.eval() if sentence_head is not None else None
 
     @property
     def penalty(self) -> float:
@@ -94,7 +119,7 @@ class EmbeddingHeadReward:
         chunks (``chunks``, `text_pieces`), or x is both means side by side (``both``, 2 × 384
         values; a paragraph that fits reads the same in each half); with ``sentences`` a
         paragraph is the mean of its sentences (`sentence_pieces`) and x is rescaled to unit
-        length."""
+        length. With a sentence head, the ``sentences`` reading's x_s follows the surface counts."""
         reading = self.reading
         if reading not in READINGS:
             raise ValueError(f"unknown reading {reading!r}; known: {', '.join(READINGS)}")
@@ -106,30 +131,44 @@ class EmbeddingHeadReward:
             views.append(text_pieces(texts, self.encoder.tokenizer, chunk))
         if reading == "sentences":
             views.append(sentence_pieces(texts))
+        blended = self.sentence_head is not None
+        if blended:
+            views.append(sentence_pieces(texts))
         emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
         out, start = [], 0
-        for pieces, owner, weight in views:
+        for k, (pieces, owner, weight) in enumerate(views):
             part = emb[start : start + len(pieces)]
             start += len(pieces)
             x = np.zeros((len(texts), emb.shape[1]))
             np.add.at(x, owner, part * weight[:, None])
             x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
-            if reading == "sentences":
+            if reading == "sentences" or (blended and k == len(views) - 1):
                 # unit length, as a paragraph's embedding is: a mean of diverse sentences is
                 # shorter, and the heads would read its length as the number of sentences
                 x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
             out.append(x)
+        if blended:
+            return np.concatenate(
+                [self.with_surface(texts, np.concatenate(out[:-1], axis=1)), out[-1]], axis=1
+            )
         return self.with_surface(texts, np.concatenate(out, axis=1))
 
     def quality_features(self, feats: np.ndarray) -> np.ndarray:
-        """q(x): the quality head alone (on the embedding columns of `feats`)."""
-        return head_float64(self.head, feats[:, : self.config["input_dim"]])
+        """q(x): the quality head alone (on the embedding columns of `feats`); with a sentence
+        head, its blend with q_s(x_s) (`blend_quality`, x_s the last columns of `feats`)."""
+        q = head_float64(self.head, feats[:, : self.config["input_dim"]])
+        if self.sentence_head is None:
+            return q
+        blend = self.config["sentence_blend"]
+        q_sentences = head_float64(self.sentence_head, feats[:, -int(blend["input_dim"]) :])
+        return blend_quality(q, q_sentences, blend)
 
     def degeneracy_features(self, feats: np.ndarray) -> np.ndarray | None:
         """σ(g(x, s)) ∈ [0, 1], the probability that the text is degraded (None without the head)."""
         if self.degeneracy_head is None:
             return None
-        return torch.sigmoid(torch.from_numpy(head_float64(self.degeneracy_head, feats))).numpy()
+        width = self.config["input_dim"] + len(self.config["degeneracy"].get("surface") or ())
+        return torch.sigmoid(torch.from_numpy(head_float64(self.degeneracy_head, feats[:, :width]))).numpy()
 
     def with_surface(self, texts: Sequence[str], x: np.ndarray) -> np.ndarray:
         """The heads' input: embeddings `x` of `texts`, and their surface counts after them when
@@ -178,6 +217,11 @@ class EmbeddingHeadReward:
                 {k: v.contiguous() for k, v in self.degeneracy_head.state_dict().items()},
                 str(out / DEGENERACY_FILE),
             )
+        if self.sentence_head is not None:
+            save_file(
+                {k: v.contiguous() for k, v in self.sentence_head.state_dict().items()},
+                str(out / SENTENCE_HEAD_FILE),
+            )
         (out / CONFIG_FILE).write_text(json.dumps({**self.config, "kind": self.kind}, indent=1) + "\n")
         return out
 
@@ -193,4 +237,9 @@ class EmbeddingHeadReward:
             dim = config["input_dim"] + len(d.get("surface") or ())
             degeneracy = RewardHead(dim, d.get("hidden", 256), d.get("dropout", 0.1))
             degeneracy.load_state_dict(load_file(str(Path(path) / DEGENERACY_FILE)))
-        return cls(head, config, degeneracy=degeneracy)
+        sentence_head = None
+        if config.get("sentence_blend"):
+            b = config["sentence_blend"]
+            sentence_head = RewardHead(b["input_dim"], b.get("hidden", 256), b.get("dropout", 0.1))
+            sentence_head.load_state_dict(load_file(str(Path(path) / SENTENCE_HEAD_FILE)))
+        return cls(head, config, degeneracy=degeneracy, sentence_head=sentence_head)

@@ -15,8 +15,8 @@ benchmarks/results/edit_model.md, session 29).
 
 The onset and the penalty c are chosen on dev, never on the held-apart family: among o in
 `ONSET_GRID` and c = k·sd(q) for k in `PENALTY_GRID`, the pair with the best dev-negatives
-accuracy whose LAMP dev accuracy is at most `max_lamp_loss` below q's alone (ties: the smaller c,
-then the smaller o).
+accuracy whose LAMP dev accuracy (all dev pairs' when none is from LAMP) is at most
+`max_lamp_loss` below q's alone (ties: the smaller c, then the smaller o).
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def add_degeneracy_head(
         raise ValueError(f"onsets must be in [0, 1), not {list(onsets)}")
     negs = [p for p in train if is_negative(p)]
     human = [p for p in train if not is_negative(p)]
-    lamp_dev = [p for p in dev if p.source.startswith("lamp")]
+    # the LAMP dev pairs decide; a user's own pairs (no LAMP among them) decide in their place
+    lamp_dev = [p for p in dev if p.source.startswith("lamp")] or list(dev)
     if not negs or not dev_negatives:
         raise ValueError("the degeneracy head needs training negatives and dev negatives")
     texts = list(dict.fromkeys(t for p in [*negs, *human, *dev, *dev_negatives] for t in (p.better, p.worse)))
