@@ -13,12 +13,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MODEL_FILE", "SentenceOrderModel", "pair_features"]
+__all__ = ["MODEL_FILE", "SentenceOrderModel", "adjacency_weights", "pair_features"]
 
 MODEL_FILE = "model.safetensors"
 #: Up to this many ordered sentence pairs (a text of 64 sentences) `order_gain` averages them all.
 EXACT_PAIRS = 4032
 _GELU_C = np.float32(np.sqrt(2.0 / np.pi))
+
+
+def adjacency_weights(n: int) -> np.ndarray:
+    """How many adjacent pairs each of n sentences belongs to: 1 for the first and the last, 2 for
+    the others (n ≥ 2). The order gains weight each sentence's pairs by it in their baseline, so a
+    sentence counts in the baseline as often as it counts among the adjacent pairs: an unrelated
+    sentence appended at the end (one adjacent pair, but 2(n − 1) of the n(n − 1) pairs of an
+    unweighted baseline) no longer lowers the baseline more than the adjacent mean, which made
+    appending a non-sequitur *raise* the gain (the red team's `append_foreign`, session 33)."""
+    w = np.full(n, 2.0)
+    w[0] = w[-1] = 1.0
+    return w
 
 
 def pair_features(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -64,25 +76,30 @@ class SentenceOrderModel:
         return 1.0 / (1.0 + np.exp(-self.pair_logits(e[:-1], e[1:])))
 
     def order_gain(self, embeddings: np.ndarray, max_pairs: int = EXACT_PAIRS) -> float:
-        """G = mean_i f(e_i, e_{i+1}) − mean_{i≠j} f(e_i, e_j): how much more the model expects each
-        sentence after its own predecessor than after any other sentence of the text. The second
-        term is the expectation of the first over random orders of the same sentences, so shuffled
+        """G = mean_i f(e_i, e_{i+1}) − Σ_{i≠j} w_i w_j f(e_i, e_j) / Σ_{i≠j} w_i w_j: how much more
+        the model expects each sentence after its own predecessor than after any other sentence of
+        the text, w_i the number of adjacent pairs sentence i belongs to (`adjacency_weights`: 1
+        at the ends, 2 inside). Averaged over every order of the same sentences the second term
+        equals the first (any position pair holds each sentence pair equally often), so shuffled
         text has E[G] = 0, and so has text whose sentences are interchangeable (one sentence
-        repeated). Above `max_pairs` ordered pairs the second term is the mean over that many pairs
-        drawn with a fixed seed (the text's own, so a text always gets the same value)."""
+        repeated). Above `max_pairs` ordered pairs the second term is the weighted mean over that
+        many pairs drawn uniformly with a fixed seed (the text's own, so a text always gets the
+        same value)."""
         e = np.asarray(embeddings)
         n = len(e)
         if n < 2:
             raise ValueError("the order gain needs two or more sentences")
+        w = adjacency_weights(n)
         if n * (n - 1) <= max_pairs:
             i, j = np.nonzero(~np.eye(n, dtype=bool))
             logits = self.pair_logits(e[i], e[j])
             adjacent = logits[j == i + 1]  # the adjacent pairs are among them: computed once
-            return float(adjacent.mean() - logits.mean())
+            return float(adjacent.mean() - np.average(logits, weights=w[i] * w[j]))
         rng = np.random.default_rng(n)
         i = rng.integers(0, n, max_pairs)
         j = (i + rng.integers(1, n, max_pairs)) % n  # uniform over j ≠ i
-        return float(self.pair_logits(e[:-1], e[1:]).mean() - self.pair_logits(e[i], e[j]).mean())
+        baseline = np.average(self.pair_logits(e[i], e[j]), weights=w[i] * w[j])
+        return float(self.pair_logits(e[:-1], e[1:]).mean() - baseline)
 
     # ------------------------------------------------------------------ persistence / training
     @classmethod

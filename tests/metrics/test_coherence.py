@@ -69,8 +69,9 @@ def test_sc_golden_with_known_embeddings():
 def test_adjacent_similarity_gain_golden_with_known_embeddings():
     a = wqrm.analyze("One. Two. Three.")
     a._embeddings = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
-    # adjacent (0.6 + 0.8)/2 = 0.7; all pairs (0.6 + 0.0 + 0.8)/3 = 0.4667
-    assert adjacent_similarity_gain(a) == pytest.approx(0.7 - 1.4 / 3)
+    # adjacent (0.6 + 0.8)/2 = 0.7; pairs weighted by w = (1, 2, 1), the adjacent pairs each
+    # sentence belongs to: (1·2·0.6 + 1·1·0.0 + 2·1·0.8) / (2 + 1 + 2) = 2.8 / 5 = 0.56
+    assert adjacent_similarity_gain(a) == pytest.approx(0.7 - 0.56)
 
 
 def _over_all_orders(gain, seed: int, n: int, dim: int):
@@ -90,14 +91,47 @@ def _over_all_orders(gain, seed: int, n: int, dim: int):
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10_000), st.integers(3, 5))
 def test_adjacent_similarity_gain_averages_zero_over_all_orders(seed, n):
-    """The all-pairs term is the mean of the adjacent term over every order of the sentences."""
+    """Over every order of the sentences the weighted all-pairs term averages to the adjacent one."""
     a, e, gains = _over_all_orders(adjacent_similarity_gain, seed, n, 8)
     assert np.mean(gains) == pytest.approx(0.0, abs=1e-12)
-    # and it is the explicit pairwise formula
+    # and it is the explicit pairwise formula, pairs weighted by w_i w_j (w = 1 at the ends, 2 inside)
     a._embeddings = e
-    pairs = [e[i] @ e[j] for i in range(n) for j in range(i + 1, n)]
+    w = [1.0] + [2.0] * (n - 2) + [1.0]
+    pairs = [(w[i] * w[j], e[i] @ e[j]) for i in range(n) for j in range(n) if i != j]
+    baseline = sum(x * c for x, c in pairs) / sum(x for x, _ in pairs)
     adjacent = np.mean([e[i] @ e[i + 1] for i in range(n - 1)])
-    assert adjacent_similarity_gain(a) == pytest.approx(adjacent - np.mean(pairs), abs=1e-12)
+    assert adjacent_similarity_gain(a) == pytest.approx(adjacent - baseline, abs=1e-12)
+
+
+def _unweighted_gain(e: np.ndarray) -> float:
+    """The order gain before session 33: the adjacent mean minus the plain mean over all pairs."""
+    c = e @ e.T
+    n = len(e)
+    return float(np.mean(np.diag(c, 1)) - (c.sum() - np.trace(c)) / (n * (n - 1)))
+
+
+def test_an_appended_non_sequitur_does_not_pay_in_the_order_gain():
+    """Texts whose sentences drift one from the next (a random walk in 32 dimensions), with an
+    unrelated sentence appended: the unweighted baseline rose in 82% of such cases (the red team's
+    `append_foreign`), the weighted one in at most half."""
+    rng = np.random.default_rng(0)
+    rises_before = rises_now = 0
+    for _ in range(200):
+        n = int(rng.integers(3, 12))
+        walk = [rng.normal(size=32)]
+        for _ in range(n - 1):
+            walk.append(0.8 * walk[-1] + 0.6 * rng.normal(size=32))
+        e = np.array(walk)
+        outlier = rng.normal(size=(1, 32))
+        e_plus = np.vstack([e, outlier])
+        e /= np.linalg.norm(e, axis=1, keepdims=True)
+        e_plus /= np.linalg.norm(e_plus, axis=1, keepdims=True)
+        a, a_plus = wqrm.analyze(" ".join(["Word."] * n)), wqrm.analyze(" ".join(["Word."] * (n + 1)))
+        a._embeddings, a_plus._embeddings = e, e_plus
+        rises_before += _unweighted_gain(e_plus) > _unweighted_gain(e)
+        rises_now += adjacent_similarity_gain(a_plus) > adjacent_similarity_gain(a)
+    assert rises_before / 200 > 0.75
+    assert rises_now / 200 < 0.5
 
 
 def test_adjacent_similarity_gain_undefined_below_three_sentences():
@@ -248,7 +282,7 @@ def test_pos_symbol_ids_match_spacy():
 # ---- next_sentence_gain: the learned next-sentence model --------------------------------------
 
 
-def test_next_sentence_gain_is_adjacent_minus_all_pairs_logits(encoder):
+def test_next_sentence_gain_is_adjacent_minus_weighted_pairs_logits(encoder):
     from wqrm import resources
     from wqrm.metrics.coherence import next_sentence_gain
 
@@ -260,8 +294,11 @@ def test_next_sentence_gain_is_adjacent_minus_all_pairs_logits(encoder):
         return model.pair_logits(e[i : i + 1], e[j : j + 1])[0]
 
     adjacent = (f(0, 1) + f(1, 2)) / 2
-    every = np.mean([f(i, j) for i in range(3) for j in range(3) if i != j])
-    assert next_sentence_gain(a) == pytest.approx(adjacent - every, abs=1e-6)  # float32 logits
+    # pairs weighted by w_i w_j, w = (1, 2, 1): the middle sentence's pairs count twice
+    w = (1.0, 2.0, 1.0)
+    pairs = [(w[i] * w[j], f(i, j)) for i in range(3) for j in range(3) if i != j]
+    baseline = sum(x * v for x, v in pairs) / sum(x for x, _ in pairs)
+    assert next_sentence_gain(a) == pytest.approx(adjacent - baseline, abs=1e-6)  # float32 logits
 
 
 def test_next_sentence_gain_undefined_for_one_sentence():
@@ -272,7 +309,7 @@ def test_next_sentence_gain_undefined_for_one_sentence():
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 10_000), st.integers(2, 4))
 def test_next_sentence_gain_averages_zero_over_all_orders(seed, n):
-    """The all-pairs term is the mean of the adjacent term over every order of the sentences."""
+    """Over every order of the sentences the weighted all-pairs term averages to the adjacent one."""
     from wqrm.metrics.coherence import next_sentence_gain
 
     _, _, gains = _over_all_orders(next_sentence_gain, seed, n, 384)
