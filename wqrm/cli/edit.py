@@ -235,7 +235,7 @@ def train_edit(
             smodel, shistory = train_frozen(
                 human, ts.dev, scored_train, cfg, features=sfeats, on_epoch=log_epoch, reads=sreads
             )
-            blend = add_sentence_head(model, smodel, ts.train, ts.dev, feats, sfeats, sentence_blend)
+            blend = add_sentence_head(model, smodel, human, ts.dev, feats, sfeats, sentence_blend)
             history.append({"sentence_head_history": shistory, "sentence_blend": blend})
             err.print(
                 f"sentence head blended at w {sentence_blend}: LAMP dev "

@@ -16,6 +16,7 @@ from wqrm.edit.tagger import Span
 __all__ = [
     "CONFIG_FILE",
     "DEGENERACY_FILE",
+    "HEAD_FILE",
     "SENTENCE_HEAD_FILE",
     "EditOutput",
     "RewardHead",
@@ -25,6 +26,7 @@ __all__ = [
 
 CONFIG_FILE = "wqrm_edit_model.json"
 DEGENERACY_FILE = "degeneracy.safetensors"
+HEAD_FILE = "head.safetensors"  # the frozen kind's quality head
 SENTENCE_HEAD_FILE = "sentence_head.safetensors"
 
 

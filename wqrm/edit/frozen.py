@@ -16,6 +16,7 @@ from wqrm import resources
 from wqrm.edit.base import (
     CONFIG_FILE,
     DEGENERACY_FILE,
+    HEAD_FILE,
     SENTENCE_HEAD_FILE,
     EditOutput,
     RewardHead,
@@ -124,34 +125,31 @@ class EmbeddingHeadReward:
         if reading not in READINGS:
             raise ValueError(f"unknown reading {reading!r}; known: {', '.join(READINGS)}")
         chunk = int(self.config.get("chunk_tokens") or CHUNK_TOKENS)
-        views = []
+        views = []  # (pieces, owner text, weight, rescaled to unit length)
         if reading in ("first", "both"):
-            views.append(text_pieces(texts))
+            views.append((*text_pieces(texts), False))
         if reading in ("chunks", "both"):
-            views.append(text_pieces(texts, self.encoder.tokenizer, chunk))
+            views.append((*text_pieces(texts, self.encoder.tokenizer, chunk), False))
         if reading == "sentences":
-            views.append(sentence_pieces(texts))
+            views.append((*sentence_pieces(texts), True))
         blended = self.sentence_head is not None
-        if blended:
-            views.append(sentence_pieces(texts))
-        emb = encode_pieces([p for pieces, _, _ in views for p in pieces], self.encoder, batch_size)
-        out, start = [], 0
-        for k, (pieces, owner, weight) in enumerate(views):
+        if blended:  # x_s, the sentence head's input (pieces shared with other views encode once)
+            views.append((*sentence_pieces(texts), True))
+        emb = encode_pieces([p for view in views for p in view[0]], self.encoder, batch_size)
+        means, start = [], 0
+        for pieces, owner, weight, unit in views:
             part = emb[start : start + len(pieces)]
             start += len(pieces)
             x = np.zeros((len(texts), emb.shape[1]))
             np.add.at(x, owner, part * weight[:, None])
             x /= np.maximum(np.bincount(owner, weights=weight, minlength=len(texts)), 1e-12)[:, None]
-            if reading == "sentences" or (blended and k == len(views) - 1):
+            if unit:
                 # unit length, as a paragraph's embedding is: a mean of diverse sentences is
                 # shorter, and the heads would read its length as the number of sentences
                 x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-            out.append(x)
-        if blended:
-            return np.concatenate(
-                [self.with_surface(texts, np.concatenate(out[:-1], axis=1)), out[-1]], axis=1
-            )
-        return self.with_surface(texts, np.concatenate(out, axis=1))
+            means.append(x)
+        x_sentences = means.pop() if blended else None
+        return self.heads_input(texts, np.concatenate(means, axis=1), x_sentences)
 
     def quality_features(self, feats: np.ndarray) -> np.ndarray:
         """q(x): the quality head alone (on the embedding columns of `feats`); with a sentence
@@ -169,6 +167,19 @@ class EmbeddingHeadReward:
             return None
         width = self.config["input_dim"] + len(self.config["degeneracy"].get("surface") or ())
         return torch.sigmoid(torch.from_numpy(head_float64(self.degeneracy_head, feats[:, :width]))).numpy()
+
+    def heads_input(
+        self, texts: Sequence[str], x: np.ndarray, x_sentences: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The heads' input, columns in the order every head reads them: the embeddings `x` of
+        `texts`, their surface counts when g reads them (`with_surface`) and, for a model with a
+        sentence head, the ``sentences`` reading's `x_sentences` last."""
+        x = self.with_surface(texts, x)
+        if self.sentence_head is None:
+            return x
+        if x_sentences is None:
+            raise ValueError("this model has a sentence head: pass the sentences reading's embeddings")
+        return np.concatenate([x, x_sentences], axis=1)
 
     def with_surface(self, texts: Sequence[str], x: np.ndarray) -> np.ndarray:
         """The heads' input: embeddings `x` of `texts`, and their surface counts after them when
@@ -209,19 +220,14 @@ class EmbeddingHeadReward:
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        save_file(
-            {k: v.contiguous() for k, v in self.head.state_dict().items()}, str(out / "head.safetensors")
+        heads = (
+            (self.head, HEAD_FILE),
+            (self.degeneracy_head, DEGENERACY_FILE),
+            (self.sentence_head, SENTENCE_HEAD_FILE),
         )
-        if self.degeneracy_head is not None:
-            save_file(
-                {k: v.contiguous() for k, v in self.degeneracy_head.state_dict().items()},
-                str(out / DEGENERACY_FILE),
-            )
-        if self.sentence_head is not None:
-            save_file(
-                {k: v.contiguous() for k, v in self.sentence_head.state_dict().items()},
-                str(out / SENTENCE_HEAD_FILE),
-            )
+        for head, name in heads:
+            if head is not None:
+                save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(out / name))
         (out / CONFIG_FILE).write_text(json.dumps({**self.config, "kind": self.kind}, indent=1) + "\n")
         return out
 
@@ -229,17 +235,15 @@ class EmbeddingHeadReward:
     def load(cls, path: str | Path, config: dict[str, Any]) -> EmbeddingHeadReward:
         from safetensors.torch import load_file
 
-        head = RewardHead(config["input_dim"], config.get("hidden", 256), config.get("dropout", 0.1))
-        head.load_state_dict(load_file(str(Path(path) / "head.safetensors")))
-        degeneracy = None
-        if config.get("degeneracy"):
-            d = config["degeneracy"]
-            dim = config["input_dim"] + len(d.get("surface") or ())
-            degeneracy = RewardHead(dim, d.get("hidden", 256), d.get("dropout", 0.1))
-            degeneracy.load_state_dict(load_file(str(Path(path) / DEGENERACY_FILE)))
-        sentence_head = None
-        if config.get("sentence_blend"):
-            b = config["sentence_blend"]
-            sentence_head = RewardHead(b["input_dim"], b.get("hidden", 256), b.get("dropout", 0.1))
-            sentence_head.load_state_dict(load_file(str(Path(path) / SENTENCE_HEAD_FILE)))
+        def read(name: str, dim: int, spec: dict[str, Any]) -> RewardHead:
+            head = RewardHead(dim, spec.get("hidden", 256), spec.get("dropout", 0.1))
+            head.load_state_dict(load_file(str(Path(path) / name)))
+            return head
+
+        degeneracy = sentence_head = None
+        if d := config.get("degeneracy"):
+            degeneracy = read(DEGENERACY_FILE, config["input_dim"] + len(d.get("surface") or ()), d)
+        if b := config.get("sentence_blend"):
+            sentence_head = read(SENTENCE_HEAD_FILE, b["input_dim"], b)
+        head = read(HEAD_FILE, config["input_dim"], config)
         return cls(head, config, degeneracy=degeneracy, sentence_head=sentence_head)

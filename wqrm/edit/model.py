@@ -31,7 +31,7 @@ import torch
 
 from wqrm import resources
 from wqrm.analysis import paragraph_spans
-from wqrm.edit.base import CONFIG_FILE, EditOutput, RewardHead, RewardModel
+from wqrm.edit.base import CONFIG_FILE, HEAD_FILE, EditOutput, RewardHead, RewardModel
 from wqrm.edit.frozen import EmbeddingHeadReward
 from wqrm.edit.pieces import CHUNK_TOKENS, READINGS, chunk_cuts, paragraphs_of, text_pieces
 from wqrm.edit.tagger import spans_from_tokens
@@ -223,7 +223,7 @@ class TransformerEditModel:
         if init_reward_head is not None:
             from safetensors.torch import load_file
 
-            model.reward_head.load_state_dict(load_file(str(Path(init_reward_head) / "head.safetensors")))
+            model.reward_head.load_state_dict(load_file(str(Path(init_reward_head) / HEAD_FILE)))
             config["init_reward_head"] = Path(init_reward_head).name
         return cls(model, tokenizer, config)
 

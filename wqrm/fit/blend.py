@@ -21,6 +21,7 @@ import numpy as np
 
 from wqrm.edit.frozen import EmbeddingHeadReward
 from wqrm.fit.data import Pair
+from wqrm.fit.degeneracy import deciding_dev
 from wqrm.fit.train_edit import dev_accuracy
 
 __all__ = ["add_sentence_head"]
@@ -29,33 +30,31 @@ __all__ = ["add_sentence_head"]
 def add_sentence_head(
     model: EmbeddingHeadReward,
     sentence_model: EmbeddingHeadReward,
-    train: Sequence[Pair],
+    human: Sequence[Pair],
     dev: Sequence[Pair],
     features: Callable[[list[str]], np.ndarray],
     sentence_features: Callable[[list[str]], np.ndarray],
     weight: float,
 ) -> dict[str, float]:
     """Attach `sentence_model`'s quality head to `model` (in place) with blend weight `weight`,
-    standardised over the texts of the human pairs in `train`; `features` / `sentence_features`
-    give each model's embeddings (without surface counts). Returns the config entry plus the dev
-    accuracy of the full reward before and after the blend (on `dev`'s LAMP pairs; all of `dev`
-    when none is from LAMP)."""
+    standardised over the texts of the `human` training pairs (no negatives); `features` and
+    `sentence_features` give each model's embeddings (without surface counts). Returns the config
+    entry plus the dev accuracy of the full reward before and after the blend (on
+    `deciding_dev(dev)`, as the degeneracy fit)."""
     if not 0.0 < weight <= 1.0:
         raise ValueError(f"the blend weight must be in (0, 1], not {weight}")
     if sentence_model.reading != "sentences":
         raise ValueError(f"the second head must read sentences, not {sentence_model.reading!r}")
-    human = [p for p in train if not p.source.startswith("negative")]
     calibration = list(dict.fromkeys(t for p in human for t in (p.better, p.worse)))
     q = model.quality_features(np.asarray(features(calibration), dtype=np.float64))
     q_s = sentence_model.quality_features(np.asarray(sentence_features(calibration), dtype=np.float64))
-    lamp_dev = [p for p in dev if p.source.startswith("lamp")] or list(dev)  # as the degeneracy fit
+    lamp_dev = deciding_dev(dev)
     dev_texts = list(dict.fromkeys(t for p in lamp_dev for t in (p.better, p.worse)))
+    x_dev = np.asarray(features(dev_texts), dtype=np.float64)
+    x_dev_sentences = np.asarray(sentence_features(dev_texts), dtype=np.float64)
 
     def dev_reward() -> float:
-        x = model.with_surface(dev_texts, np.asarray(features(dev_texts), dtype=np.float64))
-        if model.sentence_head is not None:
-            x = np.concatenate([x, np.asarray(sentence_features(dev_texts), dtype=np.float64)], axis=1)
-        r = model.score_features(x)
+        r = model.score_features(model.heads_input(dev_texts, x_dev, x_dev_sentences))
         return dev_accuracy({t: float(v) for t, v in zip(dev_texts, r, strict=True)}, lamp_dev)
 
     before = dev_reward() if lamp_dev else float("nan")

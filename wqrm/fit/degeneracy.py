@@ -34,7 +34,14 @@ from wqrm.fit.data import Pair
 from wqrm.fit.tagger import token_auc  # Mann–Whitney ROC AUC (ties half)
 from wqrm.fit.train_edit import dev_accuracy
 
-__all__ = ["ONSET_GRID", "PENALTY_GRID", "DegeneracyFit", "add_degeneracy_head", "is_negative"]
+__all__ = [
+    "ONSET_GRID",
+    "PENALTY_GRID",
+    "DegeneracyFit",
+    "add_degeneracy_head",
+    "deciding_dev",
+    "is_negative",
+]
 
 #: Multiples of the quality head's spread (sd of q over the fitted texts) tried as the penalty.
 PENALTY_GRID = (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
@@ -45,6 +52,12 @@ ONSET_GRID = (0.0, 0.5, 0.8, 0.95)
 def is_negative(p: Pair) -> bool:
     """A systematic negative (original ≻ degraded variant), not a human preference."""
     return p.source.startswith("negative")
+
+
+def deciding_dev(dev: Sequence[Pair]) -> list[Pair]:
+    """The dev pairs S1's choices are made on: the LAMP ones; all of `dev` when none is from LAMP
+    (a user training on their own pairs)."""
+    return [p for p in dev if p.source.startswith("lamp")] or list(dev)
 
 
 @dataclass
@@ -83,8 +96,7 @@ def add_degeneracy_head(
         raise ValueError(f"onsets must be in [0, 1), not {list(onsets)}")
     negs = [p for p in train if is_negative(p)]
     human = [p for p in train if not is_negative(p)]
-    # the LAMP dev pairs decide; a user's own pairs (no LAMP among them) decide in their place
-    lamp_dev = [p for p in dev if p.source.startswith("lamp")] or list(dev)
+    lamp_dev = deciding_dev(dev)
     if not negs or not dev_negatives:
         raise ValueError("the degeneracy head needs training negatives and dev negatives")
     texts = list(dict.fromkeys(t for p in [*negs, *human, *dev, *dev_negatives] for t in (p.better, p.worse)))
