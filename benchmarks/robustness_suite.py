@@ -1,7 +1,12 @@
 """Can the reward be gamed? Original texts against their degraded variants, both families.
 
     python benchmarks/robustness_suite.py [--data ../shared/data] [--per-source 20] [--out FILE.md]
-        [--weights WEIGHTS.json] [--shift METRIC ...]
+        [--weights WEIGHTS.json] [--shift METRIC ...] [--components]
+
+`--components` adds, per transformation and component, the share of pairs where the component's
+contribution α_i S_i / Σ α (`ScoreResult.contributions`) is higher for the original, the mean
+difference original − variant, and how many of the pairs the composite lost it was the most negative
+term of: which component gives a variant its win.
 
 `--weights` scores with another weights file than the shipped one (an earlier fit, for a
 before/after on the same transformations; metrics it lists in `excluded_metrics` stay out of their
@@ -97,8 +102,50 @@ def metric_shift(pairs: Sequence, results: dict, metric: str) -> dict[str, dict[
     }
 
 
+def component_attribution(pairs: Sequence, results: dict) -> dict[str, dict[str, dict[str, float]]]:
+    """Per transformation and component: the share of pairs whose original has the higher
+    contribution (ties half), the mean difference original − variant, and `decisive`, the number of
+    pairs the composite lost (original not higher) in which this component's difference was the
+    most negative. A component absent from a text's contributions counts as 0 there."""
+    diffs: dict[str, list[dict[str, float]]] = defaultdict(list)
+    lost: dict[str, list[bool]] = defaultdict(list)
+    for p in pairs:
+        a, b = results[p.better], results[p.worse]
+        if a.score is None or b.score is None:
+            continue
+        names = sorted(set(a.contributions) | set(b.contributions))
+        name = p.source.split(":", 1)[1]
+        diffs[name].append({c: a.contributions.get(c, 0.0) - b.contributions.get(c, 0.0) for c in names})
+        lost[name].append(not a.score > b.score)
+    out = {}
+    for name, rows in sorted(diffs.items()):
+        comps = sorted({c for r in rows for c in r})
+        decisive = dict.fromkeys(comps, 0)
+        for r, was_lost in zip(rows, lost[name], strict=True):
+            if was_lost and r:
+                decisive[min(r, key=r.get)] += 1
+        out[name] = {
+            c: {
+                "share_original": float(
+                    np.mean([(r.get(c, 0.0) > 0) + 0.5 * (r.get(c, 0.0) == 0) for r in rows])
+                ),
+                "mean": float(np.mean([r.get(c, 0.0) for r in rows])),
+                "decisive": decisive[c],
+                "lost": int(sum(lost[name])),
+                "n": len(rows),
+            }
+            for c in comps
+        }
+    return out
+
+
 def run(
-    data: Path, per_source: int, seed: int, weights: Path | None = None, shift: Sequence[str] = ()
+    data: Path,
+    per_source: int,
+    seed: int,
+    weights: Path | None = None,
+    shift: Sequence[str] = (),
+    components: bool = False,
 ) -> dict:
     groups = originals(data, per_source, seed)
     texts = [t for v in groups.values() for t in v]
@@ -123,6 +170,8 @@ def run(
     out = {"originals": {k: len(v) for k, v in groups.items()}, "n_pairs": len(pairs), "by": {}, "shift": {}}
     for metric in shift:
         out["shift"][metric] = metric_shift(pairs, results, metric)
+    if components:
+        out["components"] = component_attribution(pairs, results)
     for key, by_name in table.items():
         fam = {f: [c for n in FAMILIES[f] for c in by_name.get(n, [])] for f in FAMILIES}
         out["by"][key] = {
@@ -158,6 +207,23 @@ def to_markdown(res: dict) -> str:
         lines += ["| transformation | n | mean change | share higher |", "|---|---:|---:|---:|"]
         for name, r in by_name.items():
             lines.append(f"| {name} | {r['n']} | {r['mean']:+.4f} | {r['share_higher']:.2f} |")
+    if res.get("components"):
+        lines += [
+            "",
+            "Components, original − variant contribution (share higher for the original, mean; "
+            "lost pairs where it was the most negative term):",
+            "",
+        ]
+        lines += [
+            "| transformation | lost / n | component | share | mean | decisive |",
+            "|---|---:|---|---:|---:|---:|",
+        ]
+        for name, by_comp in res["components"].items():
+            for c, r in by_comp.items():
+                lines.append(
+                    f"| {name} | {r['lost']} / {r['n']} | {c} | {r['share_original']:.2f} | {r['mean']:+.4f} "
+                    f"| {r['decisive']} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -170,8 +236,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--weights", type=Path, default=None, help="weights JSON instead of the shipped one")
     ap.add_argument("--shift", nargs="*", default=[], help="metrics to report changes of")
+    ap.add_argument("--components", action="store_true", help="which component decides each transformation")
     args = ap.parse_args()
-    res = run(args.data, args.per_source, args.seed, args.weights, args.shift)
+    res = run(args.data, args.per_source, args.seed, args.weights, args.shift, args.components)
     emit(to_markdown(res), res, args.out, args.json)
 
 

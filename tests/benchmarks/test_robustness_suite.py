@@ -53,3 +53,43 @@ def test_markdown_has_families_transformations_and_shifts():
     assert "| few_words | train | 10 | 0.900 | 0.900 |" in md
     assert "| **heldout family** | | 4 | **0.750** | **0.750** |" in md
     assert "`m`, variant − original:" in md and "| typos | 4 | +0.1250 | 1.00 |" in md
+
+
+def _scored(score, **contributions):
+    return SimpleNamespace(score=score, contributions=contributions)
+
+
+def test_component_attribution_by_hand():
+    pairs = [
+        Pair("a", "a1", "negative:shuffle_sentences"),  # won: S4 carries it
+        Pair("b", "b1", "negative:shuffle_sentences"),  # lost: S1 −0.03 is the most negative term
+        Pair("c", "c1", "negative:shuffle_sentences"),  # lost: S7 −0.02 beats S1 −0.01
+        Pair("d", "d1", "negative:shuffle_sentences"),  # the variant is not scored: left out
+    ]
+    results = {
+        "a": _scored(0.60, S1=0.20, S4=0.40),
+        "a1": _scored(0.55, S1=0.20, S4=0.35),
+        "b": _scored(0.50, S1=0.20, S4=0.30),
+        "b1": _scored(0.51, S1=0.23, S4=0.28),
+        "c": _scored(0.40, S1=0.10, S4=0.20, S7=0.10),
+        "c1": _scored(0.40, S1=0.11, S4=0.17, S7=0.12),
+        "d": _scored(0.50, S1=0.5),
+        "d1": _scored(None),
+    }
+    att = R.component_attribution(pairs, results)["shuffle_sentences"]
+    assert set(att) == {"S1", "S4", "S7"}
+    assert att["S1"]["share_original"] == pytest.approx(0.5 / 3)  # a tie, two lower
+    assert att["S1"]["mean"] == pytest.approx((0.0 - 0.03 - 0.01) / 3)
+    assert att["S4"]["share_original"] == 1.0 and att["S4"]["decisive"] == 0
+    assert att["S1"]["decisive"] == 1 and att["S7"]["decisive"] == 1
+    assert att["S7"]["share_original"] == pytest.approx((0.5 + 0.5 + 0) / 3)  # absent counts as 0
+    assert att["S1"]["lost"] == 2 and att["S1"]["n"] == 3
+    md = R.to_markdown(
+        {
+            "originals": {"x": 3},
+            "n_pairs": 3,
+            "by": {"composite": {"families": {}, "transformations": {}}, "S1 edit_reward": {"families": {}}},
+            "components": {"shuffle_sentences": att},
+        }
+    )
+    assert "| shuffle_sentences | 2 / 3 | S1 | 0.17 | -0.0133 | 1 |" in md
