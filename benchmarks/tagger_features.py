@@ -257,7 +257,7 @@ def main() -> None:
     ap.add_argument("--max-rows", type=int, default=None)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    from wqrm import resources
+    from wqrm import resources  # deferred: the models load only when the script runs
 
     rows = list(read_jsonl(args.data / SPAN_FILE))[: args.max_rows]
     dev = {i for i, r in enumerate(rows) if is_dev(str((r.get("meta") or {}).get("original_id") or r["id"]))}

@@ -84,7 +84,10 @@ def test_readme_snapshot_commands(tmp_path, monkeypatch, loaded):
         if s.mean is None:  # undefined for every output (S5, S8, context metrics)
             assert shell.quantities[name].mean is None, name
             continue
-        assert shell.quantities[name].mean == pytest.approx(s.mean, rel=1e-6, abs=1e-9), name
+        # to the metrics' invariance bound (1e-6, docs/design-decisions.md "Batch invariance"), not
+        # to the last bits: the committed file may come from another CPU, and OpenBLAS picks its
+        # float32 kernels by CPU (AVX2 or AVX-512), which moves `next_sentence_gain`'s model by ~1e-8
+        assert shell.quantities[name].mean == pytest.approx(s.mean, rel=1e-6, abs=1e-6), name
     drift = runner.invoke(
         app, ["snapshot", "examples/regression/outputs_drifted.jsonl", "--compare", "my_model.wqrm.json"]
     )

@@ -1,16 +1,13 @@
 import inspect
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 from fastapi.testclient import TestClient
 
+from wqrm.client import local_server
 from wqrm.integrations import rewards, score_completions
 from wqrm.integrations.serve import create_app
 from wqrm.integrations.trl import make_reward_function, reward_function
@@ -91,12 +88,6 @@ def test_server_rejects_bad_requests_and_keeps_serving(client, path, body, statu
     assert client.post("/get_reward", json={"query": [GOOD]}).status_code == 200
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _post(url: str, body: object) -> tuple[int, dict]:
     req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     try:
@@ -107,21 +98,9 @@ def _post(url: str, body: object) -> tuple[int, dict]:
 
 
 def test_real_server_process_on_a_free_port():
-    port = _free_port()
-    cmd = [sys.executable, "-m", "wqrm.cli", "serve", "--port", str(port), "--max-texts", "8"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2) as resp:
-                    assert json.loads(resp.read())["status"] == "ok"
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stderr.read()
-                assert time.time() < deadline, "server did not come up"
-                time.sleep(0.25)
+    with local_server("--max-texts", "8") as (base, proc):
+        with urllib.request.urlopen(base + "/health", timeout=10) as resp:
+            assert json.loads(resp.read())["status"] == "ok"
         status, body = _post(
             base + "/get_reward", {"query": [PROMPT + GOOD, PROMPT + FLAT], "prompts": [PROMPT] * 2}
         )
@@ -130,7 +109,4 @@ def test_real_server_process_on_a_free_port():
         assert status == 413 and "at most 8" in body["detail"]
         status, body = _post(base + "/get_reward", {"query": [GOOD]})
         assert status == 200 and 0 <= body["rewards"][0] <= 1
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert os.name != "posix" or proc.returncode in (0, -15)

@@ -6,16 +6,36 @@ record for input it refuses before anything heavy is loaded. `wqrm.scoring` re-e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from wqrm import __version__
 from wqrm.components import COMPONENT_NAMES
 
-if TYPE_CHECKING:  # the annotation only: wqrm.substance imports the analysis (spaCy)
-    from wqrm.substance import Substance
+__all__ = ["ScoreBatch", "ScoreResult", "Substance"]
 
-__all__ = ["ScoreBatch", "ScoreResult"]
+
+@dataclass
+class Substance:
+    """The outcome of the degeneracy floor's check (`wqrm.substance.check_substance`): measured
+    values, failed rules and the score cap (None when the text has enough substance). Defined here,
+    with the result it belongs to, so a result read back from JSON needs no model."""
+
+    words: int
+    distinct: float
+    repeated_sentences: float
+    english: float
+    unknown_words: float | None = None  # share of lower-case words; None: not English, or none
+    failed: dict[str, str] = field(default_factory=dict)  # rule -> why
+    cap: float | None = None
+
+    @property
+    def degenerate(self) -> bool:
+        return bool(self.failed)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -62,6 +82,30 @@ class ScoreResult:
             "version": __version__,
             "error": self.error,
         }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ScoreResult:
+        """The result that `to_dict` wrote (its extra leading keys and `version` are ignored): a
+        `wqrm serve` answer or a results file read back. `to_dict` merges the component reasons
+        (keys S1..S8) into `reasons`; they are separated again here."""
+        reasons = dict(d.get("reasons") or {})
+        substance = d.get("substance")
+        return cls(
+            score=d.get("score"),
+            components=dict(d.get("components") or dict.fromkeys(COMPONENT_NAMES)),
+            metrics=dict(d.get("metrics") or {}),
+            used_components=list(d.get("used_components") or []),
+            reasons={k: v for k, v in reasons.items() if k not in COMPONENT_NAMES},
+            component_reasons={k: v for k, v in reasons.items() if k in COMPONENT_NAMES},
+            goodness=dict(d.get("goodness") or {}),
+            contributions=dict(d.get("contributions") or {}),
+            substance=None if substance is None else Substance(**substance),
+            uncapped_score=d.get("uncapped_score"),
+            spans=list(d.get("spans") or []),
+            weights=d.get("weights"),
+            error=d.get("error"),
+            lang=d.get("lang"),
+        )
 
     @classmethod
     def failed(cls, error: str, id: Any = None, lang: str | None = None) -> ScoreResult:

@@ -38,12 +38,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 from wqrm.analysis import Analysis
 from wqrm.lang import LANGUAGE_NAMES
 from wqrm.metrics.fluency import unknown_word_rate
 from wqrm.metrics.registry import MetricUndefined
+from wqrm.result import Substance
 from wqrm.words import moving_average_ttr
 
 __all__ = ["FLOOR", "Substance", "SubstanceRules", "check_substance"]
@@ -64,27 +65,6 @@ class SubstanceRules:
     english_zipf: float = 3.0
     max_unknown_words: float = 0.15
     floor: float = FLOOR
-
-
-@dataclass
-class Substance:
-    """The outcome of `check_substance`: measured values, failed rules and the score cap (None when
-    the text has enough substance)."""
-
-    words: int
-    distinct: float
-    repeated_sentences: float
-    english: float
-    unknown_words: float | None = None  # share of lower-case words; None: not English, or none
-    failed: dict[str, str] = field(default_factory=dict)  # rule -> why
-    cap: float | None = None
-
-    @property
-    def degenerate(self) -> bool:
-        return bool(self.failed)
-
-    def as_dict(self) -> dict:
-        return asdict(self)
 
 
 @functools.cache

@@ -13,11 +13,13 @@ Over the same texts (default: the first 400 paragraphs of `scored/lamp_R_train.j
   The spaCy pipeline counts as a model: it is a neural tagger/parser, and no metric can be computed
   without its parse;
 * **whole-process times** (cold processes): `python -c "import wqrm"`, `wqrm --help`,
-  `wqrm catalogue`, and `wqrm.load()` + scoring one paragraph, and `wqrm score` on a one-line file.
+  `wqrm catalogue`, and `wqrm.load()` + scoring one paragraph, and `wqrm score` on a one-line file,
+  alone and through a running `wqrm serve` (`--server`: table and `--json`), whose models are
+  loaded before the timing starts.
 
 The first line names the machine (CPU, cores, torch threads, load average).
 
-    python benchmarks/perf/score_path.py [--n 400] [--file texts.jsonl] [--no-process]
+    python benchmarks/perf/score_path.py [--n 400] [--file texts.jsonl] [--no-process | --process-only]
 """
 
 from __future__ import annotations
@@ -70,6 +72,24 @@ def whole_process(py: str) -> list[tuple[str, float]]:
             ("wqrm catalogue", _process_time([py, "-m", "wqrm.cli", "catalogue"], ROOT)),
             ("wqrm.load() + score one paragraph", _process_time([py, "-c", score_one], ROOT)),
             ("wqrm score one-line.txt", _process_time([py, "-m", "wqrm.cli", "score", str(one)], ROOT)),
+            *server_client(py, one),
+        ]
+
+
+def server_client(py: str, one: Path) -> list[tuple[str, float]]:
+    """Cold `wqrm score --server` processes against a server that has its models loaded."""
+    from wqrm.client import local_server  # standard library only
+
+    with local_server(python=py, cwd=ROOT) as (url, _):
+        return [
+            (
+                "wqrm score --server … one-line.txt",
+                _process_time([py, "-m", "wqrm.cli", "score", "--server", url, str(one)], ROOT),
+            ),
+            (
+                "wqrm score --server … --json one-line.txt",
+                _process_time([py, "-m", "wqrm.cli", "score", "--server", url, "--json", str(one)], ROOT),
+            ),
         ]
 
 
@@ -78,7 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--file", type=Path, default=DEFAULT_DATA / "scored" / "lamp_R_train.jsonl")
     ap.add_argument("--no-process", action="store_true", help="skip the whole-process timings")
+    ap.add_argument("--process-only", action="store_true", help="only the whole-process timings")
     args = ap.parse_args(argv)
+    if args.process_only:
+        print(f"machine: {machine()}")
+        print("whole-process wall times (cold, best of 2):")
+        for label, sec in whole_process(sys.executable):
+            print(f"  {label:<44} {sec:8.2f} s")
+        return 0
     if not args.file.exists():
         print(f"no input at {args.file}: pass --file or set WQRM_DATA_DIR", file=sys.stderr)
         return 2

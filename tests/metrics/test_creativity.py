@@ -1,4 +1,5 @@
 import math
+from collections import defaultdict
 
 import numpy as np
 import pytest
@@ -165,3 +166,22 @@ def test_creativity_prob_is_undefined_when_a_selected_feature_is(corpus):
     assert mv["creativity_prob"] is None
     reason = mv.reasons["creativity_prob"]
     assert "esa" in reason and "coherence_tau" in reason and "undefined" in reason
+
+
+def test_wordnet_index_is_nltks_own():
+    """wqrm's plain-file parse of WordNet's index files gives NLTK's map, entry for entry (adjective
+    satellites included), and the lookups that read it agree."""
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    wn = resources.get("wordnet")
+    mine = wn._lemma_pos_offset_map
+    theirs = type(wn).__new__(type(wn))
+    theirs._lemma_pos_offset_map = defaultdict(dict)
+    theirs.__dict__.update({k: v for k, v in wn.__dict__.items() if k != "_lemma_pos_offset_map"})
+    WordNetCorpusReader._load_lemma_pos_offset_map(theirs)  # NLTK's parse, on the same files
+    assert len(mine) == len(theirs._lemma_pos_offset_map) > 140_000
+    assert mine == theirs._lemma_pos_offset_map
+    assert [s.name() for s in wn.synsets("light")][:3] == ["light.n.01", "light.n.02", "light.n.03"]
+    assert "s" in mine["dark"] and mine["dark"]["s"] == [
+        o for o in mine["dark"]["a"] if o in wn.satellite_offsets
+    ]

@@ -112,6 +112,14 @@ def score(
         str | None,
         typer.Option("--weights", help="Composite weights JSON (default: shipped), or 'uniform'."),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="Score FILEs with a running `wqrm serve` at this URL (e.g. http://127.0.0.1:8000): its "
+            "models, weights and profile, loaded once, so a file scores in well under a second.",
+        ),
+    ] = None,
     edit_backend: Annotated[
         str | None,
         typer.Option(
@@ -148,6 +156,33 @@ def score(
         raise usage_error("give FILE arguments ('-' for stdin) or --input/--output")
     _check_engine(engine, workers, batch, input, output)
     encoding = checked_encoding(encoding)
+    if server is not None:
+        scoring = {
+            "--input/--output": batch, "--profile": profile, "--weights": weights, "--model": model,
+            "--persona": persona, "--task": task, "--prompt-file": prompt_file,
+            "--references": references, "--edit-backend": edit_backend,
+        }  # fmt: skip
+        given = [name for name, value in scoring.items() if value]
+        if given:
+            raise usage_error(
+                f"--server scores with the server's own models and settings; drop {', '.join(given)}"
+            )
+        if not server.startswith(("http://", "https://")):
+            raise usage_error(f"--server must be an http:// or https:// URL, not {server!r}")
+        from wqrm.client import ServerError, ServerScorer  # standard library only
+
+        remote = ServerScorer(server)
+        try:
+            remote.health()  # an unreachable server is reported before any file is read
+            failed = _score_files(
+                read_all(files, encoding, max_chars), remote.score_batch, {}, as_json, spans, batch_size,
+                progress_mode(progress),
+            )  # fmt: skip
+        except ServerError as exc:
+            raise fail(str(exc)) from None
+        if failed:
+            raise typer.Exit(1)
+        return
     if task is not None and task not in TASKS:
         raise usage_error(f"--task must be one of {', '.join(TASKS)}, not {task!r}")
     if (prompt_file is not None or references) and task is None:
@@ -192,12 +227,23 @@ def score(
 
     # 3. models, only when there is something to score
     scorer = _load_scorer(prof, alpha, model, context) if any(e is None for _, _, e in items) else None
+    score_batch = scorer.score_batch if scorer is not None else None
+    if _score_files(items, score_batch, context, as_json, spans, batch_size, mode):
+        raise typer.Exit(1)
+
+
+def _score_files(
+    items, score_batch, context: dict[str, Any], as_json: bool, spans: bool, batch_size: int, mode
+) -> bool:
+    """Score `items` ((file, text, error) from `read_all`) with `score_batch(texts, **context)`, in
+    batches of `batch_size`, printing a table (or a JSON line) per file; a file that cannot be read
+    or scored is named with its reason on stderr. True when any file failed."""
     failed = False
     with Feedback("scoring", len(items), mode, unit="files") as feedback:
         for start in range(0, len(items), batch_size):
             part = items[start : start + batch_size]
             good = [(f, t) for f, t, e in part if e is None]
-            results = scorer.score_batch([t for _, t in good], **context) if good else []
+            results = score_batch([t for _, t in good], **context) if good else []
             scored = iter(results)
             for f, text, error in part:
                 r = next(scored) if error is None else ScoreResult.failed(error)
@@ -214,8 +260,7 @@ def score(
                     if spans:
                         out.print(render_spans(text, r.spans))
             feedback.advance(len(part))
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 def _profile(profile: Path | None):
