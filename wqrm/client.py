@@ -65,8 +65,13 @@ class ServerScorer:
             with contextlib.suppress(ValueError, AttributeError):  # FastAPI's {"detail": ...}
                 detail = json.loads(detail).get("detail", detail)
             raise ServerError(f"{self.url}{path} answered {exc.code}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError):
+                raise ServerError(
+                    f"the server at {self.url} did not answer {path} within {self.timeout:g} s "
+                    "(a larger timeout, or fewer texts per request)"
+                ) from None
             raise ServerError(
                 f"no wqrm server answers at {self.url} ({reason}); start one with `wqrm serve`"
             ) from None

@@ -2,11 +2,14 @@
 scored through by the command line (in a fresh process: no model may load there) and by the client
 class, against the same texts scored in this process; `ScoreResult.from_dict` by round trip."""
 
+import http.server
 import json
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -157,3 +160,24 @@ def test_from_dict_inverts_to_dict(scorer):
         assert back.to_dict(file="x") == d
         assert back.component_reasons == r.component_reasons and back.reasons == r.reasons
     assert ScoreResult.from_dict(results[1].to_dict()).substance.degenerate
+
+
+def test_a_slow_server_is_a_timeout_not_an_absent_one():
+    """A server that accepts the connection but does not answer in time is reported as slow."""
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(2)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        remote = ServerScorer(f"http://127.0.0.1:{httpd.server_address[1]}", timeout=0.5)
+        with pytest.raises(ServerError, match=r"did not answer /health within 0.5 s"):
+            remote.health()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
