@@ -167,11 +167,12 @@ def score(
             raise usage_error(
                 f"--server scores with the server's own models and settings; drop {', '.join(given)}"
             )
-        if not server.startswith(("http://", "https://")):
-            raise usage_error(f"--server must be an http:// or https:// URL, not {server!r}")
         from wqrm.client import ServerError, ServerScorer  # standard library only
 
-        remote = ServerScorer(server)
+        try:
+            remote = ServerScorer(server)
+        except ValueError as exc:  # not an http(s) URL
+            raise usage_error(f"--server: {exc}") from None
         try:
             remote.health()  # an unreachable server is reported before any file is read
             failed = _score_files(
