@@ -64,12 +64,12 @@ class WordTable:
 def gold_flags(text: str, spans: Sequence[dict], starts: Sequence[int], ends: Sequence[int]) -> np.ndarray:
     """Per word (character range [start, end)): whether at least half its characters lie inside
     a span."""
-    inside = np.zeros(len(text) + 1, dtype=bool)
+    inside = np.zeros(len(text) + 1, dtype=np.int64)
     for s in spans:
-        inside[int(s["start"]) : int(s["end"])] = True
-    return np.array(
-        [inside[a:b].mean() >= 0.5 if b > a else False for a, b in zip(starts, ends, strict=True)]
-    )
+        inside[int(s["start"]) : int(s["end"])] = 1
+    covered = np.concatenate([[0], np.cumsum(inside)])  # characters inside before each offset
+    a, b = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    return (b > a) & (2 * (covered[b] - covered[a]) >= b - a)
 
 
 def word_flags(text: str, spans: Sequence[dict]) -> np.ndarray:
@@ -103,28 +103,36 @@ def editor_agreement(rows: Sequence[dict]) -> dict[str, float] | None:
     }
 
 
-def word_vectors(words: Sequence[str], tokenizer, model) -> tuple[np.ndarray, np.ndarray]:
-    """(per-word contextual vectors, the sentence's mean vector) from one encoder pass over the
-    words of one sentence: a word's vector is the mean of its word pieces' last-layer states."""
+def word_vectors(sentences: Sequence[Sequence[str]], tokenizer, model) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per sentence (a list of words), from one batched encoder pass over all of them: its words'
+    contextual vectors (the mean of each word's pieces' last-layer states) and the sentence's mean
+    vector (the mean over its word pieces)."""
     import torch
 
     batch = tokenizer(
-        list(words), is_split_into_words=True, return_tensors="pt", truncation=True, max_length=256
+        [list(w) for w in sentences],
+        is_split_into_words=True,
+        return_tensors="pt",
+        truncation=True,
+        max_length=256,
+        padding=True,
     )
     with torch.no_grad():
-        states = model(**batch).last_hidden_state[0].double().numpy()
-    out = np.zeros((len(words), states.shape[1]))
-    count = np.zeros(len(words))
-    for k, w in enumerate(batch.word_ids()):
-        if w is not None:
-            out[w] += states[k]
-            count[w] += 1
-    return out / np.maximum(count, 1)[:, None], states[1:-1].mean(axis=0)
+        states = model(**batch).last_hidden_state.double().numpy()
+    out = []
+    for k, words in enumerate(sentences):
+        ids = np.array([-1 if w is None else w for w in batch.word_ids(k)])
+        pieces = ids >= 0  # neither special tokens nor padding
+        vectors = np.zeros((len(words), states.shape[2]))
+        np.add.at(vectors, ids[pieces], states[k][pieces])
+        count = np.bincount(ids[pieces], minlength=len(words))
+        out.append((vectors / np.maximum(count, 1)[:, None], states[k][pieces].mean(axis=0)))
+    return out
 
 
 def word_table(rows: Sequence[dict], nlp, encoder) -> WordTable:
-    """Features of every word of `rows` (spans-schema rows), one spaCy parse and one encoder pass
-    per sentence."""
+    """Features of every word of `rows` (spans-schema rows): one spaCy parse per paragraph and one
+    batched encoder pass over its sentences, each sentence encoded alone (padded)."""
     from wordfreq import zipf_frequency
 
     pos_tags = [
@@ -132,6 +140,7 @@ def word_table(rows: Sequence[dict], nlp, encoder) -> WordTable:
         "PUNCT", "SCONJ", "SYM", "VERB", "X",
     ]  # fmt: skip
     deps = sorted(nlp.get_pipe("parser").labels)
+    pos_index, dep_index = {p: k for k, p in enumerate(pos_tags)}, {d: k for k, d in enumerate(deps)}
     tokenizer, model = encoder.tokenizer, encoder[0].auto_model.eval()
     dim = model.config.hidden_size
     n_cat = len(pos_tags) + len(deps)
@@ -146,25 +155,29 @@ def word_table(rows: Sequence[dict], nlp, encoder) -> WordTable:
     ):
         sents = [[t for t in s if not t.is_space] for s in doc.sents]
         sents = [s for s in sents if s]
-        for si, words in enumerate(sents):
-            vectors, sentence = word_vectors([t.text for t in words], tokenizer, model)
-            flags = gold_flags(
-                row["text"], row.get("spans") or [], [t.idx for t in words], [t.idx + len(t) for t in words]
+        every = [t for s in sents for t in s]
+        gold.extend(
+            gold_flags(
+                row["text"], row.get("spans") or [], [t.idx for t in every], [t.idx + len(t) for t in every]
             )
+        )
+        para.extend([i] * len(every))
+        encoded = (
+            word_vectors([[t.text for t in words] for words in sents], tokenizer, model) if sents else []
+        )
+        for si, (words, (vectors, sentence)) in enumerate(zip(sents, encoded, strict=True)):
             for k, t in enumerate(words):
                 cat = np.zeros(n_cat)
-                if t.pos_ in pos_tags:
-                    cat[pos_tags.index(t.pos_)] = 1.0
-                if t.dep_ in deps:
-                    cat[len(pos_tags) + deps.index(t.dep_)] = 1.0
+                if t.pos_ in pos_index:
+                    cat[pos_index[t.pos_]] = 1.0
+                if t.dep_ in dep_index:
+                    cat[len(pos_tags) + dep_index[t.dep_]] = 1.0
                 surface = [
                     t.is_stop, t.is_alpha, zipf_frequency(t.text.lower(), "en") / 8, len(t.text) / 10,
                     k / max(len(words) - 1, 1), len(words) / 40, si / max(len(sents) - 1, 1),
                     len(sents) / 15, t.is_punct, sum(1 for _ in t.children) / 5,
                 ]  # fmt: skip
                 X.append(np.concatenate([cat, np.asarray(surface, dtype=float), vectors[k], sentence]))
-            gold.extend(flags)
-            para.extend([i] * len(words))
     return WordTable(np.asarray(X), np.asarray(gold, dtype=bool), np.asarray(para), blocks)
 
 

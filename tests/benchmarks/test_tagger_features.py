@@ -87,3 +87,24 @@ def test_editor_agreement_by_hand():
     assert got["auc_first_for_second"] == pytest.approx(6 / 9)
     assert got["auc_second_for_first"] == pytest.approx(6 / 9)
     assert T.editor_agreement(rows[2:3]) is None
+
+
+def test_word_vectors_batched_as_alone(encoder):
+    """One padded pass over a paragraph's sentences gives each sentence what encoding it alone
+    gives (to float32 rounding), and a word's vector is the mean of its pieces."""
+    model = encoder[0].auto_model.eval()
+    sentences = [
+        ["The", "lamp", "went", "out", "."],
+        ["Fog", "."],
+        ["He", "read", "unpronounceable", "names", "."],
+    ]
+    together = T.word_vectors(sentences, encoder.tokenizer, model)
+    for words, (vectors, sentence) in zip(sentences, together, strict=True):
+        (alone_vectors, alone_sentence) = T.word_vectors([words], encoder.tokenizer, model)[0]
+        assert vectors.shape == (len(words), model.config.hidden_size)
+        assert np.allclose(vectors, alone_vectors, atol=1e-5) and np.allclose(
+            sentence, alone_sentence, atol=1e-5
+        )
+    # the case the piece averaging is for: one word, several pieces
+    pieces = encoder.tokenizer(sentences[2], is_split_into_words=True).word_ids()
+    assert pieces.count(2) > 1  # "unpronounceable" is several pieces
