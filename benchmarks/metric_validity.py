@@ -32,10 +32,11 @@ itself were fitted on (where a metric was, it says so and uses its own hold-out)
   `inverted` (one or both below, none above), `uninformative` (both across 0.5).
 
 Metric values come from the metric cache that `make weights` and the composite benchmark share
-(`runs/metric_cache.jsonl`, keyed by sha1(text), no code version): texts missing from it are
-computed and appended (about 0.4 s a text on 2 CPU cores), and `--verify` texts already in it are
-recomputed first and compared (values differing by more than 1e-5 stop the run: delete the cache
-after changing metric code). Metrics fitted on part of this data are marked in the table
+(`runs/metric_cache.jsonl`, keyed by sha1(text); a metric's values from another
+`MetricSpec.version` of its code are recomputed): texts missing from it are computed and appended
+(about 0.4 s a text on 2 CPU cores), and `--verify` texts already in it are recomputed first and
+compared (values differing by more than 1e-5 stop the run: a metric whose code changed its values
+without a new `version`). Metrics fitted on part of this data are marked in the table
 (`fit_notes`); `gpp` is measured on its own hold-out.
 
     python benchmarks/metric_validity.py [--cache runs/metric_cache.jsonl] [--verify 12]

@@ -184,6 +184,7 @@ class MetricSpec:
     guard: bool = False  # multiplies its component instead of entering its mean (`component_values`)
     decay: bool = False  # `lower` + `best`: goodness exp(−(v − best)/(q99 − best)) (`wqrm.profile`)
     tail: bool = False  # `lower` guard: goodness 1 up to the reference q99, its upper tail beyond
+    version: int = 1  # raised when the function's values change: cached values of another version are stale
 
     def goodness_values(self, profile: Profile, values: np.ndarray) -> np.ndarray:
         """Raw values → goodness in [0, 1] against `profile`, by this metric's direction, band,
@@ -278,6 +279,7 @@ def metric(
     guard: bool = False,
     decay: bool = False,
     tail: bool = False,
+    version: int = 1,
 ) -> Callable[[Callable[..., float]], Callable[..., float]]:
     """Register a metric function under `name` with its metadata.
 
@@ -291,7 +293,9 @@ def metric(
     `lower` metric with a `best` value by exponential fall on the reference's 99th-percentile scale
     instead of its percentile (`wqrm.profile`). `tail` makes a `lower` guard that costs nothing
     inside the reference range: goodness 1 up to the reference's 99th percentile and the profile's
-    upper exponential tail beyond it, for a fault that only an extreme value shows.
+    upper exponential tail beyond it, for a fault that only an extreme value shows. `version` is
+    raised whenever a change to the function changes its values: a metric cache
+    (`wqrm.fit.weights.MetricCache`) recomputes values it holds from another version.
     """
     if guard and (component is None or (best is None and not tail)):
         raise ValueError(f"guard metric {name!r} needs a component and a best value (or tail)")
@@ -325,6 +329,7 @@ def metric(
             guard=guard,
             decay=decay,
             tail=tail,
+            version=version,
         )
         return func
 

@@ -237,6 +237,37 @@ def test_a_rebuilt_artefact_recomputes_the_metrics_that_read_it(scorer, tmp_path
     assert W.MetricCache(path).stamps_of(legacy) == {"corpus": "c1", "edit_model": "e1"}
 
 
+def test_a_new_metric_version_recomputes_that_metric_only(scorer, tmp_path, monkeypatch):
+    """A metric whose `version` was raised (its code changed its values) is recomputed in cached rows
+    from another version, and the row records the version; the other values are kept."""
+    import dataclasses
+
+    import wqrm.fit.weights as W
+    from wqrm.metrics import registry
+
+    texts = ["The kettle clicked off. Nobody got up to pour the water. The clock in the hall kept on."]
+    path = tmp_path / "cache.jsonl"
+    W.collect_metrics(texts, W.MetricCache(path), scorer)
+    row = W.MetricCache(path).get(texts[0])
+    assert "versions" not in row  # every metric at version 1
+    marked = {**row, "metrics": {**row["metrics"], "sc": -1.0, "ttr": -1.0}}
+    W.MetricCache(path).add([marked])
+    bumped = {**registry.specs(), "sc": dataclasses.replace(registry.get_spec("sc"), version=2)}
+    monkeypatch.setattr(registry, "_SPECS", bumped)
+    assert W.metric_versions(["sc", "ttr", "not_a_metric"]) == {"sc": 2}
+    assert W.missing_metrics(marked, ["sc", "ttr"]) == ["sc"]
+    seen = []
+    W.collect_metrics(texts, W.MetricCache(path), scorer, progress=lambda d, n: seen.append(n))
+    again = W.MetricCache(path).get(texts[0])
+    assert seen == [1] and again["versions"] == {"sc": 2}
+    assert again["metrics"]["sc"] == pytest.approx(row["metrics"]["sc"], abs=1e-6)
+    assert again["metrics"]["ttr"] == -1.0  # same version: kept
+    assert W.missing_metrics(again, ["sc", "ttr"]) == []
+    seen.clear()
+    W.collect_metrics(texts, W.MetricCache(path), scorer, progress=lambda d, n: seen.append(n))
+    assert seen == []  # recorded: not recomputed again
+
+
 def test_stale_resources_and_directory_digest(tmp_path):
     from wqrm.fit.weights import directory_digest, stale_resources
 

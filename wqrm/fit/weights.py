@@ -51,6 +51,7 @@ __all__ = [
     "edit_reward_reference",
     "fit_weights",
     "metric_scorer",
+    "metric_versions",
     "missing_metrics",
     "stale_resources",
     "text_key",
@@ -100,8 +101,9 @@ def artefact_stamps() -> dict[str, str]:
 
 
 class MetricCache:
-    """Metric values per text (`{"key", "n_words", "metrics", "error", "stamps"}` rows in a JSONL
-    file). `stamps` are the `artefact_stamps` a row's values were computed with; rows written
+    """Metric values per text (`{"key", "n_words", "metrics", "error", "stamps", "versions"}` rows
+    in a JSONL file; `versions`: `metric_versions` of the metrics computed). `stamps` are the
+    `artefact_stamps` a row's values were computed with; rows written
     before stamps existed take the cache's `default_stamps` (the ``.stamps.json`` file next to it,
     written with the artefacts of the first run that read the cache after stamps were added)."""
 
@@ -158,11 +160,23 @@ class MetricCache:
                 fh.flush()
 
 
+def metric_versions(names: Iterable[str]) -> dict[str, int]:
+    """The `MetricSpec.version` of each registered metric of `names` that is not at version 1 (a
+    cached row records them; a metric it has no version for was computed at version 1)."""
+    from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
+
+    registered = specs()
+    return {n: registered[n].version for n in names if n in registered and registered[n].version != 1}
+
+
 def _metric_rows(texts: Sequence[str], scorer: Scorer) -> list[dict[str, Any]]:
-    return [
-        {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
-        for t, r in zip(texts, scorer.score_batch(texts), strict=True)
-    ]
+    rows = []
+    for t, r in zip(texts, scorer.score_batch(texts), strict=True):
+        row = {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
+        if versions := metric_versions(r.metrics):
+            row["versions"] = versions
+        rows.append(row)
+    return rows
 
 
 def _extended_rows(
@@ -174,7 +188,12 @@ def _extended_rows(
 
     out = []
     for row, values in zip(rows, compute_batch(list(texts), names, models=True), strict=True):
-        out.append({**row, "metrics": {**row["metrics"], **{n: values[n] for n in names}}})
+        versions = {k: v for k, v in row.get("versions", {}).items() if k not in names}
+        new = {**row, "metrics": {**row["metrics"], **{n: values[n] for n in names}}}
+        new.pop("versions", None)
+        if versions := {**versions, **metric_versions(names)}:
+            new["versions"] = versions
+        out.append(new)
     return out
 
 
@@ -199,17 +218,22 @@ def _worker_rows(texts: list[str]) -> list[dict[str, Any]]:
 
 def missing_metrics(row: dict[str, Any], names: Iterable[str], stale: Iterable[str] = ()) -> list[str]:
     """The metrics of `names` an error-free cached row lacks (a metric registered after the row
-    was written) or must recompute (it reads one of the `stale` resources, rebuilt since); [] for
-    a row with an error (the text is not scored at all)."""
+    was written) or must recompute (it reads one of the `stale` resources, rebuilt since, or the
+    row holds its value from another `MetricSpec.version` of its code); [] for a row with an error
+    (the text is not scored at all)."""
     if row.get("error"):
         return []
     from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
 
-    registered, stale = specs(), frozenset(stale)
+    registered, stale, versions = specs(), frozenset(stale), row.get("versions", {})
     return [
         n
         for n in names
-        if n not in row["metrics"] or (n in registered and not stale.isdisjoint(registered[n].resources))
+        if n not in row["metrics"]
+        or (
+            n in registered
+            and (not stale.isdisjoint(registered[n].resources) or versions.get(n, 1) != registered[n].version)
+        )
     ]
 
 
