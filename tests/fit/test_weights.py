@@ -249,7 +249,8 @@ def test_a_new_metric_version_recomputes_that_metric_only(scorer, tmp_path, monk
     path = tmp_path / "cache.jsonl"
     W.collect_metrics(texts, W.MetricCache(path), scorer)
     row = W.MetricCache(path).get(texts[0])
-    assert "versions" not in row  # every metric at version 1
+    base = W.metric_versions(row["metrics"])  # the metrics above version 1 (the order gains: 2)
+    assert row.get("versions", {}) == base and "sc" not in base
     marked = {**row, "metrics": {**row["metrics"], "sc": -1.0, "ttr": -1.0}}
     W.MetricCache(path).add([marked])
     bumped = {**registry.specs(), "sc": dataclasses.replace(registry.get_spec("sc"), version=2)}
@@ -259,7 +260,7 @@ def test_a_new_metric_version_recomputes_that_metric_only(scorer, tmp_path, monk
     seen = []
     W.collect_metrics(texts, W.MetricCache(path), scorer, progress=lambda d, n: seen.append(n))
     again = W.MetricCache(path).get(texts[0])
-    assert seen == [1] and again["versions"] == {"sc": 2}
+    assert seen == [1] and again["versions"] == {**base, "sc": 2}
     assert again["metrics"]["sc"] == pytest.approx(row["metrics"]["sc"], abs=1e-6)
     assert again["metrics"]["ttr"] == -1.0  # same version: kept
     assert W.missing_metrics(again, ["sc", "ttr"]) == []
@@ -281,3 +282,37 @@ def test_stale_resources_and_directory_digest(tmp_path):
     (tmp_path / "d" / "x.json").write_text("2")
     assert directory_digest(tmp_path / "d") != first and len(first) == 40
     assert directory_digest(tmp_path / "missing") == ""
+
+
+def test_a_value_missing_for_want_of_a_resource_is_not_cached(scorer, tmp_path, monkeypatch):
+    """A metric that is None because this machine lacks its resource (or because it raised) is left
+    out of the cached row, so a later run with the resource computes it; an undefined value (a
+    fact about the text) is cached as None."""
+    import dataclasses
+
+    import wqrm.fit.weights as W
+    from wqrm.metrics import registry
+    from wqrm.resources import ResourceMissingError
+
+    assert W.cacheable(
+        {"a": None, "b": None, "c": None, "d": 0.5},
+        {"a": "resource missing: no WordNet", "b": "error: ValueError: x", "c": "one sentence"},
+    ) == {"c": None, "d": 0.5}
+
+    def no_wordnet(a):
+        raise ResourceMissingError("wqrm resource 'wordnet' is missing")
+
+    texts = ["The kettle clicked off. Nobody got up to pour the water. The clock in the hall kept on."]
+    real = registry.get_spec("wordnet_sim")
+    monkeypatch.setattr(
+        registry, "_SPECS", {**registry.specs(), "wordnet_sim": dataclasses.replace(real, func=no_wordnet)}
+    )
+    path = tmp_path / "cache.jsonl"
+    W.collect_metrics(texts, W.MetricCache(path), W.metric_scorer())
+    row = W.MetricCache(path).get(texts[0])
+    assert "wordnet_sim" not in row["metrics"] and row["metrics"]["ttr"] is not None
+    assert W.missing_metrics(row, ["wordnet_sim", "ttr"]) == ["wordnet_sim"]
+    monkeypatch.setattr(registry, "_SPECS", {**registry.specs(), "wordnet_sim": real})  # installed now
+    W.collect_metrics(texts, W.MetricCache(path), scorer)
+    again = W.MetricCache(path).get(texts[0])
+    assert again["metrics"]["wordnet_sim"] == pytest.approx(scorer.score(texts[0]).metrics["wordnet_sim"])

@@ -26,7 +26,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,7 @@ __all__ = [
     "MetricCache",
     "accuracy",
     "artefact_stamps",
+    "cacheable",
     "collect_metrics",
     "directory_digest",
     "edit_reward_reference",
@@ -169,11 +170,27 @@ def metric_versions(names: Iterable[str]) -> dict[str, int]:
     return {n: registered[n].version for n in names if n in registered and registered[n].version != 1}
 
 
+#: Reasons for a None value that say nothing about the text: a resource this machine lacks, or a
+#: metric that raised (`metrics.registry._evaluate`). Such values are not cached, so the next run
+#: that has the resource (or the fix) computes them instead of reading None for ever.
+NOT_CACHED_REASONS = ("resource missing:", "error:")
+
+
+def cacheable(values: Mapping[str, float | None], reasons: Mapping[str, str]) -> dict[str, float | None]:
+    """`values` without those that are None for a `NOT_CACHED_REASONS` reason."""
+    return {
+        n: v
+        for n, v in values.items()
+        if v is not None or not str(reasons.get(n, "")).startswith(NOT_CACHED_REASONS)
+    }
+
+
 def _metric_rows(texts: Sequence[str], scorer: Scorer) -> list[dict[str, Any]]:
     rows = []
     for t, r in zip(texts, scorer.score_batch(texts), strict=True):
-        row = {"key": text_key(t), "n_words": r.n_words or 0, "metrics": dict(r.metrics), "error": r.error}
-        if versions := metric_versions(r.metrics):
+        metrics = cacheable(r.metrics, r.reasons)
+        row = {"key": text_key(t), "n_words": r.n_words or 0, "metrics": metrics, "error": r.error}
+        if versions := metric_versions(metrics):
             row["versions"] = versions
         rows.append(row)
     return rows
@@ -188,10 +205,11 @@ def _extended_rows(
 
     out = []
     for row, values in zip(rows, compute_batch(list(texts), names, models=True), strict=True):
+        computed = cacheable({n: values[n] for n in names}, values.reasons)
         versions = {k: v for k, v in row.get("versions", {}).items() if k not in names}
-        new = {**row, "metrics": {**row["metrics"], **{n: values[n] for n in names}}}
+        new = {**row, "metrics": {**row["metrics"], **computed}}
         new.pop("versions", None)
-        if versions := {**versions, **metric_versions(names)}:
+        if versions := {**versions, **metric_versions(computed)}:
             new["versions"] = versions
         out.append(new)
     return out
