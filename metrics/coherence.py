@@ -58,32 +58,31 @@ def sc(a: Analysis) -> float:
     "discrimination as in Barzilay & Lapata 2008; all-MiniLM-L6-v2 embeddings",
     valid_range=(-2.0, 2.0),
     resources=("spacy", "sentence_encoder"),
+    version=2,
 )
 def adjacent_similarity_gain(a: Analysis) -> float:
-    """How much closer adjacent sentences are than sentences in general: `sc` minus a weighted
-    mean cosine over all pairs of distinct sentences.
+    """How much closer each sentence is to its successor than to the text's other sentences:
+    `sc` minus, sentence by sentence, its weighted mean cosine with the others.
 
-    G = (1/(n−1)) Σ_{i<n} cos(e_i, e_{i+1}) − Σ_{i≠j} w_i w_j cos(e_i, e_j) / Σ_{i≠j} w_i w_j, e_i
-    the unit sentence embeddings of `sc` and w_i the number of adjacent pairs sentence i belongs
-    to (1 at the ends, 2 inside; `wqrm.sentence_order.adjacency_weights`), so that each sentence
-    weighs in the baseline as in the adjacent mean: unweighted, a sentence unrelated to the text
-    appended at its end lowered the baseline by more than the adjacent mean and *raised* G (in
-    70% of the robustness suite's originals; session 33). Averaged over every order of the same
-    sentences the second term equals the first, so E[G] = 0 for shuffled sentences; text that
-    develops a thought sentence by sentence has G > 0 (the default profile's reference passages:
-    median 0.037, 90th percentile 0.089). Range [−2, 2]; `higher`: a band would
+    G = (1/(n−1)) Σ_{i<n} [cos(e_i, e_{i+1}) − Σ_{k≠i} w_k cos(e_i, e_k) / Σ_{k≠i} w_k], e_i the
+    unit sentence embeddings of `sc` and w_k the number of adjacent pairs sentence k belongs to (1
+    at the ends, 2 inside; `wqrm.sentence_order.adjacency_weights`). Each sentence's row is
+    centred on its own mean (version 2, session 35): with one baseline over all pairs, a sentence
+    close to everything (a borrowed generic sentence, appended or swapped in) earned the gain
+    wherever it stood. For a sentence at position i any other sentence is as likely at i + 1 as
+    anywhere else when the order is shuffled, so E[G] = 0 for shuffled sentences; text that
+    develops a thought sentence by sentence has G > 0. Range [−2, 2]; `higher`: a band would
     charge the most cohesive human paragraphs and pay a variant that breaks them up into the
     band. Undefined below three sentences (with two, G = 0 whatever their order).
     """
     n = len(a.sentences)
     if n < 3:
         raise MetricUndefined("fewer than three sentences: no order to judge")
-    e = a.sentence_embeddings
-    adjacent = float(np.einsum("ij,ij->i", e[:-1], e[1:]).mean())
+    e = np.asarray(a.sentence_embeddings, dtype=np.float64)
     w = adjacency_weights(n)
-    total = w @ e
-    weighted_pairs = float(total @ total) - float(np.einsum("i,ij,ij->", w**2, e, e))
-    return adjacent - weighted_pairs / float(w.sum() ** 2 - (w**2).sum())
+    self_similarity = np.einsum("ij,ij->i", e, e)
+    baseline = (e[:-1] @ (w @ e) - w[:-1] * self_similarity[:-1]) / (w.sum() - w[:-1])
+    return float(np.mean(np.einsum("ij,ij->i", e[:-1], e[1:]) - baseline))
 
 
 @metric(
@@ -96,29 +95,30 @@ def adjacent_similarity_gain(a: Analysis) -> float:
     valid_range=(-float("inf"), float("inf")),
     resources=("spacy", "sentence_encoder", "corpus"),
     languages=("en",),
+    version=2,
 )
 def next_sentence_gain(a: Analysis) -> float:
-    """How much more likely each sentence is to follow its own predecessor than any other sentence
-    of the text, in logits of a learned next-sentence model.
+    """How much more likely each sentence is to be followed by its own successor than by any other
+    sentence of the text, in logits of a learned next-sentence model.
 
-    G = (1/(n−1)) Σ_{i<n} f(e_i, e_{i+1}) − Σ_{i≠j} w_i w_j f(e_i, e_j) / Σ_{i≠j} w_i w_j, e_i the
-    unit sentence embeddings of `sc`, w_i the adjacent pairs sentence i belongs to (1 at the ends,
-    2 inside, as in `adjacent_similarity_gain`: an appended non-sequitur no longer raises G; session
-    33) and f the logit that e_j is the sentence written right after e_i
-    (`wqrm.sentence_order.SentenceOrderModel`, trained on adjacent sentence pairs of reference
-    books against the pair reversed, pairs of the same passage further apart and pairs with a
-    sentence of another passage; `wqrm.build.sentence_order`). Averaged over every order of the
-    same sentences the second term equals the first, so shuffled sentences give E[G] = 0, and
-    so do sentences that could stand in any order (one sentence repeated, lorem ipsum); text that
-    moves forward sentence by sentence has G > 0 (the default profile's reference passages: median
-    0.34). Range (−∞, ∞), in practice about −1 to 2. `higher`: the learned
-    counterpart of `adjacent_similarity_gain`, which reads cosines instead of a model of what
-    comes next. Undefined below two sentences.
+    G = (1/(n−1)) Σ_{i<n} [f(e_i, e_{i+1}) − Σ_{k≠i} w_k f(e_i, e_k) / Σ_{k≠i} w_k], e_i the unit
+    sentence embeddings of `sc`, w_k the adjacent pairs sentence k belongs to (1 at the ends, 2
+    inside, as in `adjacent_similarity_gain`) and f the logit that e_k is the sentence written
+    right after e_i (`wqrm.sentence_order.SentenceOrderModel`, trained on adjacent sentence pairs
+    of reference books against the pair reversed, pairs of the same passage further apart and
+    pairs with a sentence of another passage; `wqrm.build.sentence_order`). Each sentence's row is
+    centred on its own mean (version 2, session 35): one baseline over all pairs credited a
+    successor that reads as a plausible follower of anything, wherever it stood (the red team's
+    borrowed sentence). Shuffled sentences give E[G] = 0, and so do sentences that could stand in
+    any order (one sentence repeated, lorem ipsum); text that moves forward sentence by sentence
+    has G > 0. Range (−∞, ∞), in practice about −1 to 2. `higher`: the learned counterpart of
+    `adjacent_similarity_gain`, which reads cosines instead of a model of what comes next.
+    Undefined below three sentences (with two, G = 0 whatever their order).
     """
     from wqrm import resources  # deferred: the corpus resources load on first use, not at import
 
-    if len(a.sentences) < 2:
-        raise MetricUndefined("one sentence: no sentence order to judge")
+    if len(a.sentences) < 3:
+        raise MetricUndefined("fewer than three sentences: no order to judge")
     return resources.get("corpus").sentence_order.order_gain(a.sentence_embeddings)
 
 

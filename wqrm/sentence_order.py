@@ -16,18 +16,20 @@ import numpy as np
 __all__ = ["MODEL_FILE", "SentenceOrderModel", "adjacency_weights", "pair_features"]
 
 MODEL_FILE = "model.safetensors"
-#: Up to this many ordered sentence pairs (a text of 64 sentences) `order_gain` averages them all.
+#: Up to this many ordered sentence pairs (a text of 64 sentences) `order_gain` reads every row whole.
 EXACT_PAIRS = 4032
 _GELU_C = np.float32(np.sqrt(2.0 / np.pi))
 
 
 def adjacency_weights(n: int) -> np.ndarray:
     """How many adjacent pairs each of n sentences belongs to: 1 for the first and the last, 2 for
-    the others (n ≥ 2). The order gains weight each sentence's pairs by it in their baseline, so a
+    the others (n ≥ 2). The order gains weight each sentence by it in their baselines, so a
     sentence counts in the baseline as often as it counts among the adjacent pairs: an unrelated
     sentence appended at the end (one adjacent pair, but 2(n − 1) of the n(n − 1) pairs of an
     unweighted baseline) no longer lowers the baseline more than the adjacent mean, which made
-    appending a non-sequitur *raise* the gain (the red team's `append_foreign`, session 33)."""
+    appending a non-sequitur *raise* the gain (the red team's `append_foreign`, session 33). Since
+    session 35 the baseline is taken row by row (`SentenceOrderModel.order_gain`) with the same
+    weights on the other sentences."""
     w = np.full(n, 2.0)
     w[0] = w[-1] = 1.0
     return w
@@ -76,30 +78,36 @@ class SentenceOrderModel:
         return 1.0 / (1.0 + np.exp(-self.pair_logits(e[:-1], e[1:])))
 
     def order_gain(self, embeddings: np.ndarray, max_pairs: int = EXACT_PAIRS) -> float:
-        """G = mean_i f(e_i, e_{i+1}) − Σ_{i≠j} w_i w_j f(e_i, e_j) / Σ_{i≠j} w_i w_j: how much more
-        the model expects each sentence after its own predecessor than after any other sentence of
-        the text, w_i the number of adjacent pairs sentence i belongs to (`adjacency_weights`: 1
-        at the ends, 2 inside). Averaged over every order of the same sentences the second term
-        equals the first (any position pair holds each sentence pair equally often), so shuffled
-        text has E[G] = 0, and so has text whose sentences are interchangeable (one sentence
-        repeated). Above `max_pairs` ordered pairs the second term is the weighted mean over that
-        many pairs drawn uniformly with a fixed seed (the text's own, so a text always gets the
-        same value)."""
+        """G = (1/(n−1)) Σ_{i<n} [f(e_i, e_{i+1}) − Σ_{k≠i} w_k f(e_i, e_k) / Σ_{k≠i} w_k]: how much
+        more the model expects each sentence's own successor after it than the text's other
+        sentences, each row of the pair matrix centred on its own mean (session 35), w_k the number
+        of adjacent pairs sentence k belongs to (`adjacency_weights`: 1 at the ends, 2 inside).
+
+        Centring each row asks whether sentence i leads into its successor better than into the
+        rest of the text. The all-pairs baseline it replaces credited a successor that reads as a
+        plausible follower of anything (the red team's borrowed sentence, appended or swapped in)
+        wherever it stood. For a given sentence at position i, any other sentence is as likely at
+        i + 1 as at any other position when the order is shuffled, so shuffled text has E[G] = 0,
+        and so has text whose sentences are interchangeable (one sentence repeated). Above
+        `max_pairs` ordered pairs (a text of 64 sentences) each row's mean is taken over
+        `max_pairs` // n of its pairs drawn uniformly with a fixed seed (the text's own, so a text
+        always gets the same value). Needs three sentences: with two, each row holds only its
+        successor and G = 0 whatever the order."""
         e = np.asarray(embeddings)
         n = len(e)
-        if n < 2:
-            raise ValueError("the order gain needs two or more sentences")
+        if n < 3:
+            raise ValueError("the order gain needs three or more sentences")
         w = adjacency_weights(n)
-        if n * (n - 1) <= max_pairs:
-            i, j = np.nonzero(~np.eye(n, dtype=bool))
-            logits = self.pair_logits(e[i], e[j])
-            adjacent = logits[j == i + 1]  # the adjacent pairs are among them: computed once
-            return float(adjacent.mean() - np.average(logits, weights=w[i] * w[j]))
-        rng = np.random.default_rng(n)
-        i = rng.integers(0, n, max_pairs)
-        j = (i + rng.integers(1, n, max_pairs)) % n  # uniform over j ≠ i
-        baseline = np.average(self.pair_logits(e[i], e[j]), weights=w[i] * w[j])
-        return float(self.pair_logits(e[:-1], e[1:]).mean() - baseline)
+        rows = n - 1  # the last sentence has no successor: its row is not read
+        if rows * (n - 1) <= max_pairs:
+            i, j = np.nonzero(~np.eye(rows, n, dtype=bool))
+        else:
+            rng = np.random.default_rng(n)
+            i = np.repeat(np.arange(rows), max(1, max_pairs // n))
+            j = (i + rng.integers(1, n, len(i))) % n  # uniform over j ≠ i
+        logits = self.pair_logits(e[i], e[j])
+        baseline = np.bincount(i, w[j] * logits, rows) / np.bincount(i, w[j], rows)
+        return float(np.mean(self.pair_logits(e[:-1], e[1:]) - baseline))
 
     # ------------------------------------------------------------------ persistence / training
     @classmethod

@@ -69,9 +69,10 @@ def test_sc_golden_with_known_embeddings():
 def test_adjacent_similarity_gain_golden_with_known_embeddings():
     a = wqrm.analyze("One. Two. Three.")
     a._embeddings = np.array([[1.0, 0.0], [0.6, 0.8], [0.0, 1.0]])
-    # adjacent (0.6 + 0.8)/2 = 0.7; pairs weighted by w = (1, 2, 1), the adjacent pairs each
-    # sentence belongs to: (1·2·0.6 + 1·1·0.0 + 2·1·0.8) / (2 + 1 + 2) = 2.8 / 5 = 0.56
-    assert adjacent_similarity_gain(a) == pytest.approx(0.7 - 0.56)
+    # each row centred on its mean over the other sentences, weighted by w = (1, 2, 1), the
+    # adjacent pairs each sentence belongs to. Row 0: 0.6 − (2·0.6 + 1·0.0) / 3 = 0.2; row 1:
+    # 0.8 − (1·0.6 + 1·0.8) / 2 = 0.1; G = (0.2 + 0.1) / 2
+    assert adjacent_similarity_gain(a) == pytest.approx(0.15)
 
 
 def _over_all_orders(gain, seed: int, n: int, dim: int):
@@ -91,16 +92,25 @@ def _over_all_orders(gain, seed: int, n: int, dim: int):
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10_000), st.integers(3, 5))
 def test_adjacent_similarity_gain_averages_zero_over_all_orders(seed, n):
-    """Over every order of the sentences the weighted all-pairs term averages to the adjacent one."""
+    """Over every order of the sentences each row's baseline averages to its successor's term."""
     a, e, gains = _over_all_orders(adjacent_similarity_gain, seed, n, 8)
     assert np.mean(gains) == pytest.approx(0.0, abs=1e-12)
-    # and it is the explicit pairwise formula, pairs weighted by w_i w_j (w = 1 at the ends, 2 inside)
+    # and it is the explicit formula: row i centred on its w_k-weighted mean (w = 1 at the ends, 2
+    # inside), then the mean over the adjacent pairs
     a._embeddings = e
+    assert adjacent_similarity_gain(a) == pytest.approx(_row_centred_gain(e @ e.T), abs=1e-12)
+
+
+def _row_centred_gain(matrix: np.ndarray) -> float:
+    """mean over i < n of M[i, i+1] − Σ_{k≠i} w_k M[i, k] / Σ_{k≠i} w_k, written out loop by loop."""
+    n = len(matrix)
     w = [1.0] + [2.0] * (n - 2) + [1.0]
-    pairs = [(w[i] * w[j], e[i] @ e[j]) for i in range(n) for j in range(n) if i != j]
-    baseline = sum(x * c for x, c in pairs) / sum(x for x, _ in pairs)
-    adjacent = np.mean([e[i] @ e[i + 1] for i in range(n - 1)])
-    assert adjacent_similarity_gain(a) == pytest.approx(adjacent - baseline, abs=1e-12)
+    terms = []
+    for i in range(n - 1):
+        others = [k for k in range(n) if k != i]
+        baseline = sum(w[k] * matrix[i, k] for k in others) / sum(w[k] for k in others)
+        terms.append(matrix[i, i + 1] - baseline)
+    return float(np.mean(terms))
 
 
 def _unweighted_gain(e: np.ndarray) -> float:
@@ -297,23 +307,26 @@ def test_next_sentence_gain_is_adjacent_minus_weighted_pairs_logits(encoder):
     def f(i, j):
         return model.pair_logits(e[i : i + 1], e[j : j + 1])[0]
 
-    adjacent = (f(0, 1) + f(1, 2)) / 2
-    # pairs weighted by w_i w_j, w = (1, 2, 1): the middle sentence's pairs count twice
-    w = (1.0, 2.0, 1.0)
-    pairs = [(w[i] * w[j], f(i, j)) for i in range(3) for j in range(3) if i != j]
-    baseline = sum(x * v for x, v in pairs) / sum(x for x, _ in pairs)
-    assert next_sentence_gain(a) == pytest.approx(adjacent - baseline, abs=1e-6)  # float32 logits
+    # rows centred on the w_k-weighted mean of their other pairs, w = (1, 2, 1):
+    # row 0: f(0,1) − (2 f(0,1) + f(0,2)) / 3; row 1: f(1,2) − (f(1,0) + f(1,2)) / 2
+    row0 = f(0, 1) - (2 * f(0, 1) + f(0, 2)) / 3
+    row1 = f(1, 2) - (f(1, 0) + f(1, 2)) / 2
+    assert next_sentence_gain(a) == pytest.approx((row0 + row1) / 2, abs=1e-6)  # float32 logits
+    logits = np.array([[f(i, j) if i != j else 0.0 for j in range(3)] for i in range(3)])
+    assert next_sentence_gain(a) == pytest.approx(_row_centred_gain(logits), abs=1e-6)
 
 
-def test_next_sentence_gain_undefined_for_one_sentence():
-    mv = compute("Only one sentence here.", names=["next_sentence_gain"])
-    assert mv["next_sentence_gain"] is None and "one sentence" in mv.reasons["next_sentence_gain"]
+@pytest.mark.parametrize("text", ["Only one sentence here.", "The tide came in. The boats rose."])
+def test_next_sentence_gain_undefined_below_three_sentences(text):
+    """With two sentences each row holds only its successor: G = 0 for either order."""
+    mv = compute(text, names=["next_sentence_gain"])
+    assert mv["next_sentence_gain"] is None and "three sentences" in mv.reasons["next_sentence_gain"]
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(0, 10_000), st.integers(2, 4))
+@given(st.integers(0, 10_000), st.integers(3, 5))
 def test_next_sentence_gain_averages_zero_over_all_orders(seed, n):
-    """Over every order of the sentences the weighted all-pairs term averages to the adjacent one."""
+    """Over every order of the sentences each row's baseline averages to its successor's term."""
     from wqrm.metrics.coherence import next_sentence_gain
 
     _, _, gains = _over_all_orders(next_sentence_gain, seed, n, 384)
