@@ -84,9 +84,10 @@ edit-model: install
 # "How the components are weighted": with the session-25 metrics the selection picked settings that
 # lost held-out LAMP accuracy and paid more for appended generic filler). `make weights-select`
 # reruns the selection over 384 settings instead (LAMP, silver, ArgRewrite, IteraTeR, arXivEdits,
-# human ≻ AI held out in turn). Metric values are cached in runs/: 19 min for 15,868 texts in 2
-# worker processes on 2 cores the first time; after that only the metrics a cached row lacks, and
-# those that read a corpus resource or S1 model rebuilt since the row was written (its stamps).
+# human ≻ AI held out in turn). Metric values are cached in runs/: 57 min for 15,879 texts in 2
+# worker processes on 2 cores the first time (session 35; S1's float64 encoder is most of it);
+# after that only the metrics a cached row lacks, those whose @metric version changed, and those
+# that read a corpus resource or S1 model rebuilt since the row was written (its stamps).
 PAIR_FILES := edit_pairs/lamp_reannotation.jsonl edit_pairs/lamp_llm_edited.jsonl \
   edit_pairs/lamp_P_editor_val.jsonl pairs/lamp_S_val_silver.jsonl edit_pairs/iterater_doc.jsonl \
   edit_pairs/iterater_sent.jsonl edit_pairs/arxivedits.jsonl edit_pairs/argrewrite.jsonl
