@@ -80,9 +80,9 @@ def adjacent_similarity_gain(a: Analysis) -> float:
         raise MetricUndefined("fewer than three sentences: no order to judge")
     e = np.asarray(a.sentence_embeddings, dtype=np.float64)
     w = adjacency_weights(n)
-    self_similarity = np.einsum("ij,ij->i", e, e)
-    baseline = (e[:-1] @ (w @ e) - w[:-1] * self_similarity[:-1]) / (w.sum() - w[:-1])
-    return float(np.mean(np.einsum("ij,ij->i", e[:-1], e[1:]) - baseline))
+    rows = e[:-1]  # the last sentence has no successor: its row is not read
+    baseline = (rows @ (w @ e) - w[:-1] * np.einsum("ij,ij->i", rows, rows)) / (w.sum() - w[:-1])
+    return float(np.mean(np.einsum("ij,ij->i", rows, e[1:]) - baseline))
 
 
 @metric(

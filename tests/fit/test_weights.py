@@ -312,6 +312,11 @@ def test_a_value_missing_for_want_of_a_resource_is_not_cached(scorer, tmp_path, 
     row = W.MetricCache(path).get(texts[0])
     assert "wordnet_sim" not in row["metrics"] and row["metrics"]["ttr"] is not None
     assert W.missing_metrics(row, ["wordnet_sim", "ttr"]) == ["wordnet_sim"]
+    # a stale cached value (another version) whose recomputation lacks the resource is dropped
+    stale_row = {**row, "metrics": {**row["metrics"], "wordnet_sim": -1.0}, "versions": {"wordnet_sim": 7}}
+    (extended,) = W._extended_rows(texts, [stale_row], ["wordnet_sim"])
+    assert "wordnet_sim" not in extended["metrics"] and "wordnet_sim" not in extended.get("versions", {})
+    assert extended["metrics"]["ttr"] == row["metrics"]["ttr"]
     monkeypatch.setattr(registry, "_SPECS", {**registry.specs(), "wordnet_sim": real})  # installed now
     W.collect_metrics(texts, W.MetricCache(path), scorer)
     again = W.MetricCache(path).get(texts[0])

@@ -206,10 +206,11 @@ def _extended_rows(
     out = []
     for row, values in zip(rows, compute_batch(list(texts), names, models=True), strict=True):
         computed = cacheable({n: values[n] for n in names}, values.reasons)
+        # a stale value that could not be recomputed (its resource is missing) is dropped, not kept
+        kept = {k: v for k, v in row["metrics"].items() if k not in names}
         versions = {k: v for k, v in row.get("versions", {}).items() if k not in names}
-        new = {**row, "metrics": {**row["metrics"], **computed}}
-        new.pop("versions", None)
-        if versions := {**versions, **metric_versions(computed)}:
+        new = {k: v for k, v in row.items() if k != "versions"} | {"metrics": kept | computed}
+        if versions := versions | metric_versions(computed):
             new["versions"] = versions
         out.append(new)
     return out
@@ -244,15 +245,14 @@ def missing_metrics(row: dict[str, Any], names: Iterable[str], stale: Iterable[s
     from wqrm.metrics.registry import specs  # deferred: as in _extended_rows
 
     registered, stale, versions = specs(), frozenset(stale), row.get("versions", {})
-    return [
-        n
-        for n in names
-        if n not in row["metrics"]
-        or (
-            n in registered
-            and (not stale.isdisjoint(registered[n].resources) or versions.get(n, 1) != registered[n].version)
-        )
-    ]
+
+    def outdated(n: str) -> bool:
+        spec = registered.get(n)
+        if spec is None:
+            return False
+        return not stale.isdisjoint(spec.resources) or versions.get(n, 1) != spec.version
+
+    return [n for n in names if n not in row["metrics"] or outdated(n)]
 
 
 def stale_resources(row_stamps: dict[str, str], current: dict[str, str]) -> set[str]:
